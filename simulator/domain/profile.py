@@ -1,0 +1,41 @@
+"""A supplier profile: everything that makes one simulated supplier differ from another."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from simulator.domain.catalogue import Catalogue, ServicesPerAddress
+from simulator.domain.inventory import LiveService, Site
+from simulator.domain.slots import AppointmentPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class EstateSettings:
+    """A generated estate: ``size`` UPRNs from ``first_uprn``, the same for the same seed."""
+
+    size: int = 10_000
+    seed: int = 1
+    first_uprn: int = 200_000_000_000
+    coverage: float = 0.85
+    multi_service_share: float = 0.25
+    live_share: float = 0.2
+    specification_sets: tuple[tuple[str, ...], ...] = ()
+    tenants: tuple[str, ...] = ("TENANT1", "TENANT2")
+
+
+@dataclass(frozen=True)
+class SupplierProfile:
+    """One supplier's catalogue, addresses, appointment grid and order behaviour."""
+
+    name: str
+    code: str
+    catalogue: Catalogue
+    services_per_address: ServicesPerAddress
+    ont_ports: int
+    sites: tuple[Site, ...]
+    live_services: tuple[LiveService, ...]
+    estate: EstateSettings | None
+    appointments: AppointmentPolicy
+    orders: dict[str, Any] = field(default_factory=dict)
+    fingerprint: str = ""
