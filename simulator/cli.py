@@ -1,0 +1,109 @@
+"""``fibresim``: serve the simulator, check profiles, and (later) certify APIs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from scenarios import bundled_profiles
+from simulator.domain.errors import ConfigurationError, FibresimError
+from simulator.settings import Settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from simulator.http.app import create_app
+    from simulator.serving import serve
+
+    settings = Settings(profile=args.profile, database=args.db, clock=args.clock, kci_url=args.kci_url)
+    app = create_app(settings)
+    print(
+        f"fibresim: {app.extensions['fibresim.context'].profile.name} on http://{args.host}:{args.port} "
+        f"(database {settings.database}, clock {settings.clock})",
+        flush=True,
+    )
+    serve(app, args.host, args.port, server=args.server, threads=args.threads)
+    return 0
+
+
+def _check_profile(args: argparse.Namespace) -> int:
+    from simulator.profiles import load_profile
+
+    profile = load_profile(args.profile)
+    estate = profile.estate.size if profile.estate else 0
+    print(
+        f"{args.profile}: {profile.name} ({profile.code}), "
+        f"{len(profile.catalogue.specifications)} service specifications, "
+        f"{len(profile.sites)} addresses and an estate of {estate}: valid"
+    )
+    return 0
+
+
+def _list_profiles(_args: argparse.Namespace) -> int:
+    for name in bundled_profiles():
+        print(name)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command-line interface, one subcommand per task."""
+    top = argparse.ArgumentParser(
+        prog="fibresim",
+        description="A fake fibre supplier for the Fibre Gateway Supplier API, and its contract tests.",
+    )
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the simulated supplier",
+        description="Serve the Supplier API and the admin API (/_admin) of a simulated supplier.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
+    serve.add_argument("--profile", default="demo", help="bundled profile name or YAML path (default: demo)")
+    serve.add_argument(
+        "--db",
+        default="fibresim.sqlite3",
+        help="SQLite file, ':memory:', or a postgresql:// URL (default: fibresim.sqlite3)",
+    )
+    serve.add_argument(
+        "--clock",
+        default="real",
+        help="real, manual, manual@2026-07-01T09:00:00Z or accelerated:<factor> (default: real)",
+    )
+    serve.add_argument("--kci-url", default=None, help="the gateway's Supplier Updates base URL for KCIs")
+    serve.add_argument(
+        "--server",
+        choices=["gunicorn", "werkzeug"],
+        default="gunicorn",
+        help="gunicorn (one process, threads) or Werkzeug's development server (default: gunicorn)",
+    )
+    serve.add_argument("--threads", type=int, default=8, help="request threads (default: 8)")
+    serve.set_defaults(run=_serve)
+
+    check = commands.add_parser(
+        "check-profile",
+        help="validate a supplier profile",
+        description="Load a profile and report every problem in it, each naming its field.",
+    )
+    check.add_argument("profile", help="bundled profile name or YAML path")
+    check.set_defaults(run=_check_profile)
+
+    listing = commands.add_parser("profiles", help="list the bundled supplier profiles")
+    listing.set_defaults(run=_list_profiles)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``fibresim`` console script."""
+    args = parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except (ConfigurationError, FibresimError) as error:
+        print(f"fibresim: {error}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

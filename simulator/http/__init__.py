@@ -1,0 +1,1 @@
+"""The HTTP adapter: Flask blueprints that translate requests to application calls and back."""

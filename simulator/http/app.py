@@ -1,0 +1,32 @@
+"""The composition root: ``create_app(settings)`` wires everything, and nothing else does."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from contracts import SUPPLIER_API, load_document
+from simulator.application.context import Context
+from simulator.domain.clock import clock_from_spec
+from simulator.http import admin_api, supplier_api
+from simulator.http.errors import register_error_handlers
+from simulator.http.request_validation import RequestValidator
+from simulator.profiles import load_profile
+from simulator.settings import Settings
+from simulator.storage import Database
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the simulator's Flask app from ``settings`` (defaults: demo profile, SQLite file)."""
+    settings = settings or Settings()
+    profile = load_profile(settings.profile)
+    context = Context.open(profile, Database(settings.database), clock_from_spec(settings.clock))
+
+    app = Flask("fibresim")
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the contract's field order
+    app.extensions["fibresim.settings"] = settings
+    app.extensions["fibresim.context"] = context
+    app.extensions[supplier_api.VALIDATOR] = RequestValidator(load_document(SUPPLIER_API))
+    app.register_blueprint(supplier_api.blueprint())
+    app.register_blueprint(admin_api.blueprint(), url_prefix=settings.admin_prefix)
+    register_error_handlers(app)
+    return app

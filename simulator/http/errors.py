@@ -1,0 +1,56 @@
+"""Every error leaves the simulator as the API's error body, mapped here and nowhere else."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from simulator.domain.errors import FibresimError
+
+log = logging.getLogger(__name__)
+
+# Werkzeug's own answers (unknown URL, wrong method…) in the API's vocabulary.
+_HTTP_CODES = {
+    400: "MALFORMED_REQUEST",
+    401: "NOT_AUTHORISED",
+    404: "NOT_FOUND",
+    405: "MALFORMED_REQUEST",
+    413: "MALFORMED_REQUEST",
+    415: "MALFORMED_REQUEST",
+    422: "INVALID_REQUEST",
+    501: "NOT_IMPLEMENTED",
+}
+
+
+def error_response(status: int, code: str, messages: list[str]) -> Response:
+    """The API's error body (``uuid``, ``code``, ``messages``) with ``status``."""
+    response = jsonify({"uuid": str(uuid.uuid4()), "code": code, "messages": messages})
+    response.status_code = status
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map domain errors, HTTP errors and anything unexpected to error bodies."""
+
+    @app.errorhandler(FibresimError)
+    def _domain(error: FibresimError) -> Response:
+        return error_response(error.status, error.code, error.messages)
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> Response:
+        status = error.code or 500
+        code = _HTTP_CODES.get(status, "SUPPLIER_FAULT")
+        response = error_response(status, code, [error.description or error.name])
+        if status == 405 and error.get_response().headers.get("Allow"):
+            response.headers["Allow"] = error.get_response().headers["Allow"]
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        log.exception("unhandled error")
+        return error_response(
+            500, "SUPPLIER_FAULT", [f"unexpected {type(error).__name__}; see the server log"]
+        )

@@ -1,0 +1,222 @@
+"""Validate inbound requests against an OpenAPI 3.1 document.
+
+Validators are compiled once per operation when the app starts; a request then costs
+one dictionary lookup plus the JSON Schema checks of its own parameters and body.
+Query parameters declared with ``content: application/json`` are JSON-decoded first
+(the gateway sends ``address={"id": ..., "type": "UPRN"}``); arrays declared with
+``style: form, explode: false`` are split on commas.
+
+Every problem found is reported at once, each message naming the parameter or the
+body field, as a 400 ``MALFORMED_REQUEST``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.protocols import Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+from werkzeug.datastructures import Headers
+
+from simulator.domain.errors import MalformedRequest
+
+_DOC_URI = "urn:fibresim:openapi"
+
+
+@dataclass(frozen=True, slots=True)
+class _Parameter:
+    name: str
+    location: str
+    required: bool
+    validator: Validator
+    decode: str  # "json", "csv", "integer", "number", "boolean" or "plain"
+
+
+@dataclass(frozen=True, slots=True)
+class _Operation:
+    parameters: tuple[_Parameter, ...]
+    body: Validator | None
+    body_required: bool
+
+
+@dataclass(slots=True)
+class ValidRequest:
+    """What a validated request carried, decoded: query values and the JSON body."""
+
+    query: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+
+
+def _pointer(*parts: str) -> str:
+    return "/".join(part.replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def _field_name(error: Any) -> str:
+    path = "/".join(str(p) for p in error.absolute_path)
+    return path or "(whole value)"
+
+
+class RequestValidator:
+    """Checks requests for every operation of one OpenAPI document."""
+
+    def __init__(self, document: Mapping[str, Any]) -> None:
+        resource = Resource.from_contents(dict(document), default_specification=DRAFT202012)
+        self._registry: Registry[Any] = Registry().with_resource(_DOC_URI, resource)
+        self._document = document
+        self._operations: dict[tuple[str, str], _Operation] = {}
+        for path, item in document.get("paths", {}).items():
+            shared = item.get("parameters", [])
+            for method, operation in item.items():
+                if method in {"parameters", "summary", "description", "servers"}:
+                    continue
+                self._operations[(method.upper(), path)] = self._compile(path, method, shared, operation)
+
+    def _validator(self, pointer: str) -> Validator:
+        return Draft202012Validator(
+            {"$ref": f"{_DOC_URI}#/{pointer}"},
+            registry=self._registry,
+            format_checker=Draft202012Validator.FORMAT_CHECKER,
+        )
+
+    def _resolve(self, node: Mapping[str, Any]) -> Mapping[str, Any]:
+        while "$ref" in node:
+            target: Any = self._document
+            for part in node["$ref"].removeprefix("#/").split("/"):
+                target = target[part.replace("~1", "/").replace("~0", "~")]
+            node = target
+        return node
+
+    def _compile(self, path: str, method: str, shared: list[Any], operation: Mapping[str, Any]) -> _Operation:
+        parameters = []
+        declared = [("shared", i, p) for i, p in enumerate(shared)]
+        declared += [("own", i, p) for i, p in enumerate(operation.get("parameters", []))]
+        for where, index, raw in declared:
+            base = ("paths", path) + ((method, "parameters") if where == "own" else ("parameters",))
+            pointer = _pointer(*base, str(index))
+            if "$ref" in raw:
+                pointer = raw["$ref"].removeprefix("#/")
+            spec = self._resolve(raw)
+            if "content" in spec:
+                media = next(iter(spec["content"]))
+                schema_pointer = f"{pointer}/content/{_pointer(media)}/schema"
+                decode = "json"
+            else:
+                schema_pointer = f"{pointer}/schema"
+                decode = _decoding(self._resolve(spec.get("schema", {})))
+            parameters.append(
+                _Parameter(
+                    name=spec["name"],
+                    location=spec["in"],
+                    required=bool(spec.get("required", False)),
+                    validator=self._validator(schema_pointer),
+                    decode=decode,
+                )
+            )
+        body = None
+        body_required = False
+        if "requestBody" in operation:
+            request_body = self._resolve(operation["requestBody"])
+            body_required = bool(request_body.get("required", False))
+            if "application/json" in request_body.get("content", {}):
+                body_pointer = _pointer("paths", path, method, "requestBody")
+                if "$ref" in operation["requestBody"]:
+                    body_pointer = operation["requestBody"]["$ref"].removeprefix("#/")
+                body = self._validator(f"{body_pointer}/content/application~1json/schema")
+        return _Operation(tuple(parameters), body, body_required)
+
+    def validate(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, str],
+        headers: Mapping[str, str] | Headers,
+        body: bytes | None = None,
+    ) -> ValidRequest:
+        """Check one request for the operation ``(method, path)`` of the document.
+
+        ``path`` is the document's path template (``/service-orders``), not the URL.
+        """
+        operation = self._operations[(method.upper(), path)]
+        problems: list[str] = []
+        result = ValidRequest()
+        for parameter in operation.parameters:
+            source = headers if parameter.location == "header" else query
+            raw = source.get(parameter.name)
+            if raw is None:
+                if parameter.required:
+                    problems.append(f"{parameter.location} {parameter.name} is required")
+                continue
+            try:
+                value = _decode(raw, parameter.decode)
+            except ValueError as undecodable:
+                problems.append(f"{parameter.location} {parameter.name}: {undecodable}")
+                continue
+            errors = list(parameter.validator.iter_errors(value))
+            for invalid in errors:
+                suffix = "" if not invalid.absolute_path else f" ({_field_name(invalid)})"
+                problems.append(f"{parameter.location} {parameter.name}{suffix}: {invalid.message}")
+            if not errors:
+                (result.headers if parameter.location == "header" else result.query)[parameter.name] = value
+        if operation.body is not None:
+            result.body = self._body(operation, body, problems)
+        if problems:
+            raise MalformedRequest(*problems)
+        return result
+
+    @staticmethod
+    def _body(operation: _Operation, body: bytes | None, problems: list[str]) -> Any:
+        if not body:
+            if operation.body_required:
+                problems.append("a JSON request body is required")
+            return None
+        try:
+            document = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as error:
+            problems.append(f"the request body is not valid JSON: {error}")
+            return None
+        assert operation.body is not None
+        problems.extend(
+            f"body {_field_name(invalid)}: {invalid.message}"
+            for invalid in operation.body.iter_errors(document)
+        )
+        return document
+
+
+def _decoding(schema: Mapping[str, Any]) -> str:
+    kind = schema.get("type")
+    if kind == "array":
+        return "csv"
+    if kind in {"integer", "number", "boolean"}:
+        return str(kind)
+    return "plain"
+
+
+def _decode(raw: str, how: str) -> Any:
+    if how == "json":
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise ValueError(f"{raw[:60]!r} is not JSON") from None
+    if how == "csv":
+        return [item for item in raw.split(",") if item]
+    if how == "integer":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"{raw[:60]!r} is not an integer") from None
+    if how == "number":
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"{raw[:60]!r} is not a number") from None
+    if how == "boolean":
+        if raw not in {"true", "false"}:
+            raise ValueError(f"{raw[:60]!r} is not true or false")
+        return raw == "true"
+    return raw

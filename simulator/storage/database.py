@@ -1,0 +1,105 @@
+"""Engine set-up that differs between SQLite and PostgreSQL, kept in one place.
+
+SQLite runs in WAL mode and every write transaction starts with ``BEGIN IMMEDIATE``
+so that a check-then-insert (the last unit of a slot) is serialised between
+concurrent writers. PostgreSQL serialises the same sections with transaction-scoped
+advisory locks (:meth:`Database.lock`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.pool import StaticPool
+
+from simulator.domain.errors import ConfigurationError
+from simulator.storage.tables import metadata
+
+
+def database_url(value: str) -> str:
+    """Turn ``--db`` into an SQLAlchemy URL: a file path, ``:memory:``, or a database URL."""
+    if value == ":memory:":
+        return "sqlite://"
+    if value.startswith(("postgres://", "postgresql://")):
+        return "postgresql+psycopg://" + value.split("://", 1)[1]
+    if "://" in value:
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+class Database:
+    """An engine plus the few dialect-specific operations the repositories need."""
+
+    def __init__(self, url: str) -> None:
+        self.url = database_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        try:
+            self.engine = _engine(self.url)
+        except Exception as error:  # the driver's own error types vary; name the URL either way
+            raise ConfigurationError(f"cannot open database {self.url}: {error}") from None
+
+    def create_schema(self) -> None:
+        """Create any missing tables (existing data is kept)."""
+        metadata.create_all(self.engine)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
+        with self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for reads only."""
+        with self.engine.connect() as connection:
+            yield connection
+
+    def lock(self, connection: Connection, name: str) -> None:
+        """Serialise writers on ``name`` until the transaction ends (no-op on SQLite: already serial)."""
+        if not self.is_sqlite:
+            key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def _engine(url: str) -> Engine:
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    memory = url in {"sqlite://", "sqlite:///:memory:"}
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        # One shared connection keeps an in-memory database alive across threads.
+        poolclass=StaticPool if memory else None,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN itself, so it can be BEGIN IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if not memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def utc(value: datetime) -> datetime:
+    """A datetime read back from the database, as aware UTC (SQLite drops the zone)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

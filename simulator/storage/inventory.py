@@ -1,0 +1,96 @@
+"""Live services: the inventory that availability reads and order completion changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from simulator.domain.inventory import AddressId, LiveService
+from simulator.storage.tables import inventory_seeds, live_services
+
+
+def _row(service: LiveService) -> dict[str, Any]:
+    return {
+        "service_id": service.service_id,
+        "tenant": service.tenant,
+        "address_key": service.address.key,
+        "address_id": service.address.id,
+        "address_type": service.address.type,
+        "specification_id": service.specification_id,
+        "line_profile_id": service.line_profile_id,
+        "ont_port": service.ont_port,
+    }
+
+
+def _service(row: Any) -> LiveService:
+    return LiveService(
+        service_id=row.service_id,
+        tenant=row.tenant,
+        address=AddressId(row.address_id, row.address_type),
+        specification_id=row.specification_id,
+        line_profile_id=row.line_profile_id,
+        ont_port=row.ont_port,
+    )
+
+
+def seed(connection: Connection, fingerprint: str, services: Iterable[LiveService], now: datetime) -> bool:
+    """Insert a profile's initial live services once per profile version; returns whether it ran.
+
+    Seeding is recorded, so a service later ceased by an order is not brought back on the
+    next start.
+    """
+    done = connection.execute(
+        select(inventory_seeds.c.fingerprint).where(inventory_seeds.c.fingerprint == fingerprint)
+    ).first()
+    if done is not None:
+        return False
+    existing = set(connection.execute(select(live_services.c.service_id)).scalars())
+    occupied = {
+        (row.address_key, row.ont_port)
+        for row in connection.execute(select(live_services.c.address_key, live_services.c.ont_port))
+    }
+    rows = [
+        _row(s)
+        for s in services
+        if s.service_id not in existing and (s.address.key, s.ont_port) not in occupied
+    ]
+    if rows:
+        connection.execute(insert(live_services), rows)
+    connection.execute(insert(inventory_seeds), {"fingerprint": fingerprint, "seeded_at": now})
+    return True
+
+
+def at_address(connection: Connection, address: AddressId) -> list[LiveService]:
+    """Live services at ``address``, ordered by ONT port."""
+    rows = connection.execute(
+        select(live_services)
+        .where(live_services.c.address_key == address.key)
+        .order_by(live_services.c.ont_port)
+    )
+    return [_service(row) for row in rows]
+
+
+def get(connection: Connection, service_id: str) -> LiveService | None:
+    """The live service with this id, if any."""
+    row = connection.execute(select(live_services).where(live_services.c.service_id == service_id)).first()
+    return None if row is None else _service(row)
+
+
+def add(connection: Connection, service: LiveService) -> None:
+    """Record a new live service."""
+    connection.execute(insert(live_services), _row(service))
+
+
+def replace(connection: Connection, service: LiveService) -> None:
+    """Change a live service (new line profile, specification or owner)."""
+    connection.execute(
+        update(live_services).where(live_services.c.service_id == service.service_id).values(_row(service))
+    )
+
+
+def remove(connection: Connection, service_id: str) -> None:
+    """Delete a ceased service."""
+    connection.execute(delete(live_services).where(live_services.c.service_id == service_id))

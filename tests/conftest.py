@@ -1,0 +1,58 @@
+"""Shared fixtures: an app on an in-memory database and a manual clock, and its client."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
+
+from simulator.http.app import create_app
+from simulator.settings import Settings
+
+# "quick" runs on every test run; "thorough" is for a deliberate deep run:
+#   pytest --hypothesis-profile=thorough
+settings.register_profile(
+    "quick", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+settings.register_profile(
+    "thorough", max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+settings.load_profile("quick")
+
+# A Wednesday in British Summer Time; tests move the clock from here.
+START = "2026-07-01T09:00:00Z"
+
+
+@pytest.fixture
+def app() -> Iterator[Flask]:
+    """The simulator on the demo profile, an in-memory database and a manual clock."""
+    application = create_app(Settings(database=":memory:", clock=f"manual@{START}"))
+    yield application
+    application.extensions["fibresim.context"].database.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client for ``app``."""
+    return app.test_client()
+
+
+def gateway_headers(tenant: str = "TENANT1", **extra: str) -> dict[str, str]:
+    """The headers the gateway sends on every Supplier API call."""
+    return {
+        "X-Request-ID": str(uuid.uuid4()),
+        "X-Conversation-ID": str(uuid.uuid4()),
+        "Tenant": tenant,
+        **extra,
+    }
+
+
+def address_query(uprn: str, kind: str = "UPRN", **extra: Any) -> dict[str, str]:
+    """Query string for an availability check, the address JSON-encoded as the gateway does."""
+    return {"address": json.dumps({"id": uprn, "type": kind}), **extra}

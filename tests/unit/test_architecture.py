@@ -1,0 +1,52 @@
+"""The domain stays pure: it imports nothing that does I/O or talks HTTP."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+DOMAIN = Path(__file__).resolve().parents[2] / "simulator" / "domain"
+FORBIDDEN = {
+    "flask",
+    "werkzeug",
+    "sqlalchemy",
+    "httpx",
+    "requests",
+    "yaml",
+    "faker",
+    "jsonschema",
+    "gunicorn",
+}
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("module", sorted(DOMAIN.glob("*.py")), ids=lambda p: p.name)
+def test_domain_module_imports_only_the_standard_library_and_the_domain(module: Path) -> None:
+    assert not imported_modules(module) & FORBIDDEN
+    project_imports = [
+        line.split()[1]
+        for line in module.read_text(encoding="utf-8").splitlines()
+        if line.startswith(("from simulator", "import simulator"))
+    ]
+    assert all(name.startswith("simulator.domain") for name in project_imports), project_imports
+
+
+def test_only_the_clock_module_reads_the_wall_clock() -> None:
+    offenders = [
+        path.name
+        for path in (DOMAIN.parent).rglob("*.py")
+        if path.name != "clock.py" and ("datetime.now(" in path.read_text() or "utcnow(" in path.read_text())
+    ]
+    assert offenders == []

@@ -1,0 +1,433 @@
+"""The slot grid: lead time, horizon, closed dates, filters, capacity and UK clock changes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from simulator.domain.errors import BusinessRuleViolation, MalformedRequest
+from simulator.domain.slots import (
+    AppointmentPolicy,
+    Slot,
+    SlotWindow,
+    check_slot_offered,
+    first_bookable_day,
+    offered_slots,
+)
+
+LONDON = ZoneInfo("Europe/London")
+MON_TO_FRI = frozenset(range(5))
+SUNDAY = frozenset({6})
+
+POLICY = AppointmentPolicy(
+    windows=(
+        SlotWindow(MON_TO_FRI, time(8), time(13), "WEEKDAY_AM", capacity=3),
+        SlotWindow(MON_TO_FRI, time(13), time(18), "WEEKDAY_PM", capacity=3),
+        SlotWindow(
+            MON_TO_FRI,
+            time(18),
+            time(20),
+            "WEEKDAY_EVENING",
+            standard=False,
+            capacity=1,
+            purposes=frozenset({"PROVIDE", "REPAIR"}),
+        ),
+        SlotWindow(frozenset({5}), time(8), time(13), "SATURDAY_AM", standard=False, capacity=2),
+    ),
+    closed_dates=frozenset({date(2026, 12, 25), date(2026, 12, 26), date(2026, 12, 28), date(2027, 1, 1)}),
+)
+
+# Wednesday 1 July 2026, 10:00 BST.
+JULY_NOW = datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
+
+
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=LONDON)
+
+
+def slot_on(slots: list[Slot], day: date, classification: str) -> Slot:
+    [slot] = [s for s in slots if s.start.date() == day and s.classification == classification]
+    return slot
+
+
+def refusal(**overrides: object) -> str:
+    arguments: dict[str, object] = {
+        "now": JULY_NOW,
+        "lead_time_days": 10,
+        "purpose": "PROVIDE",
+        "booked": {},
+    }
+    arguments.update(overrides)
+    with pytest.raises(BusinessRuleViolation) as caught:
+        check_slot_offered(POLICY, **arguments)  # type: ignore[arg-type]
+    return str(caught.value)
+
+
+# --- British Summer Time -------------------------------------------------------------------------
+
+
+def test_a_july_afternoon_slot_is_one_pm_bst_which_is_noon_utc() -> None:
+    slots = offered_slots(POLICY, now=JULY_NOW, lead_time_days=10)
+    slot = slot_on(slots, date(2026, 7, 14), "WEEKDAY_PM")
+    assert slot.start.isoformat() == "2026-07-14T13:00:00+01:00"
+    assert slot.start == utc(2026, 7, 14, 12)
+    assert slot.key == utc(2026, 7, 14, 12)
+    assert slot.end.isoformat() == "2026-07-14T18:00:00+01:00"
+
+
+def test_a_january_slot_carries_a_zero_offset() -> None:
+    slots = offered_slots(POLICY, now=utc(2026, 1, 5, 9), lead_time_days=10)
+    slot = slot_on(slots, date(2026, 1, 20), "WEEKDAY_PM")
+    assert slot.start.isoformat() == "2026-01-20T13:00:00+00:00"
+    assert slot.key == utc(2026, 1, 20, 13)
+
+
+def test_slots_either_side_of_the_spring_clock_change_have_the_right_offsets() -> None:
+    slots = offered_slots(POLICY, now=utc(2026, 3, 23, 9), lead_time_days=0)
+    friday = slot_on(slots, date(2026, 3, 27), "WEEKDAY_AM")
+    saturday = slot_on(slots, date(2026, 3, 28), "SATURDAY_AM")
+    monday = slot_on(slots, date(2026, 3, 30), "WEEKDAY_AM")
+    assert friday.start.isoformat() == "2026-03-27T08:00:00+00:00"
+    assert saturday.start.isoformat() == "2026-03-28T08:00:00+00:00"
+    assert monday.start.isoformat() == "2026-03-30T08:00:00+01:00"
+    assert monday.key == utc(2026, 3, 30, 7)
+
+
+def test_slots_either_side_of_the_autumn_clock_change_have_the_right_offsets() -> None:
+    slots = offered_slots(POLICY, now=utc(2026, 10, 19, 9), lead_time_days=0)
+    friday = slot_on(slots, date(2026, 10, 23), "WEEKDAY_PM")
+    saturday = slot_on(slots, date(2026, 10, 24), "SATURDAY_AM")
+    monday = slot_on(slots, date(2026, 10, 26), "WEEKDAY_PM")
+    assert friday.start.isoformat() == "2026-10-23T13:00:00+01:00"
+    assert saturday.start.isoformat() == "2026-10-24T08:00:00+01:00"
+    assert monday.start.isoformat() == "2026-10-26T13:00:00+00:00"
+    assert monday.key == utc(2026, 10, 26, 13)
+
+
+def test_a_window_in_the_spring_forward_gap_is_not_offered_that_day() -> None:
+    night = AppointmentPolicy(
+        windows=(
+            SlotWindow(SUNDAY, time(0, 0), time(0, 30), "SUNDAY_EARLY"),
+            SlotWindow(SUNDAY, time(1, 30), time(2, 30), "SUNDAY_EARLY"),
+            SlotWindow(SUNDAY, time(0, 30), time(1, 30), "SUNDAY_EARLY"),
+            SlotWindow(SUNDAY, time(3, 0), time(4, 0), "SUNDAY_EARLY"),
+        ),
+        horizon_days=3,
+    )
+    slots = offered_slots(night, now=utc(2026, 3, 28, 12), lead_time_days=0)
+    assert [(s.start.isoformat(), s.end.isoformat()) for s in slots] == [
+        ("2026-03-29T00:00:00+00:00", "2026-03-29T00:30:00+00:00"),
+        ("2026-03-29T03:00:00+01:00", "2026-03-29T04:00:00+01:00"),
+    ]
+
+
+def test_a_window_in_the_repeated_autumn_hour_takes_its_first_bst_occurrence() -> None:
+    night = AppointmentPolicy(
+        windows=(
+            SlotWindow(SUNDAY, time(1, 0), time(1, 30), "SUNDAY_EARLY"),
+            SlotWindow(SUNDAY, time(1, 30), time(2, 30), "SUNDAY_EARLY"),
+            SlotWindow(SUNDAY, time(3, 0), time(4, 0), "SUNDAY_EARLY"),
+        ),
+        horizon_days=3,
+    )
+    slots = offered_slots(night, now=utc(2026, 10, 24, 12), lead_time_days=0)
+    assert [(s.key, s.end.astimezone(UTC)) for s in slots] == [
+        (utc(2026, 10, 25, 0, 0), utc(2026, 10, 25, 0, 30)),
+        (utc(2026, 10, 25, 0, 30), utc(2026, 10, 25, 2, 30)),  # 01:30 BST to 02:30 GMT: two hours
+        (utc(2026, 10, 25, 3, 0), utc(2026, 10, 25, 4, 0)),
+    ]
+    assert [s.start.utcoffset() for s in slots] == [timedelta(hours=1), timedelta(hours=1), timedelta(0)]
+
+
+@pytest.mark.parametrize(
+    "start",
+    ["2026-07-14T12:00:00Z", "2026-07-14T13:00:00+01:00", "2026-07-14T08:00:00-04:00"],
+)
+def test_a_slot_can_be_checked_with_the_same_instant_written_in_any_offset(start: str) -> None:
+    begins = datetime.fromisoformat(start)
+    slot = check_slot_offered(
+        POLICY,
+        now=JULY_NOW,
+        lead_time_days=10,
+        start=begins,
+        end=begins + timedelta(hours=5),
+        purpose="PROVIDE",
+    )
+    assert slot.start.isoformat() == "2026-07-14T13:00:00+01:00"
+    assert slot.classification == "WEEKDAY_PM"
+
+
+# --- Lead time, appointmentFromDate and horizon ---------------------------------------------------
+
+
+def test_the_lead_time_counts_calendar_days_from_today() -> None:
+    assert first_bookable_day(JULY_NOW, 10, None, "Europe/London") == date(2026, 7, 11)
+
+
+def test_today_is_the_local_date_so_just_after_midnight_bst_is_already_tomorrow() -> None:
+    just_after_midnight = utc(2026, 6, 30, 23, 30)  # 00:30 BST on 1 July
+    assert first_bookable_day(just_after_midnight, 10, None, "Europe/London") == date(2026, 7, 11)
+    assert first_bookable_day(just_after_midnight, 10, None, "UTC") == date(2026, 7, 10)
+
+
+def test_offered_slots_count_the_lead_time_from_the_local_date() -> None:
+    just_after_midnight = utc(2026, 6, 30, 23, 30)  # 00:30 BST on Wednesday 1 July
+    slots = offered_slots(POLICY, now=just_after_midnight, lead_time_days=9)
+    assert slots[0].start == local(2026, 7, 10, 8)
+    message = refusal(
+        now=just_after_midnight, lead_time_days=9, start=local(2026, 7, 9, 8), end=local(2026, 7, 9, 13)
+    )
+    assert "first bookable day is 2026-07-10" in message
+
+
+def test_an_earlier_appointment_from_date_does_not_shorten_the_lead_time() -> None:
+    assert first_bookable_day(JULY_NOW, 10, date(2026, 7, 2), "Europe/London") == date(2026, 7, 11)
+
+
+def test_a_later_appointment_from_date_moves_the_first_bookable_day() -> None:
+    assert first_bookable_day(JULY_NOW, 10, date(2026, 7, 20), "Europe/London") == date(2026, 7, 20)
+
+
+def test_offered_slots_start_on_the_first_bookable_day() -> None:
+    slots = offered_slots(POLICY, now=JULY_NOW, lead_time_days=10)
+    # 11 July is a Saturday: its morning slot is the first.
+    assert slots[0].start == local(2026, 7, 11, 8)
+    from_20th = offered_slots(POLICY, now=JULY_NOW, lead_time_days=10, from_date=date(2026, 7, 20))
+    assert from_20th[0].start == local(2026, 7, 20, 8)
+    assert all(s.start.date() >= date(2026, 7, 20) for s in from_20th)
+
+
+def test_slots_end_on_the_last_day_of_the_horizon() -> None:
+    slots = offered_slots(POLICY, now=JULY_NOW, lead_time_days=10)
+    assert max(s.start.date() for s in slots) == date(2026, 7, 29)  # 1 July + 28 days, inclusive
+
+
+def test_a_from_date_beyond_the_horizon_offers_nothing() -> None:
+    assert offered_slots(POLICY, now=JULY_NOW, lead_time_days=10, from_date=date(2026, 7, 30)) == []
+
+
+def test_a_lead_time_longer_than_the_horizon_offers_nothing() -> None:
+    assert offered_slots(POLICY, now=JULY_NOW, lead_time_days=29) == []
+
+
+# --- Closed dates, classifications, purposes, capacity, the past -------------------------------
+
+
+def test_closed_dates_offer_no_slots() -> None:
+    slots = offered_slots(POLICY, now=utc(2026, 12, 14, 9), lead_time_days=5)
+    days = {s.start.date() for s in slots}
+    assert {date(2026, 12, 24), date(2026, 12, 29), date(2026, 12, 31)} <= days
+    assert not days & {date(2026, 12, 25), date(2026, 12, 26), date(2026, 12, 28), date(2027, 1, 1)}
+
+
+def test_the_classification_filter_keeps_only_the_named_classifications() -> None:
+    slots = offered_slots(
+        POLICY, now=JULY_NOW, lead_time_days=10, classifications=["WEEKDAY_PM", "SATURDAY_AM"]
+    )
+    assert {s.classification for s in slots} == {"WEEKDAY_PM", "SATURDAY_AM"}
+
+
+def test_an_empty_classification_filter_offers_every_classification() -> None:
+    slots = offered_slots(POLICY, now=JULY_NOW, lead_time_days=10, classifications=[])
+    assert {s.classification for s in slots} == {"WEEKDAY_AM", "WEEKDAY_PM", "WEEKDAY_EVENING", "SATURDAY_AM"}
+
+
+def test_an_unknown_classification_is_a_malformed_request() -> None:
+    with pytest.raises(MalformedRequest, match="MIDNIGHT"):
+        offered_slots(POLICY, now=JULY_NOW, lead_time_days=10, classifications=["MIDNIGHT"])
+
+
+def test_premium_slots_are_marked_not_standard() -> None:
+    slots = offered_slots(POLICY, now=JULY_NOW, lead_time_days=10)
+    assert {s.classification for s in slots if not s.standard} == {"WEEKDAY_EVENING", "SATURDAY_AM"}
+
+
+def test_windows_are_offered_only_for_their_purposes() -> None:
+    for_modify = offered_slots(POLICY, now=JULY_NOW, lead_time_days=10, purpose="MODIFY")
+    for_repair = offered_slots(POLICY, now=JULY_NOW, lead_time_days=10, purpose="REPAIR")
+    assert "WEEKDAY_EVENING" not in {s.classification for s in for_modify}
+    assert "WEEKDAY_EVENING" in {s.classification for s in for_repair}
+
+
+def test_an_unknown_purpose_is_a_malformed_request() -> None:
+    with pytest.raises(MalformedRequest, match="INSTALL"):
+        offered_slots(POLICY, now=JULY_NOW, lead_time_days=10, purpose="INSTALL")
+
+
+def test_a_full_slot_is_not_offered_but_one_with_room_is() -> None:
+    pm = utc(2026, 7, 14, 12)
+    am = utc(2026, 7, 14, 7)
+    slots = offered_slots(POLICY, now=JULY_NOW, lead_time_days=10, booked={pm: 3, am: 2})
+    starts = {s.key for s in slots}
+    assert pm not in starts
+    assert am in starts
+
+
+def test_slots_that_have_started_are_not_offered() -> None:
+    now = utc(2026, 7, 14, 12)  # 13:00 BST exactly: the afternoon slot starts now
+    slots = offered_slots(POLICY, now=now, lead_time_days=0)
+    todays = [s.classification for s in slots if s.start.date() == date(2026, 7, 14)]
+    assert todays == ["WEEKDAY_EVENING"]
+
+
+def test_naive_now_is_a_malformed_request() -> None:
+    with pytest.raises(MalformedRequest, match="no UTC offset"):
+        offered_slots(POLICY, now=datetime(2026, 7, 1, 9), lead_time_days=10)
+
+
+def test_answers_reuse_the_cached_grid() -> None:
+    first = offered_slots(POLICY, now=JULY_NOW, lead_time_days=10)
+    second = offered_slots(POLICY, now=JULY_NOW + timedelta(minutes=5), lead_time_days=10)
+    assert first == second
+    assert all(a is b for a, b in zip(first, second, strict=True))
+
+
+# --- Every reason check_slot_offered gives --------------------------------------------------------
+
+
+def test_a_slot_in_the_past_is_refused_as_in_the_past() -> None:
+    message = refusal(start=local(2026, 6, 30, 13), end=local(2026, 6, 30, 18))
+    assert "in the past" in message
+
+
+def test_a_slot_that_has_just_started_is_refused_as_in_the_past() -> None:
+    message = refusal(
+        now=utc(2026, 7, 14, 12), lead_time_days=0, start=local(2026, 7, 14, 13), end=local(2026, 7, 14, 18)
+    )
+    assert "in the past" in message
+
+
+def test_a_slot_inside_the_lead_time_is_refused_naming_the_first_bookable_day() -> None:
+    message = refusal(start=local(2026, 7, 8, 13), end=local(2026, 7, 8, 18))
+    assert "inside the minimum lead time of 10 days (first bookable day is 2026-07-11)" in message
+
+
+def test_a_slot_beyond_the_horizon_is_refused() -> None:
+    message = refusal(start=local(2026, 7, 30, 13), end=local(2026, 7, 30, 18))
+    assert "beyond the booking horizon" in message
+    assert "2026-07-29" in message
+
+
+def test_a_slot_on_a_closed_date_is_refused() -> None:
+    message = refusal(now=utc(2026, 12, 1, 9), start=local(2026, 12, 25, 8), end=local(2026, 12, 25, 13))
+    assert "closed date" in message
+
+
+def test_a_time_that_is_no_window_is_refused_listing_the_days_windows() -> None:
+    message = refusal(start=local(2026, 7, 14, 9), end=local(2026, 7, 14, 13))
+    assert "not a slot this supplier offers" in message
+    assert (
+        "offered windows on that day: "
+        "08:00-13:00 WEEKDAY_AM, 13:00-18:00 WEEKDAY_PM, 18:00-20:00 WEEKDAY_EVENING" in message
+    )
+
+
+def test_a_window_start_with_the_wrong_end_is_not_a_slot() -> None:
+    message = refusal(start=local(2026, 7, 14, 13), end=local(2026, 7, 14, 17))
+    assert "not a slot this supplier offers" in message
+
+
+def test_a_day_without_windows_is_refused_saying_so() -> None:
+    message = refusal(start=local(2026, 7, 19, 8), end=local(2026, 7, 19, 13))
+    assert "not a slot this supplier offers (offered windows on that day: none on Sundays)" in message
+
+
+def test_a_13_00_z_slot_in_july_is_not_the_13_00_local_slot() -> None:
+    message = refusal(start=utc(2026, 7, 14, 13), end=utc(2026, 7, 14, 18))
+    assert "not a slot this supplier offers" in message
+
+
+def test_a_window_not_offered_for_the_purpose_is_refused_naming_it() -> None:
+    message = refusal(purpose="MODIFY", start=local(2026, 7, 14, 18), end=local(2026, 7, 14, 20))
+    assert "not offered for purpose MODIFY" in message
+
+
+def test_a_full_slot_is_refused_as_full() -> None:
+    message = refusal(
+        booked={utc(2026, 7, 14, 17): 1}, start=local(2026, 7, 14, 18), end=local(2026, 7, 14, 20)
+    )
+    assert "full" in message
+
+
+def test_naive_timeslot_times_are_a_malformed_request() -> None:
+    with pytest.raises(MalformedRequest, match="timeslotStartDateTime"):
+        check_slot_offered(
+            POLICY,
+            now=JULY_NOW,
+            lead_time_days=10,
+            start=datetime(2026, 7, 14, 13),
+            end=local(2026, 7, 14, 18),
+            purpose="PROVIDE",
+        )
+
+
+def test_a_timeslot_ending_before_it_starts_is_a_malformed_request() -> None:
+    with pytest.raises(MalformedRequest, match="before it starts"):
+        check_slot_offered(
+            POLICY,
+            now=JULY_NOW,
+            lead_time_days=10,
+            start=local(2026, 7, 14, 18),
+            end=local(2026, 7, 14, 13),
+            purpose="PROVIDE",
+        )
+
+
+# --- Properties --------------------------------------------------------------------------------------
+
+ZONES = st.sampled_from([UTC, LONDON, ZoneInfo("America/New_York"), ZoneInfo("Asia/Kolkata")])
+NOWS = st.datetimes(
+    min_value=datetime(2025, 1, 1),
+    max_value=datetime(2028, 12, 31, 23, 59),
+    timezones=ZONES,
+    allow_imaginary=False,
+)
+WINDOW_STARTS = {w.start for w in POLICY.windows}
+PROPERTY_POLICY = AppointmentPolicy(
+    windows=POLICY.windows,
+    closed_dates=frozenset(date(year, 12, day) for year in range(2025, 2029) for day in (25, 26))
+    | frozenset(date(year, 1, 1) for year in range(2025, 2030)),
+)
+
+
+@given(
+    now=NOWS,
+    lead_time_days=st.integers(min_value=0, max_value=35),
+    from_date=st.none() | st.dates(min_value=date(2024, 12, 1), max_value=date(2029, 2, 1)),
+)
+def test_every_offered_slot_is_bookable_correctly_offset_and_in_order(
+    now: datetime, lead_time_days: int, from_date: date | None
+) -> None:
+    slots = offered_slots(PROPERTY_POLICY, now=now, lead_time_days=lead_time_days, from_date=from_date)
+    first = first_bookable_day(now, lead_time_days, from_date, "Europe/London")
+    last = now.astimezone(LONDON).date() + timedelta(days=PROPERTY_POLICY.horizon_days)
+    for slot in slots:
+        day = slot.start.date()
+        assert first <= day <= last
+        assert day not in PROPERTY_POLICY.closed_dates
+        assert slot.start > now
+        assert slot.start.utcoffset() == slot.key.astimezone(LONDON).utcoffset()
+        assert slot.start.timetz().replace(tzinfo=None) in WINDOW_STARTS
+    assert [s.key for s in slots] == sorted(s.key for s in slots)
+
+
+@given(now=NOWS, lead_time_days=st.integers(min_value=0, max_value=12))
+def test_every_offered_slot_passes_check_slot_offered(now: datetime, lead_time_days: int) -> None:
+    for slot in offered_slots(PROPERTY_POLICY, now=now, lead_time_days=lead_time_days, purpose="REPAIR"):
+        checked = check_slot_offered(
+            PROPERTY_POLICY,
+            now=now,
+            lead_time_days=lead_time_days,
+            start=slot.key,
+            end=slot.end.astimezone(UTC),
+            purpose="REPAIR",
+        )
+        assert checked == slot
