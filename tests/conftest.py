@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import HealthCheck, settings
 
 from simulator.http.app import create_app
 from simulator.settings import Settings
+from tests.postgres import fresh_database, postgres_server
 
 # "quick" runs on every test run; "thorough" is for a deliberate deep run:
 #   pytest --hypothesis-profile=thorough
@@ -41,6 +43,25 @@ def app() -> Iterator[Flask]:
 def client(app: Flask) -> FlaskClient:
     """A test client for ``app``."""
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A PostgreSQL server for the whole session (skips the test when none can be had)."""
+    with postgres_server() as url:
+        if url is None:
+            pytest.skip("no PostgreSQL server: install the postgresql package or set FIBRESIM_TEST_PG_URL")
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of each kind: an SQLite file, then a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "fibresim.sqlite3")
+        return
+    with fresh_database(request.getfixturevalue("postgres_server_url")) as url:
+        yield url
 
 
 def gateway_headers(tenant: str = "TENANT1", **extra: str) -> dict[str, str]:

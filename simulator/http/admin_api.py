@@ -9,8 +9,12 @@ from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from simulator.application.context import Context
+from simulator.application.due_work import DueWorkDone, run_due_work
 from simulator.domain.clock import parse_duration
 from simulator.domain.errors import MalformedRequest
+from simulator.domain.reservations import Reservation
+from simulator.http.representations import instant
+from simulator.storage import reservations as reservation_store
 
 
 def _context() -> Context:
@@ -25,13 +29,33 @@ def _json_body() -> dict[str, Any]:
     return body
 
 
-def _clock_state() -> dict[str, Any]:
+def _clock_state(done: DueWorkDone | None = None) -> dict[str, Any]:
     clock = _context().clock
-    return {"now": clock.now().isoformat().replace("+00:00", "Z"), "kind": clock.kind}
+    state: dict[str, Any] = {"now": instant(clock.now()), "kind": clock.kind}
+    if done is not None:
+        state["applied"] = {"reservationsExpired": done.reservations_expired}
+    return state
+
+
+def _reservation(held: Reservation) -> dict[str, Any]:
+    return {
+        "id": held.id,
+        "supplierReference": held.supplier_reference,
+        "tenant": held.tenant,
+        "address": held.address_key,
+        "serviceSpecification": held.specification_id,
+        "patch": held.patch,
+        "purpose": held.purpose,
+        "timeslotStartDateTime": held.slot.start.isoformat(),
+        "timeslotEndDateTime": held.slot.end.isoformat(),
+        "status": held.status.value,
+        "expiryDateTime": instant(held.expires_at),
+        "orderId": held.order_id,
+    }
 
 
 def blueprint() -> Blueprint:
-    """Admin endpoints: health, profile summary, clock."""
+    """Admin endpoints: health, profile summary, clock, reservations."""
     bp = Blueprint("admin_api", __name__)
 
     @bp.get("/health")
@@ -71,7 +95,7 @@ def blueprint() -> Blueprint:
         if not isinstance(body.get("by"), str):
             raise MalformedRequest('give the duration as {"by": "PT30M"} (ISO-8601)')
         _context().clock.advance(parse_duration(body["by"]))
-        return jsonify(_clock_state())
+        return jsonify(_clock_state(run_due_work(_context())))
 
     @bp.put("/clock")
     def set_clock() -> ResponseReturnValue:
@@ -82,6 +106,12 @@ def blueprint() -> Blueprint:
         except ValueError:
             raise MalformedRequest('give the time as {"now": "2026-07-01T09:00:00Z"}') from None
         _context().clock.set(target)
-        return jsonify(_clock_state())
+        return jsonify(_clock_state(run_due_work(_context())))
+
+    @bp.get("/reservations")
+    def list_reservations() -> ResponseReturnValue:
+        """The most recent appointment reservations with their status."""
+        with _context().database.reading() as connection:
+            return jsonify([_reservation(held) for held in reservation_store.listing(connection)])
 
     return bp

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from simulator.domain.availability import Availability, ExistingLine
+from simulator.domain.catalogue import ServiceSpecification
 from simulator.domain.inventory import AddressId, PostalAddress
+from simulator.domain.reservations import Reservation
+from simulator.domain.slots import Slot
+
+if TYPE_CHECKING:
+    from simulator.application.appointments import Offer
+
+
+def instant(moment: datetime) -> str:
+    """A UTC instant as ``2026-07-01T09:00:00Z``."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def address_identifier(address: AddressId) -> dict[str, str]:
@@ -90,3 +103,36 @@ def availability(answer: Availability) -> dict[str, Any]:
             {"code": reason.code, "text": reason.text} for reason in answer.unavailability_reasons
         ]
     return body
+
+
+@lru_cache(maxsize=8192)
+def _timeslot(slot: Slot) -> dict[str, Any]:
+    # Slots come from a cached grid, so each one is turned into JSON once.
+    return {
+        "timeslotStartDateTime": slot.start.isoformat(),
+        "timeslotEndDateTime": slot.end.isoformat(),
+        "classification": slot.classification,
+        "standard": slot.standard,
+    }
+
+
+def appointment_offer(offer: Offer) -> dict[str, Any]:
+    """The 200 body of ``GET /available-appointments``."""
+    return {
+        "address": address_identifier(offer.address),
+        "serviceSpecification": {"id": offer.specification.id, "name": offer.specification.name},
+        "availableTimeslots": [_timeslot(slot) for slot in offer.slots],
+    }
+
+
+def reservation(
+    held: Reservation, specification: ServiceSpecification, request: dict[str, Any]
+) -> dict[str, Any]:
+    """The 201 body of ``POST /appointments``: the request echoed with the supplier's terms."""
+    return {
+        **request,
+        "supplierReference": held.supplier_reference,
+        "expiryDateTime": instant(held.expires_at),
+        "serviceSpecification": {"id": specification.id, "name": specification.name},
+        "timeslot": _timeslot(held.slot),
+    }

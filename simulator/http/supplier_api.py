@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from contracts import SUPPLIER_API, load_document
+from simulator.application import appointments as appointments_use_case
 from simulator.application import availability as availability_use_case
 from simulator.application.context import Context
-from simulator.domain.errors import NotImplementedOperation
+from simulator.domain.errors import MalformedRequest, NotImplementedOperation
 from simulator.domain.inventory import AddressId
 from simulator.http import representations
 from simulator.http.operations import add_route
@@ -37,6 +39,49 @@ def service_availability(valid: ValidRequest) -> ResponseReturnValue:
     return jsonify(representations.availability(answer))
 
 
+def available_appointments(valid: ValidRequest) -> ResponseReturnValue:
+    """``GET /available-appointments``: bookable engineer slots for an address and specification."""
+    query = valid.query
+    from_date = query.get("appointmentFromDate")
+    offer = appointments_use_case.available_appointments(
+        _context(),
+        _address(query["address"]),
+        str(query["serviceSpecification"]["id"]),
+        purpose=query["appointmentPurpose"],
+        from_date=date.fromisoformat(from_date) if from_date else None,
+        classifications=query.get("classifications"),
+    )
+    return jsonify(representations.appointment_offer(offer))
+
+
+def _instant(value: str, field: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise MalformedRequest(f"body {field}: {value!r} is not an ISO-8601 date-time") from None
+    if moment.tzinfo is None:
+        raise MalformedRequest(f"body {field}: {value!r} needs a UTC offset (e.g. +01:00 or Z)")
+    return moment
+
+
+def reserve_appointment(valid: ValidRequest) -> ResponseReturnValue:
+    """``POST /appointments``: hold a slot for a while; 201 with the supplier's reference."""
+    body = valid.body
+    timeslot = body["timeslot"]
+    purpose = body.get("purpose", "PROVIDE")
+    reservation, specification = appointments_use_case.reserve_appointment(
+        _context(),
+        reservation_id=body["id"],
+        tenant=valid.headers["Tenant"],
+        address=_address(body["address"]),
+        spec_id=str(body["serviceSpecification"]["id"]),
+        purpose=purpose,
+        start=_instant(timeslot["timeslotStartDateTime"], "timeslot/timeslotStartDateTime"),
+        end=_instant(timeslot["timeslotEndDateTime"], "timeslot/timeslotEndDateTime"),
+    )
+    return jsonify(representations.reservation(reservation, specification, body)), 201
+
+
 def _not_implemented(method: str, path: str) -> Any:
     def handler(_valid: ValidRequest) -> ResponseReturnValue:
         raise NotImplementedOperation(f"{method} {path} is not offered by this simulator yet")
@@ -45,7 +90,11 @@ def _not_implemented(method: str, path: str) -> Any:
     return handler
 
 
-IMPLEMENTED = {("GET", "/service-availability"): service_availability}
+IMPLEMENTED = {
+    ("GET", "/service-availability"): service_availability,
+    ("GET", "/available-appointments"): available_appointments,
+    ("POST", "/appointments"): reserve_appointment,
+}
 
 
 def blueprint() -> Blueprint:

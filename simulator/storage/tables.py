@@ -57,7 +57,7 @@ reservations = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("status", String(20), nullable=False),
     Column("order_id", BigInteger, nullable=True),
-    Column("request", JSON, nullable=False),
+    Column("local_times", JSON, nullable=False),  # slot start/end with the offsets the gateway saw
     Index("reservations_by_slot", "patch", "slot_start", "status"),
     Index("reservations_by_expiry", "status", "expires_at"),
 )

@@ -1,0 +1,129 @@
+"""Use cases: offer appointment slots, reserve one, and expire reservations that ran out."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from simulator.application.context import Context
+from simulator.domain.catalogue import ServiceSpecification
+from simulator.domain.errors import BusinessRuleViolation
+from simulator.domain.inventory import AddressId, Site
+from simulator.domain.reservations import Reservation, expire_due, reserve_slot
+from simulator.domain.slots import Slot, offered_slots
+from simulator.storage import reservations as reservation_store
+
+# Only a provide waits for the specification's installation lead time; an engineer visit
+# for a repair or a modify can be booked from tomorrow.
+_SHORT_LEAD_TIME_DAYS = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """The slots offered for one address and specification."""
+
+    address: AddressId
+    specification: ServiceSpecification
+    slots: list[Slot]
+
+
+def patch_of(site: Site) -> str:
+    """The capacity pool an address draws engineers from: its postcode district, else itself."""
+    postcode = site.postal.postcode
+    return postcode.split()[0].upper() if postcode else site.address.key
+
+
+def lead_time_days(specification: ServiceSpecification, purpose: str) -> int:
+    """Days between today and the first bookable day for ``purpose``."""
+    return specification.minimum_lead_time_days if purpose == "PROVIDE" else _SHORT_LEAD_TIME_DAYS
+
+
+def _covered(context: Context, address: AddressId, spec_id: str) -> tuple[Site, ServiceSpecification]:
+    specification = context.profile.catalogue.specification(spec_id)
+    site = context.directory.find(address)
+    if site is None:
+        raise BusinessRuleViolation(f"{address.type} {address.id} is not within our coverage area")
+    if spec_id not in site.specifications:
+        offered = ", ".join(site.specifications) or "nothing"
+        raise BusinessRuleViolation(
+            f"{spec_id} is not available at {address.type} {address.id} (offered: {offered})"
+        )
+    return site, specification
+
+
+def available_appointments(
+    context: Context,
+    address: AddressId,
+    spec_id: str,
+    purpose: str,
+    from_date: date | None = None,
+    classifications: Collection[str] | None = None,
+) -> Offer:
+    """Slots the supplier would book now for ``spec_id`` at ``address``."""
+    site, specification = _covered(context, address, spec_id)
+    now = context.clock.now()
+    with context.database.reading() as connection:
+        booked = reservation_store.booked_counts(connection, patch_of(site), now)
+    slots = offered_slots(
+        context.profile.appointments,
+        now=now,
+        lead_time_days=lead_time_days(specification, purpose),
+        from_date=from_date,
+        classifications=classifications,
+        purpose=purpose,
+        booked=booked,
+    )
+    return Offer(address, specification, slots)
+
+
+def reserve_appointment(
+    context: Context,
+    *,
+    reservation_id: int,
+    tenant: str,
+    address: AddressId,
+    spec_id: str,
+    purpose: str,
+    start: datetime,
+    end: datetime,
+) -> tuple[Reservation, ServiceSpecification]:
+    """Hold the slot ``start``-``end``; a repeat of the same request returns the same hold.
+
+    The capacity check and the insert run in one transaction that holds the patch's
+    lock, so concurrent requests for the last unit of a slot cannot both win.
+    """
+    site, specification = _covered(context, address, spec_id)
+    patch = patch_of(site)
+    with context.database.transaction() as connection:
+        context.database.lock(connection, f"patch:{patch}")
+        now = context.clock.now()
+        reservation, made = reserve_slot(
+            context.profile.appointments,
+            now=now,
+            lead_time_days=lead_time_days(specification, purpose),
+            reservation_id=reservation_id,
+            tenant=tenant,
+            address_key=address.key,
+            specification_id=spec_id,
+            patch=patch,
+            purpose=purpose,
+            start=start,
+            end=end,
+            existing=reservation_store.get(connection, reservation_id),
+            others=reservation_store.holding_in_patch(connection, patch, now),
+        )
+        if made is not None:
+            reservation_store.save(connection, reservation)
+    return reservation, specification
+
+
+def expire_reservations(context: Context) -> int:
+    """Mark every held reservation past its expiry as expired; returns how many."""
+    with context.database.transaction() as connection:
+        expired = expire_due(
+            reservation_store.due_for_expiry(connection, context.clock.now()), context.clock.now()
+        )
+        for reservation, _event in expired:
+            reservation_store.set_status(connection, reservation)
+    return len(expired)

@@ -1,0 +1,20 @@
+"""Everything that becomes due as the clock moves: run after every manual move, and by a ticker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from simulator.application.appointments import expire_reservations
+from simulator.application.context import Context
+
+
+@dataclass(frozen=True, slots=True)
+class DueWorkDone:
+    """What one pass of due work changed."""
+
+    reservations_expired: int
+
+
+def run_due_work(context: Context) -> DueWorkDone:
+    """Apply everything due at the clock's current time."""
+    return DueWorkDone(reservations_expired=expire_reservations(context))

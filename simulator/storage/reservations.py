@@ -1,0 +1,129 @@
+"""Appointment reservations: stored by gateway id, counted per patch and slot."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, or_, select, update
+
+from simulator.domain.reservations import Reservation, ReservationStatus
+from simulator.domain.slots import Slot
+from simulator.storage.database import utc
+from simulator.storage.tables import reservations
+
+_HOLDING = or_(
+    reservations.c.status == ReservationStatus.CONFIRMED.value,
+    reservations.c.status == ReservationStatus.HELD.value,
+)
+
+
+def _reservation(row: Any) -> Reservation:
+    return Reservation(
+        id=row.id,
+        supplier_reference=row.supplier_reference,
+        tenant=row.tenant,
+        address_key=row.address_key,
+        specification_id=row.specification_id,
+        patch=row.patch,
+        purpose=row.purpose,
+        slot=Slot(
+            start=datetime.fromisoformat(row.local_times["slotStart"]),
+            end=datetime.fromisoformat(row.local_times["slotEnd"]),
+            classification=row.classification,
+            standard=bool(row.standard),
+            capacity=row.capacity,
+        ),
+        created_at=utc(row.created_at),
+        expires_at=utc(row.expires_at),
+        status=ReservationStatus(row.status),
+        order_id=row.order_id,
+    )
+
+
+def get(connection: Connection, reservation_id: int) -> Reservation | None:
+    """The reservation stored under the gateway's id, if any."""
+    row = connection.execute(select(reservations).where(reservations.c.id == reservation_id)).first()
+    return None if row is None else _reservation(row)
+
+
+def holding_in_patch(connection: Connection, patch: str, now: datetime) -> list[Reservation]:
+    """Reservations in ``patch`` that may still hold a future slot (the domain decides exactly)."""
+    rows = connection.execute(
+        select(reservations).where(
+            reservations.c.patch == patch,
+            reservations.c.slot_start > now,
+            _HOLDING,
+        )
+    )
+    return [_reservation(row) for row in rows]
+
+
+def booked_counts(connection: Connection, patch: str, now: datetime) -> dict[datetime, int]:
+    """Capacity in use per future slot start (UTC) in ``patch``, counted by the database."""
+    holding = or_(
+        reservations.c.status == ReservationStatus.CONFIRMED.value,
+        (reservations.c.status == ReservationStatus.HELD.value) & (reservations.c.expires_at > now),
+    )
+    rows = connection.execute(
+        select(reservations.c.slot_start, func.count())
+        .where(reservations.c.patch == patch, reservations.c.slot_start > now, holding)
+        .group_by(reservations.c.slot_start)
+    )
+    return {utc(start): count for start, count in rows}
+
+
+def save(connection: Connection, reservation: Reservation) -> None:
+    """Insert a new reservation or update the stored one (same gateway id)."""
+    values = {
+        "supplier_reference": reservation.supplier_reference,
+        "tenant": reservation.tenant,
+        "address_key": reservation.address_key,
+        "specification_id": reservation.specification_id,
+        "patch": reservation.patch,
+        "purpose": reservation.purpose,
+        "slot_start": reservation.slot.key,
+        "slot_end": utc(reservation.slot.end),
+        "classification": reservation.slot.classification,
+        "standard": int(reservation.slot.standard),
+        "capacity": reservation.slot.capacity,
+        "created_at": reservation.created_at,
+        "expires_at": reservation.expires_at,
+        "status": reservation.status.value,
+        "order_id": reservation.order_id,
+        # Local times with their offsets, as the gateway saw them.
+        "local_times": {
+            "slotStart": reservation.slot.start.isoformat(),
+            "slotEnd": reservation.slot.end.isoformat(),
+        },
+    }
+    updated = connection.execute(
+        update(reservations).where(reservations.c.id == reservation.id).values(values)
+    )
+    if updated.rowcount == 0:
+        connection.execute(insert(reservations).values(id=reservation.id, **values))
+
+
+def due_for_expiry(connection: Connection, now: datetime) -> list[Reservation]:
+    """Held reservations whose expiry has passed."""
+    rows = connection.execute(
+        select(reservations).where(
+            reservations.c.status == ReservationStatus.HELD.value, reservations.c.expires_at <= now
+        )
+    )
+    return [_reservation(row) for row in rows]
+
+
+def set_status(connection: Connection, reservation: Reservation) -> None:
+    """Store a reservation's new status (and order, once confirmed)."""
+    connection.execute(
+        update(reservations)
+        .where(reservations.c.id == reservation.id)
+        .values(status=reservation.status.value, order_id=reservation.order_id)
+    )
+
+
+def listing(connection: Connection, limit: int = 500) -> list[Reservation]:
+    """The most recent reservations, newest first (for the admin API)."""
+    rows = connection.execute(select(reservations).order_by(reservations.c.created_at.desc()).limit(limit))
+    return [_reservation(row) for row in rows]
