@@ -1,0 +1,219 @@
+"""The KCI outbox: KCIs written with the state change that caused them, delivered later.
+
+Delivery is at-least-once: a KCI stays ``PENDING`` until the gateway accepts it
+(``DELIVERED``) or refuses it for good (``REJECTED``). Per order, only the lowest
+pending sequence number is deliverable, so KCI n+1 never overtakes KCI n, unless a
+delivery fault asks for exactly that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from simulator.storage.database import utc
+from simulator.storage.tables import kci_attempts, kci_outbox
+
+PENDING = "PENDING"
+DELIVERED = "DELIVERED"
+REJECTED = "REJECTED"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One KCI waiting for (or past) delivery."""
+
+    kci_id: str
+    order_key: str
+    sequence_number: int
+    payload: dict[str, Any]
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    fault: str | None
+    created_at: datetime
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One delivery attempt and what came of it."""
+
+    kci_id: str
+    attempt: int
+    at: datetime
+    outcome: str
+    status_code: int | None
+    error: str | None
+    next_attempt_at: datetime | None
+
+
+def _entry(row: Any) -> OutboxEntry:
+    return OutboxEntry(
+        kci_id=row.kci_id,
+        order_key=row.order_key,
+        sequence_number=row.sequence_number,
+        payload=row.payload,
+        state=row.state,
+        attempts=row.attempts,
+        next_attempt_at=utc(row.next_attempt_at),
+        fault=row.fault,
+        created_at=utc(row.created_at),
+        last_status_code=row.last_status_code,
+        last_error=row.last_error,
+        delivered_at=None if row.delivered_at is None else utc(row.delivered_at),
+    )
+
+
+def enqueue(
+    connection: Connection,
+    *,
+    kci_id: str,
+    order_key: str,
+    sequence_number: int,
+    payload: dict[str, Any],
+    now: datetime,
+    fault: str | None = None,
+) -> None:
+    """Add a KCI to the outbox, deliverable from ``now``."""
+    connection.execute(
+        insert(kci_outbox).values(
+            kci_id=kci_id,
+            order_key=order_key,
+            sequence_number=sequence_number,
+            payload=payload,
+            created_at=now,
+            state=PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            fault=fault,
+        )
+    )
+
+
+def deliverable(connection: Connection, now: datetime, limit: int = 100) -> list[OutboxEntry]:
+    """Per order, the pending KCI with the lowest sequence number, when it is due, oldest first.
+
+    An entry whose fault is ``swap_with_next`` or ``hold_back`` is returned together with
+    the order's next pending KCI (the dispatcher decides the order of sending).
+    """
+    lowest = (
+        select(kci_outbox.c.order_key, func.min(kci_outbox.c.sequence_number).label("sequence_number"))
+        .where(kci_outbox.c.state == PENDING)
+        .group_by(kci_outbox.c.order_key)
+        .subquery()
+    )
+    rows = connection.execute(
+        select(kci_outbox)
+        .join(
+            lowest,
+            (kci_outbox.c.order_key == lowest.c.order_key)
+            & (kci_outbox.c.sequence_number == lowest.c.sequence_number),
+        )
+        .where(kci_outbox.c.next_attempt_at <= now)
+        .order_by(kci_outbox.c.next_attempt_at, kci_outbox.c.created_at)
+        .limit(limit)
+    )
+    return [_entry(row) for row in rows]
+
+
+def next_pending_after(connection: Connection, order_key: str, sequence_number: int) -> OutboxEntry | None:
+    """The order's next pending KCI after ``sequence_number``, if one is queued."""
+    row = connection.execute(
+        select(kci_outbox)
+        .where(
+            kci_outbox.c.order_key == order_key,
+            kci_outbox.c.sequence_number > sequence_number,
+            kci_outbox.c.state == PENDING,
+        )
+        .order_by(kci_outbox.c.sequence_number)
+        .limit(1)
+    ).first()
+    return None if row is None else _entry(row)
+
+
+def record_attempt(
+    connection: Connection,
+    kci_id: str,
+    *,
+    at: datetime,
+    outcome: str,
+    status_code: int | None,
+    error: str | None,
+    next_attempt_at: datetime | None,
+) -> None:
+    """Record one delivery attempt; ``outcome`` DELIVERED or REJECTED ends the KCI's delivery."""
+    attempt = (
+        connection.execute(select(kci_outbox.c.attempts).where(kci_outbox.c.kci_id == kci_id)).scalar_one()
+        + 1
+    )
+    values: dict[str, Any] = {"attempts": attempt, "last_status_code": status_code, "last_error": error}
+    if outcome == DELIVERED:
+        values |= {"state": DELIVERED, "delivered_at": at}
+    elif outcome == REJECTED:
+        values |= {"state": REJECTED}
+    else:
+        values |= {"next_attempt_at": next_attempt_at or at}
+    connection.execute(update(kci_outbox).where(kci_outbox.c.kci_id == kci_id).values(values))
+    connection.execute(
+        insert(kci_attempts).values(
+            kci_id=kci_id,
+            attempt=attempt,
+            at=at,
+            outcome=outcome,
+            status_code=status_code,
+            error=error,
+            next_attempt_at=next_attempt_at,
+        )
+    )
+
+
+def clear_fault(connection: Connection, kci_id: str) -> None:
+    """Forget a delivery fault once it has been acted on."""
+    connection.execute(update(kci_outbox).where(kci_outbox.c.kci_id == kci_id).values(fault=None))
+
+
+def set_fault(connection: Connection, kci_id: str, fault: str | None) -> None:
+    """Ask for a delivery fault on a pending KCI (``duplicate``, ``swap_with_next``, ``hold_back``)."""
+    connection.execute(
+        update(kci_outbox)
+        .where(kci_outbox.c.kci_id == kci_id, kci_outbox.c.state == PENDING)
+        .values(fault=fault)
+    )
+
+
+def for_order(connection: Connection, order_key: str) -> list[OutboxEntry]:
+    """Every KCI of an order, by sequence number."""
+    rows = connection.execute(
+        select(kci_outbox).where(kci_outbox.c.order_key == order_key).order_by(kci_outbox.c.sequence_number)
+    )
+    return [_entry(row) for row in rows]
+
+
+def attempts_for(connection: Connection, kci_id: str) -> list[Attempt]:
+    """Every delivery attempt of one KCI, in order."""
+    rows = connection.execute(
+        select(kci_attempts).where(kci_attempts.c.kci_id == kci_id).order_by(kci_attempts.c.attempt)
+    )
+    return [
+        Attempt(
+            kci_id=row.kci_id,
+            attempt=row.attempt,
+            at=utc(row.at),
+            outcome=row.outcome,
+            status_code=row.status_code,
+            error=row.error,
+            next_attempt_at=None if row.next_attempt_at is None else utc(row.next_attempt_at),
+        )
+        for row in rows
+    ]
+
+
+def pending_count(connection: Connection) -> int:
+    """How many KCIs still wait for delivery."""
+    return int(connection.execute(select(func.count()).where(kci_outbox.c.state == PENDING)).scalar_one())
