@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, or_, select, update
 
 from simulator.storage.database import utc
 from simulator.storage.tables import kci_attempts, kci_outbox
@@ -32,7 +32,7 @@ class OutboxEntry:
     payload: dict[str, Any]
     state: str
     attempts: int
-    next_attempt_at: datetime
+    next_attempt_at: datetime | None
     fault: str | None
     created_at: datetime
     last_status_code: int | None
@@ -61,7 +61,7 @@ def _entry(row: Any) -> OutboxEntry:
         payload=row.payload,
         state=row.state,
         attempts=row.attempts,
-        next_attempt_at=utc(row.next_attempt_at),
+        next_attempt_at=None if row.next_attempt_at is None else utc(row.next_attempt_at),
         fault=row.fault,
         created_at=utc(row.created_at),
         last_status_code=row.last_status_code,
@@ -80,7 +80,7 @@ def enqueue(
     now: datetime,
     fault: str | None = None,
 ) -> None:
-    """Add a KCI to the outbox, deliverable from ``now``."""
+    """Add a KCI issued at ``now`` (simulator clock) to the outbox, deliverable at once."""
     connection.execute(
         insert(kci_outbox).values(
             kci_id=kci_id,
@@ -90,7 +90,7 @@ def enqueue(
             created_at=now,
             state=PENDING,
             attempts=0,
-            next_attempt_at=now,
+            next_attempt_at=None,
             fault=fault,
         )
     )
@@ -98,6 +98,9 @@ def enqueue(
 
 def deliverable(connection: Connection, now: datetime, limit: int = 100) -> list[OutboxEntry]:
     """Per order, the pending KCI with the lowest sequence number, when it is due, oldest first.
+
+    ``now`` is the delivery clock's time (retry back-off runs on wall time, whatever
+    the simulator's clock does).
 
     An entry whose fault is ``swap_with_next`` or ``hold_back`` is returned together with
     the order's next pending KCI (the dispatcher decides the order of sending).
@@ -115,8 +118,8 @@ def deliverable(connection: Connection, now: datetime, limit: int = 100) -> list
             (kci_outbox.c.order_key == lowest.c.order_key)
             & (kci_outbox.c.sequence_number == lowest.c.sequence_number),
         )
-        .where(kci_outbox.c.next_attempt_at <= now)
-        .order_by(kci_outbox.c.next_attempt_at, kci_outbox.c.created_at)
+        .where(or_(kci_outbox.c.next_attempt_at.is_(None), kci_outbox.c.next_attempt_at <= now))
+        .order_by(kci_outbox.c.created_at, kci_outbox.c.order_key)
         .limit(limit)
     )
     return [_entry(row) for row in rows]

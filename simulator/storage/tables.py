@@ -106,7 +106,8 @@ kci_outbox = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("state", String(20), nullable=False),  # PENDING, DELIVERED, REJECTED
     Column("attempts", Integer, nullable=False, default=0),
-    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    # On the delivery clock (wall time), not the simulator's; NULL = at once.
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
     Column("last_status_code", Integer, nullable=True),
     Column("last_error", String(2000), nullable=True),
     Column("delivered_at", DateTime(timezone=True), nullable=True),
