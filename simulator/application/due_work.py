@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from simulator.application.appointments import expire_reservations
 from simulator.application.context import Context
+from simulator.application.order_scripts import run_due_steps
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,8 +14,9 @@ class DueWorkDone:
     """What one pass of due work changed."""
 
     reservations_expired: int
+    kcis_issued: int
 
 
 def run_due_work(context: Context) -> DueWorkDone:
     """Apply everything due at the clock's current time."""
-    return DueWorkDone(reservations_expired=expire_reservations(context))
+    return DueWorkDone(reservations_expired=expire_reservations(context), kcis_issued=run_due_steps(context))

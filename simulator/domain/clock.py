@@ -149,3 +149,8 @@ def parse_duration(text: str) -> timedelta:
         minutes=int(match["m"] or 0),
         seconds=float(match["s"] or 0),
     )
+
+
+def format_instant(moment: datetime) -> str:
+    """An instant as the APIs write it: UTC with a ``Z`` (``2026-07-01T09:00:00Z``)."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

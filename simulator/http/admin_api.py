@@ -10,11 +10,17 @@ from flask.typing import ResponseReturnValue
 
 from simulator.application.context import Context
 from simulator.application.due_work import DueWorkDone, run_due_work
+from simulator.application.order_scripts import force_next_step
+from simulator.application.orders import get_order
 from simulator.domain.clock import parse_duration
-from simulator.domain.errors import MalformedRequest
+from simulator.domain.errors import MalformedRequest, NotFound
 from simulator.domain.reservations import Reservation
 from simulator.http.representations import instant
+from simulator.storage import orders as order_store
+from simulator.storage import outbox
 from simulator.storage import reservations as reservation_store
+from simulator.storage.orders import OrderRecord
+from simulator.storage.outbox import OutboxEntry
 
 
 def _context() -> Context:
@@ -33,7 +39,7 @@ def _clock_state(done: DueWorkDone | None = None) -> dict[str, Any]:
     clock = _context().clock
     state: dict[str, Any] = {"now": instant(clock.now()), "kind": clock.kind}
     if done is not None:
-        state["applied"] = {"reservationsExpired": done.reservations_expired}
+        state["applied"] = {"reservationsExpired": done.reservations_expired, "kcisIssued": done.kcis_issued}
     return state
 
 
@@ -52,6 +58,69 @@ def _reservation(held: Reservation) -> dict[str, Any]:
         "expiryDateTime": instant(held.expires_at),
         "orderId": held.order_id,
     }
+
+
+CAPABILITIES = ("availability", "appointments", "clock", "orders", "amendments", "cancellations", "kcis")
+FAULTS = ("duplicate", "swap_with_next", "hold_back")
+
+
+def _order(record: OrderRecord, *, full: bool = False) -> dict[str, Any]:
+    with _context().database.reading() as connection:
+        history = order_store.history(connection, record.order_key)
+    summary: dict[str, Any] = {
+        "orderKey": record.order_key,
+        "gatewayId": record.gateway_id,
+        "supplierOrderReference": record.supplier_reference,
+        "tenant": record.tenant,
+        "kind": record.kind.value,
+        "orderType": record.order_type,
+        "status": record.status.value,
+        "script": record.script,
+        "nextStepDue": None if record.next_step_due is None else instant(record.next_step_due),
+        "history": [
+            {
+                "at": instant(entry.at),
+                "event": entry.event,
+                "fromStatus": entry.from_status,
+                "toStatus": entry.to_status,
+                "detail": entry.detail,
+            }
+            for entry in history
+        ],
+    }
+    if full:
+        summary["body"] = record.body
+    return summary
+
+
+def _kci(entry: OutboxEntry, *, attempts: bool = True) -> dict[str, Any]:
+    listed: dict[str, Any] = {
+        "kciId": entry.kci_id,
+        "orderKey": entry.order_key,
+        "sequenceNumber": entry.sequence_number,
+        "state": entry.state,
+        "attempts": entry.attempts,
+        "lastStatusCode": entry.last_status_code,
+        "lastError": entry.last_error,
+        "deliveredAt": None if entry.delivered_at is None else instant(entry.delivered_at),
+        "fault": entry.fault,
+        "payload": entry.payload,
+    }
+    if attempts:
+        with _context().database.reading() as connection:
+            log = outbox.attempts_for(connection, entry.kci_id)
+        listed["attemptLog"] = [
+            {
+                "attempt": a.attempt,
+                "at": instant(a.at),
+                "outcome": a.outcome,
+                "statusCode": a.status_code,
+                "error": a.error,
+                "nextAttemptAt": None if a.next_attempt_at is None else instant(a.next_attempt_at),
+            }
+            for a in log
+        ]
+    return listed
 
 
 def blueprint() -> Blueprint:
@@ -114,4 +183,63 @@ def blueprint() -> Blueprint:
         with _context().database.reading() as connection:
             return jsonify([_reservation(held) for held in reservation_store.listing(connection)])
 
+    _order_routes(bp)
     return bp
+
+
+def _order_routes(bp: Blueprint) -> None:
+    """Admin endpoints for orders and their KCIs."""
+
+    @bp.get("/capabilities")
+    def capabilities() -> ResponseReturnValue:
+        """What this supplier can be certified for (read by ``fibresim certify``)."""
+        return jsonify({"capabilities": list(CAPABILITIES)})
+
+    @bp.get("/orders")
+    def list_orders() -> ResponseReturnValue:
+        """Orders, newest first, each with its state history (``?tenant=`` filters)."""
+        with _context().database.reading() as connection:
+            records = order_store.listing(connection, tenant=request.args.get("tenant"))
+        return jsonify([_order(record) for record in records])
+
+    @bp.get("/orders/<order_key>")
+    def one_order(order_key: str) -> ResponseReturnValue:
+        """One order with its latest full body and history."""
+        return jsonify(_order(get_order(_context(), order_key), full=True))
+
+    @bp.get("/orders/<order_key>/kcis")
+    def order_kcis(order_key: str) -> ResponseReturnValue:
+        """The KCIs of an order with their delivery attempts."""
+        get_order(_context(), order_key)
+        with _context().database.reading() as connection:
+            entries = outbox.for_order(connection, order_key)
+        return jsonify([_kci(entry) for entry in entries])
+
+    @bp.post("/orders/<order_key>/next-step")
+    def next_step(order_key: str) -> ResponseReturnValue:
+        """Play the order's next scripted step now."""
+        return jsonify(_order(force_next_step(_context(), order_key), full=True))
+
+    @bp.post("/orders/<order_key>/faults")
+    def order_fault(order_key: str) -> ResponseReturnValue:
+        """Ask for a delivery fault on one pending KCI of the order."""
+        body = _json_body()
+        fault, sequence = body.get("fault"), body.get("sequenceNumber")
+        if fault not in FAULTS or not isinstance(sequence, int):
+            raise MalformedRequest(f'give {{"fault": one of {", ".join(FAULTS)}, "sequenceNumber": n}}')
+        get_order(_context(), order_key)
+        with _context().database.transaction() as connection:
+            entry = next(
+                (e for e in outbox.for_order(connection, order_key) if e.sequence_number == sequence), None
+            )
+            if entry is None or entry.state != outbox.PENDING:
+                raise NotFound(f"order {order_key} has no pending KCI {sequence}")
+            outbox.set_fault(connection, entry.kci_id, fault)
+        return "", 204
+
+    @bp.get("/kcis")
+    def all_kcis() -> ResponseReturnValue:
+        """Every KCI in the outbox, newest first."""
+        with _context().database.reading() as connection:
+            entries = outbox.recent(connection)
+        return jsonify([_kci(entry, attempts=False) for entry in entries])

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from simulator.domain.availability import Availability, ExistingLine
 from simulator.domain.catalogue import ServiceSpecification
+from simulator.domain.clock import format_instant
 from simulator.domain.inventory import AddressId, PostalAddress
 from simulator.domain.reservations import Reservation
 from simulator.domain.slots import Slot
@@ -16,9 +16,7 @@ if TYPE_CHECKING:
     from simulator.application.appointments import Offer
 
 
-def instant(moment: datetime) -> str:
-    """A UTC instant as ``2026-07-01T09:00:00Z``."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+instant = format_instant
 
 
 def address_identifier(address: AddressId) -> dict[str, str]:

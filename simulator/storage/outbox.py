@@ -220,3 +220,13 @@ def attempts_for(connection: Connection, kci_id: str) -> list[Attempt]:
 def pending_count(connection: Connection) -> int:
     """How many KCIs still wait for delivery."""
     return int(connection.execute(select(func.count()).where(kci_outbox.c.state == PENDING)).scalar_one())
+
+
+def recent(connection: Connection, limit: int = 500) -> list[OutboxEntry]:
+    """The newest KCIs first."""
+    rows = connection.execute(
+        select(kci_outbox)
+        .order_by(kci_outbox.c.created_at.desc(), kci_outbox.c.sequence_number.desc())
+        .limit(limit)
+    )
+    return [_entry(row) for row in rows]

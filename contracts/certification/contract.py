@@ -1,0 +1,234 @@
+"""Layer 1: generated requests against each operation, responses checked against the contract.
+
+Each operation of ``supplier-api.yaml`` is one rule (``CON-GET-/service-availability``).
+Its check runs schemathesis' engine against the target's base URL for that operation
+alone: the coverage phase (boundary values, missing required headers) and a bounded
+fuzzing phase (``--max-examples``), seeded with the run's seed. The checks are: no server
+error, documented status codes, documented content types, response bodies valid against
+the response schema, missing required headers rejected, and schema-valid requests
+accepted (2xx, or 401/403/404/422: a valid request may still break a business rule).
+
+Decisions:
+
+* The examples phase is off: schemathesis 4 JSON-encodes a generated
+  ``content: application/json`` query parameter twice there (the documents' examples are
+  checked by the project's own tests).
+* A ``414 URI Too Long`` or ``431 Request Header Fields Too Large`` is the target's HTTP
+  server refusing an oversized generated request before the API sees it; it is noted in
+  the evidence, not counted as a contract finding.
+* Positive cases carry the run's tenant in ``Tenant``, so a supplier that only knows its
+  onboarded tenants still gets requests it can serve.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from contracts import SUPPLIER_API, load_document
+from contracts.certification.errors import RuleViolation, SetupError, TargetError, ToolError
+from contracts.certification.evidence import Evidence, Exchange
+from contracts.certification.rules import Capability, Layer, Rule, register
+from contracts.certification.target import Target
+
+__all__ = ["CAPABILITY_BY_PATH", "contract_rule_id", "run_operation"]
+
+CAPABILITY_BY_PATH = {
+    "/service-availability": Capability.AVAILABILITY,
+    "/available-appointments": Capability.APPOINTMENTS,
+    "/appointments": Capability.APPOINTMENTS,
+    "/service-orders": Capability.ORDERS,
+    "/service-order-amendments": Capability.AMENDMENTS,
+    "/service-order-cancellations": Capability.CANCELLATIONS,
+}
+"""The capability each operation belongs to; the T2R operations are ``assurance``."""
+
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "missing_required_header",
+    "positive_data_acceptance",
+)
+TRANSPORT_LIMIT_STATUSES = frozenset({414, 431})
+MAX_FAILING_EXCHANGES = 3
+_HTTP_METHODS = ("get", "put", "post", "patch", "delete")
+
+
+def contract_rule_id(method: str, path: str) -> str:
+    """``CON-GET-/service-availability``."""
+    return f"CON-{method.upper()}-{path}"
+
+
+def _config(target: Target) -> Any:
+    from schemathesis.config import SchemathesisConfig
+
+    checks: dict[str, Any] = {"enabled": False}
+    for name in CHECKS:
+        checks[name] = {"enabled": True}
+    checks["positive_data_acceptance"]["expected-statuses"] = ["2xx", "401", "403", "404", "422"]
+    return SchemathesisConfig.from_dict(
+        {
+            "base-url": target.base_url,
+            "seed": target.settings.seed,
+            "cache": {"enabled": False},
+            "headers": target.auth_headers(),
+            "request-timeout": int(max(1, target.settings.timeout)),
+            "generation": {
+                "max-examples": target.settings.max_examples,
+                "no-shrink": True,
+                "database": "none",
+            },
+            "phases": {"examples": {"enabled": False}, "stateful": {"enabled": False}},
+            "checks": checks,
+        }
+    )
+
+
+def _exchange(interaction: Any, note: str) -> Exchange:
+    request, response = interaction.request, interaction.response
+    headers = [(name, values[0]) for name, values in request.headers.items()]
+    if response is None:
+        return Exchange.create(request.method, request.uri, request_headers=headers, request_body=request.body or b"")
+    return Exchange.create(
+        request.method,
+        request.uri,
+        request_headers=headers,
+        request_body=request.body or b"",
+        status=response.status_code,
+        response_headers=[(name, values[0]) for name, values in response.headers.items()],
+        response_body=response.content or b"",
+        seconds=response.elapsed,
+        note=note,
+    )
+
+
+class _Outcome:
+    """What one engine run found, gathered from its events."""
+
+    def __init__(self) -> None:
+        self.cases = Counter[str]()
+        self.statuses = Counter[int]()
+        self.failures: dict[tuple[str, str], str] = {}
+        self.failing: list[Exchange] = []
+        self.tool_errors: list[str] = []
+        self.unreachable: str | None = None
+
+    def scenario(self, phase: str, recorder: Any) -> None:
+        self.cases[phase] += len(recorder.cases)
+        for interaction in recorder.interactions.values():
+            if interaction.response is not None:
+                self.statuses[interaction.response.status_code] += 1
+        for case_id, nodes in recorder.checks.items():
+            failed = [node for node in nodes if node.failure_info is not None]
+            for node in failed:
+                failure = node.failure_info.failure
+                self.failures.setdefault((node.name, failure.title), failure.message)
+            interaction = recorder.interactions.get(case_id)
+            if failed and interaction is not None and len(self.failing) < MAX_FAILING_EXCHANGES:
+                names = ", ".join(sorted({node.name for node in failed}))
+                self.failing.append(_exchange(interaction, f"{phase}: {names}"))
+
+    def error(self, label: str, title: str, value: BaseException) -> None:
+        import requests
+
+        if isinstance(value, requests.RequestException):
+            self.unreachable = f"{label}: {type(value).__name__}: {value}"
+        else:
+            self.tool_errors.append(f"{label}: {title}: {value}")
+
+
+def run_operation(target: Target, method: str, path: str) -> Evidence:
+    """Run the contract checks for one operation; raise RuleViolation listing what failed."""
+    try:
+        import schemathesis
+        from schemathesis.engine import events, from_schema
+        from schemathesis.generation import GenerationMode
+    except ImportError as error:  # pragma: no cover - schemathesis is a declared dependency
+        raise SetupError(f"the contract layer needs schemathesis: {error}") from None
+
+    schema = schemathesis.openapi.from_dict(load_document(SUPPLIER_API), config=_config(target))
+    schema = schema.include(method=method.upper(), path=path)
+    oversized: list[int] = []
+
+    def map_case(_context: Any, case: Any) -> Any:
+        meta = case.meta
+        positive = meta is not None and meta.generation.mode == GenerationMode.POSITIVE
+        if positive and target.tenant and case.headers is not None and "Tenant" in case.headers:
+            case.headers["Tenant"] = target.tenant
+        return case
+
+    def filter_failure(_context: Any, _failure: Any, _case: Any, response: Any) -> bool:
+        if response.status_code in TRANSPORT_LIMIT_STATUSES:
+            oversized.append(response.status_code)
+            return False
+        return True
+
+    schema.hook(map_case)
+    schema.hook(filter_failure)
+    outcome = _Outcome()
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            outcome.scenario(event.phase.value, event.recorder)
+        elif isinstance(event, events.NonFatalError):
+            outcome.error(event.label, event.info.title, event.value)
+        elif isinstance(event, events.FatalError):
+            outcome.tool_errors.append(f"{type(event.exception).__name__}: {event.exception}")
+    return _verdict(target, outcome, oversized)
+
+
+def _verdict(target: Target, outcome: _Outcome, oversized: list[int]) -> Evidence:
+    if outcome.unreachable:
+        raise TargetError(outcome.unreachable)
+    if outcome.tool_errors:
+        raise ToolError("schemathesis could not run: " + "; ".join(outcome.tool_errors[:3]))
+    for exchange in outcome.failing:
+        target.record(exchange)
+    cases = ", ".join(f"{phase} {count}" for phase, count in sorted(outcome.cases.items()))
+    statuses = ", ".join(f"{status}: {count}" for status, count in sorted(outcome.statuses.items()))
+    notes = [f"generated requests: {cases or 'none'}", f"statuses seen: {statuses or 'none'}"]
+    if oversized:
+        notes.append(
+            f"{len(oversized)} oversized generated request(s) refused by the HTTP server with "
+            f"{sorted(set(oversized))}; not counted as findings"
+        )
+    if outcome.failures:
+        listed = "; ".join(
+            f"{check}: {title} ({message.splitlines()[0] if message else ''})".replace(" ()", "")
+            for (check, title), message in sorted(outcome.failures.items())
+        )
+        raise RuleViolation(f"contract checks failed: {listed}", target.evidence(*notes))
+    return target.evidence(*notes)
+
+
+def _check_for(method: str, path: str) -> Callable[[Target], Evidence]:
+    def check(target: Target) -> Evidence:
+        return run_operation(target, method, path)
+
+    check.__name__ = f"contract_{method}_{path}".replace("/", "_").replace("-", "_")
+    check.__doc__ = f"schemathesis checks for {method.upper()} {path}."
+    return check
+
+
+def _register_operations() -> None:
+    for path, item in load_document(SUPPLIER_API)["paths"].items():
+        for method in _HTTP_METHODS:
+            operation = item.get(method)
+            if operation is None:
+                continue
+            register(
+                Rule(
+                    id=contract_rule_id(method, path),
+                    title=f"{method.upper()} {path} answers generated requests as the contract says",
+                    reference=f"supplier-api.yaml {method.upper()} {path} ({operation.get('operationId', '')})",
+                    layer=Layer.CONTRACT,
+                    capability=CAPABILITY_BY_PATH.get(path, Capability.ASSURANCE),
+                    required=True,
+                    check=_check_for(method, path),
+                )
+            )
+
+
+_register_operations()

@@ -1,0 +1,69 @@
+"""What can go wrong while certifying, kept in two families that never mix.
+
+A *finding* is about the target: it broke a rule, or a rule cannot be checked on it.
+A *tool error* is about the run itself: the target cannot be reached, an option or an
+address file is wrong. Findings decide the verdict of one rule; a tool error stops the
+rule (or the run) without blaming the target::
+
+    CertificationError
+    ├── Finding
+    │   ├── RuleViolation      the target broke the rule (carries the evidence)
+    │   └── RuleSkipped        the rule cannot be checked here (no clock, no address, …)
+    └── ToolError
+        ├── TargetError        the target could not be reached or answered garbage at transport level
+        └── SetupError         bad options, a bad address file, a port that cannot be bound
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from contracts.certification.evidence import Evidence
+
+__all__ = [
+    "CertificationError",
+    "Finding",
+    "RuleSkipped",
+    "RuleViolation",
+    "SetupError",
+    "TargetError",
+    "ToolError",
+]
+
+
+class CertificationError(Exception):
+    """Base of everything the certification suite raises on purpose."""
+
+
+class Finding(CertificationError):
+    """An outcome about the target: a violated rule or one that cannot be checked."""
+
+
+class RuleViolation(Finding):
+    """The target broke the rule; ``evidence`` lists the exchanges that decided it."""
+
+    def __init__(self, message: str, evidence: Evidence | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.evidence = evidence
+
+
+class RuleSkipped(Finding):
+    """The rule cannot be checked on this target; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ToolError(CertificationError):
+    """The run went wrong for a reason that is not the target's behaviour."""
+
+
+class TargetError(ToolError):
+    """The target could not be reached, timed out, or broke the HTTP exchange itself."""
+
+
+class SetupError(ToolError):
+    """Bad options, a bad address file, or a local resource that cannot be had."""

@@ -1,0 +1,182 @@
+"""The rule catalogue: one registry of rules, each with the same check signature.
+
+A rule is a stable id (``AVL-003``), a title, where it comes from (the reference digest,
+a seed sentence, or the contract), the layer it belongs to, the capability a target
+must offer for it to run, whether it is required for certification, and a check::
+
+    def check(target: Target) -> Evidence
+
+A check returns its evidence when the rule holds, raises
+:class:`~contracts.certification.errors.RuleViolation` when it does not, and
+:class:`~contracts.certification.errors.RuleSkipped` when it cannot be checked on this
+target. Transport trouble surfaces as :class:`~contracts.certification.errors.TargetError`.
+
+Add a rule with the :func:`rule` decorator in the module of its area
+(``behaviour/availability.py`` …); :func:`catalogue` imports every rule module.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from contracts.certification.errors import RuleSkipped, RuleViolation, TargetError
+from contracts.certification.evidence import Evidence
+
+if TYPE_CHECKING:
+    from contracts.certification.target import Target
+
+__all__ = [
+    "Capability",
+    "Check",
+    "Layer",
+    "Mode",
+    "Rule",
+    "RuleSkipped",
+    "RuleViolation",
+    "TargetError",
+    "catalogue",
+    "register",
+    "rule",
+    "select",
+]
+
+
+class Layer(StrEnum):
+    """How a rule looks at the target."""
+
+    CONTRACT = "contract"  # generated requests, responses checked against the OpenAPI document
+    BEHAVIOUR = "behaviour"  # hand-written scenarios tied to the reference
+    KCI = "kci"  # the KCIs the supplier sent back
+    GATEWAY = "gateway"  # the suite plays supplier against a gateway's Supplier Updates API
+
+
+class Capability(StrEnum):
+    """What a target offers; a rule runs only when its target offers the capability."""
+
+    AVAILABILITY = "availability"
+    APPOINTMENTS = "appointments"
+    CLOCK = "clock"
+    ORDERS = "orders"
+    AMENDMENTS = "amendments"
+    CANCELLATIONS = "cancellations"
+    KCIS = "kcis"
+    ASSURANCE = "assurance"  # service tests and service problems (T2R)
+
+
+class Mode(StrEnum):
+    """What is being certified: a supplier's Supplier API, or a gateway's Supplier Updates API."""
+
+    SUPPLIER = "supplier"
+    GATEWAY = "gateway"
+
+
+Check = Callable[["Target"], Evidence]
+
+_LAYER_ORDER = tuple(Layer)
+_FAMILY_ORDER = ("CON", "AVL", "APT", "ORD", "KCI", "GW")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One certification rule; see the module docstring for the check contract."""
+
+    id: str
+    title: str
+    reference: str
+    layer: Layer
+    capability: Capability
+    required: bool
+    check: Check = field(compare=False, repr=False)
+    needs: frozenset[Capability] = frozenset()
+    """Capabilities needed on top of ``capability`` (an amendment needs an order first)."""
+
+    @property
+    def mode(self) -> Mode:
+        """Which kind of target the rule certifies."""
+        return Mode.GATEWAY if self.layer is Layer.GATEWAY else Mode.SUPPLIER
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        """Every capability the target must offer for the rule to run."""
+        return self.needs | {self.capability}
+
+    @property
+    def family(self) -> str:
+        """The id's prefix: ``AVL`` for ``AVL-003``."""
+        return self.id.split("-", 1)[0]
+
+
+_REGISTRY: dict[str, Rule] = {}
+_RULE_MODULES = (
+    "contracts.certification.contract",
+    "contracts.certification.behaviour.availability",
+    "contracts.certification.behaviour.appointments",
+    "contracts.certification.behaviour.orders",
+    "contracts.certification.kci_rules",
+    "contracts.certification.gateway",
+)
+
+
+def register(new: Rule) -> Rule:
+    """Add ``new`` to the registry; an id registered twice is a programming error."""
+    if new.id in _REGISTRY and _REGISTRY[new.id] is not new:
+        raise ValueError(f"rule {new.id} is registered twice")
+    _REGISTRY[new.id] = new
+    return new
+
+
+def rule(
+    rule_id: str,
+    title: str,
+    *,
+    reference: str,
+    capability: Capability,
+    layer: Layer = Layer.BEHAVIOUR,
+    required: bool = True,
+    needs: Iterable[Capability] = (),
+) -> Callable[[Check], Check]:
+    """Register the decorated check as rule ``rule_id``."""
+
+    def decorate(check: Check) -> Check:
+        register(
+            Rule(
+                id=rule_id,
+                title=title,
+                reference=reference,
+                layer=layer,
+                capability=capability,
+                required=required,
+                check=check,
+                needs=frozenset(needs),
+            )
+        )
+        return check
+
+    return decorate
+
+
+def _sort_key(item: tuple[int, Rule]) -> tuple[int, int, int]:
+    position, candidate = item
+    family = _FAMILY_ORDER.index(candidate.family) if candidate.family in _FAMILY_ORDER else 99
+    return (_LAYER_ORDER.index(candidate.layer), family, position)
+
+
+def catalogue(mode: Mode | None = None) -> tuple[Rule, ...]:
+    """Every rule (of ``mode``, when given), in catalogue order: by layer, family, declaration."""
+    for module in _RULE_MODULES:
+        importlib.import_module(module)
+    ordered = sorted(enumerate(_REGISTRY.values()), key=_sort_key)
+    return tuple(candidate for _, candidate in ordered if mode is None or candidate.mode is mode)
+
+
+def select(rules: Sequence[Rule], patterns: Sequence[str]) -> tuple[Rule, ...]:
+    """The rules whose id matches one of the shell-style ``patterns`` (all when none are given)."""
+    if not patterns:
+        return tuple(rules)
+    wanted = [pattern.upper() for pattern in patterns]
+    return tuple(r for r in rules if any(fnmatch.fnmatchcase(r.id.upper(), p) for p in wanted))

@@ -1,0 +1,417 @@
+"""The target under certification: where it is, how to reach it, what it offers.
+
+A :class:`Target` wraps an ``httpx`` client with the operator's authentication, sends
+the gateway's headers (``X-Request-ID``, ``X-Conversation-ID`` and, towards a supplier,
+``Tenant``) on every call, records every exchange so each rule can show the requests
+that decided it, and carries the seeded random generator that makes a run repeatable.
+
+Capabilities are declared by the operator (``--capability``) or discovered: a target
+that answers ``GET /_admin/capabilities`` lists them; otherwise the suite assumes the
+synchronous Supplier API (availability and appointments) and adds ``clock`` when
+``GET /_admin/clock`` answers 200 (the fibresim admin API).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from contracts.certification.addresses import AddressBook
+from contracts.certification.errors import RuleSkipped, SetupError, TargetError
+from contracts.certification.evidence import Evidence, Exchange
+from contracts.certification.rules import Capability, Mode
+
+__all__ = [
+    "UK",
+    "Auth",
+    "BearerToken",
+    "ClientCredentials",
+    "NoAuth",
+    "Target",
+    "TargetSettings",
+    "iso_duration",
+]
+
+UK = ZoneInfo("Europe/London")
+ASSUMED_CAPABILITIES = frozenset({Capability.AVAILABILITY, Capability.APPOINTMENTS})
+
+
+@dataclass(frozen=True, slots=True)
+class NoAuth:
+    """Send no credentials."""
+
+
+@dataclass(frozen=True, slots=True)
+class BearerToken:
+    """Send a fixed ``Authorization: Bearer <token>``."""
+
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCredentials:
+    """Fetch a token with the OAuth 2.0 client-credentials grant, and reuse it until it expires."""
+
+    token_url: str
+    client_id: str
+    client_secret: str
+    scope: str | None = None
+
+
+Auth = NoAuth | BearerToken | ClientCredentials
+
+
+@dataclass(frozen=True, slots=True)
+class TargetSettings:
+    """Everything the operator said about the target and the run."""
+
+    base_url: str
+    mode: Mode = Mode.SUPPLIER
+    tenant: str | None = None
+    auth: Auth = field(default_factory=NoAuth)
+    addresses: AddressBook = field(default_factory=AddressBook)
+    capabilities: frozenset[Capability] | None = None
+    """Declared capabilities; ``None`` discovers them."""
+    seed: int = 0
+    id_base: int | None = None
+    """First gateway id the suite uses; ``None`` derives one from the time so reruns never clash."""
+    timeout: float = 10.0
+    max_examples: int = 20
+    max_wait: float = 0.0
+    """Longest the suite may wait in real time for something to happen (a reservation to expire)."""
+    kci_wait: float = 0.0
+    """How long to wait for KCIs after the order rules ran; 0 skips the KCI layer."""
+    order_ids: tuple[int, ...] = ()
+    """Gateway mode: order ids the gateway knows, used in turn by the rules that need an order."""
+
+    @property
+    def effective_tenant(self) -> str | None:
+        """The tenant to send: the option, else the address file's, else ``TENANT1`` (supplier mode)."""
+        if self.mode is Mode.GATEWAY:
+            return None
+        return self.tenant or self.addresses.tenant or "TENANT1"
+
+
+def iso_duration(span: timedelta) -> str:
+    """``PT1860S``: a non-negative span as an ISO-8601 duration in whole seconds (rounded up)."""
+    return f"PT{max(0, math.ceil(span.total_seconds()))}S"
+
+
+class _Tokens:
+    """Fetches client-credentials tokens and reuses each until shortly before it expires."""
+
+    def __init__(self, credentials: ClientCredentials, timeout: float, transport: httpx.BaseTransport | None):
+        self._credentials = credentials
+        self._timeout = timeout
+        self._transport = transport
+        self._token: str | None = None
+        self._expires = 0.0
+        self._lock = threading.Lock()
+
+    def token(self) -> str:
+        with self._lock:
+            if self._token is None or time.monotonic() >= self._expires:
+                self._token, lifetime = self._fetch()
+                # Renew a minute early, so a token never expires between fetch and use.
+                self._expires = time.monotonic() + max(0.0, lifetime - 60)
+            return self._token
+
+    def _fetch(self) -> tuple[str, float]:
+        creds = self._credentials
+        form = {"grant_type": "client_credentials"}
+        if creds.scope:
+            form["scope"] = creds.scope
+        with httpx.Client(timeout=self._timeout, transport=self._transport) as client:
+            try:
+                answer = client.post(creds.token_url, data=form, auth=(creds.client_id, creds.client_secret))
+                if answer.status_code in {400, 401}:
+                    # Some token endpoints take the credentials as form fields only (§2.1 allows both).
+                    fields = {**form, "client_id": creds.client_id, "client_secret": creds.client_secret}
+                    answer = client.post(creds.token_url, data=fields)
+            except httpx.HTTPError as error:
+                raise TargetError(f"token endpoint {creds.token_url}: {error}") from None
+        try:
+            body = answer.json()
+            token = str(body["access_token"])
+            lifetime = float(body.get("expires_in", 3600))
+        except (ValueError, KeyError, TypeError):
+            raise TargetError(
+                f"token endpoint {creds.token_url} answered {answer.status_code} without an access_token: "
+                f"{answer.text[:300]}"
+            ) from None
+        return token, lifetime
+
+
+class Target:
+    """A target API, its recorder, its random generator and what it offers."""
+
+    def __init__(self, settings: TargetSettings, *, transport: httpx.BaseTransport | None = None) -> None:
+        self.settings = settings
+        self.base_url = settings.base_url.rstrip("/")
+        self.rng = random.Random(settings.seed)
+        self._transport = transport
+        self._client = httpx.Client(
+            base_url=self.base_url, timeout=settings.timeout, transport=transport, follow_redirects=False
+        )
+        self._tokens = (
+            _Tokens(settings.auth, settings.timeout, transport)
+            if isinstance(settings.auth, ClientCredentials)
+            else None
+        )
+        # Millisecond clock modulo 10^9: runs a second apart never reuse a gateway id.
+        self._next_id = settings.id_base if settings.id_base is not None else time.time_ns() // 10**6 % 10**9 + 1
+        self._recording: list[Exchange] | None = None
+        self._capabilities: frozenset[Capability] | None = settings.capabilities
+        self.capability_source = "declared with --capability" if settings.capabilities is not None else ""
+        self.placed_orders: dict[int, str] = {}
+        """Gateway order id -> how the target answered it (``201 ACKNOWLEDGED``, ``202``)."""
+        self.kci_source: Callable[[], Sequence[Mapping[str, Any]]] | None = None
+        self.kci_url: str | None = None
+        self._kci_cache: list[Mapping[str, Any]] | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self._client.close()
+
+    def __enter__(self) -> Target:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # --- identity and headers ------------------------------------------------------------------
+
+    @property
+    def tenant(self) -> str | None:
+        """The tenant the suite sends in ``Tenant`` (``None`` in gateway mode)."""
+        return self.settings.effective_tenant
+
+    @property
+    def addresses(self) -> AddressBook:
+        """The operator's test addresses."""
+        return self.settings.addresses
+
+    def new_id(self) -> int:
+        """A fresh gateway id (orders, reservations, amendments …), sequential within the run."""
+        value = self._next_id
+        self._next_id += 1
+        return value
+
+    def new_uuid(self) -> str:
+        """A UUID drawn from the seeded generator (request ids, KCI ids)."""
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def headers(self, tenant: str | None = None, **extra: str) -> dict[str, str]:
+        """The gateway's headers for one call, ``tenant`` replacing the default one."""
+        headers = {"X-Request-ID": self.new_uuid(), "X-Conversation-ID": self.new_uuid()}
+        chosen = tenant or self.tenant
+        if chosen is not None:
+            headers["Tenant"] = chosen
+        headers.update(extra)
+        return headers
+
+    def auth_headers(self) -> dict[str, str]:
+        """The ``Authorization`` header the operator configured, if any."""
+        auth = self.settings.auth
+        if isinstance(auth, BearerToken):
+            return {"Authorization": f"Bearer {auth.token}"}
+        if self._tokens is not None:
+            return {"Authorization": f"Bearer {self._tokens.token()}"}
+        return {}
+
+    @property
+    def has_auth(self) -> bool:
+        """Whether the operator configured credentials."""
+        return not isinstance(self.settings.auth, NoAuth)
+
+    # --- recording -------------------------------------------------------------------------------
+
+    @contextmanager
+    def recording(self) -> Iterator[list[Exchange]]:
+        """Record the exchanges made inside the block (one rule's worth)."""
+        previous, self._recording = self._recording, []
+        try:
+            yield self._recording
+        finally:
+            self._recording = previous
+
+    def record(self, exchange: Exchange) -> None:
+        """Add an exchange made elsewhere (by schemathesis, or received by the KCI receiver)."""
+        if self._recording is not None:
+            self._recording.append(exchange)
+
+    def evidence(self, *notes: str) -> Evidence:
+        """The exchanges recorded so far for the current rule, with ``notes``."""
+        return Evidence(tuple(self._recording or ()), tuple(note for note in notes if note))
+
+    # --- HTTP ------------------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        content: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        send_auth: bool = True,
+        content_type: str | None = None,
+        note: str = "",
+    ) -> httpx.Response:
+        """Send one request, record it, and return the response (transport trouble is a TargetError)."""
+        sent = dict(headers or {})
+        if send_auth:
+            sent.update(self.auth_headers())
+        if json_body is not None:
+            content = json.dumps(json_body)
+            content_type = content_type or "application/json"
+        if content_type:
+            sent["Content-Type"] = content_type
+        started = time.monotonic()
+        try:
+            response = self._client.request(method, path, params=params, content=content, headers=sent)
+        except httpx.HTTPError as error:
+            url = f"{self.base_url}{path}"
+            self.record(Exchange.create(method, url, request_headers=sent.items(), request_body=content or b""))
+            raise TargetError(f"{method} {url}: {type(error).__name__}: {error}") from None
+        self.record(
+            Exchange.create(
+                method,
+                str(response.request.url),
+                request_headers=response.request.headers.items(),
+                request_body=response.request.content,
+                status=response.status_code,
+                response_headers=response.headers.items(),
+                response_body=response.content,
+                seconds=time.monotonic() - started,
+                note=note,
+            )
+        )
+        return response
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        """``request("GET", …)``."""
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        """``request("POST", …)``."""
+        return self.request("POST", path, **kwargs)
+
+    def check_reachable(self) -> None:
+        """Raise TargetError unless the target answers HTTP at all (any status will do)."""
+        try:
+            self._client.get("/", headers=self.auth_headers())
+        except httpx.HTTPError as error:
+            raise TargetError(f"{self.base_url} cannot be reached: {type(error).__name__}: {error}") from None
+
+    # --- capabilities ----------------------------------------------------------------------------
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        """What the target offers (discovered on first use unless declared)."""
+        if self._capabilities is None:
+            self._capabilities, self.capability_source = self._discover()
+        return self._capabilities
+
+    def _admin_json(self, path: str) -> Any:
+        try:
+            answer = self._client.get(path, headers=self.auth_headers())
+        except httpx.HTTPError as error:
+            raise TargetError(f"GET {self.base_url}{path}: {type(error).__name__}: {error}") from None
+        if answer.status_code != 200:
+            return None
+        try:
+            return answer.json()
+        except ValueError:
+            return None
+
+    def _discover(self) -> tuple[frozenset[Capability], str]:
+        if self.settings.mode is Mode.GATEWAY:
+            return frozenset({Capability.KCIS}), "gateway mode"
+        announced = self._admin_json("/_admin/capabilities")
+        if isinstance(announced, dict) and isinstance(announced.get("capabilities"), list):
+            known = {c.value for c in Capability}
+            offered = frozenset(Capability(c) for c in announced["capabilities"] if c in known)
+            return offered, "announced by GET /_admin/capabilities"
+        found = set(ASSUMED_CAPABILITIES)
+        how = "assumed availability and appointments (no GET /_admin/capabilities)"
+        if isinstance(self._admin_json("/_admin/clock"), dict):
+            found.add(Capability.CLOCK)
+            how += "; clock found at GET /_admin/clock"
+        return frozenset(found), how
+
+    def offers(self, capability: Capability) -> bool:
+        """Whether the target offers ``capability``."""
+        return capability in self.capabilities
+
+    # --- time --------------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The target's current time: its clock API when it has one, else the wall clock."""
+        if self.offers(Capability.CLOCK):
+            answer = self.get("/_admin/clock", headers=self.headers())
+            try:
+                return datetime.fromisoformat(answer.json()["now"]).astimezone(UTC)
+            except (ValueError, KeyError, TypeError):
+                raise TargetError(f"GET /_admin/clock answered {answer.status_code}: {answer.text[:200]}") from None
+        return datetime.now(UTC)  # noqa: TID251 - a real supplier lives on the wall clock
+
+    def today(self) -> date:
+        """The target's current date in the UK."""
+        return self.now().astimezone(UK).date()
+
+    def advance_clock(self, span: timedelta) -> None:
+        """Move the target's clock forward with ``POST /_admin/clock/advance`` (clock capability)."""
+        if not self.offers(Capability.CLOCK):
+            raise RuleSkipped("the target has no clock API (POST /_admin/clock/advance)")
+        answer = self.post("/_admin/clock/advance", json_body={"by": iso_duration(span)}, headers=self.headers())
+        if answer.status_code != 200:
+            raise TargetError(f"POST /_admin/clock/advance answered {answer.status_code}: {answer.text[:200]}")
+
+    # --- KCIs ----------------------------------------------------------------------------------------
+
+    def received_kcis(self) -> list[Mapping[str, Any]]:
+        """The KCIs the suite's receiver collected (waited for once, see the KCI rules)."""
+        if self.kci_source is None:
+            raise RuleSkipped("no KCI receiver runs in this session")
+        return list(self.kci_source())
+
+    def require(self, *capabilities: Capability) -> None:
+        """Skip the rule unless the target offers every one of ``capabilities``."""
+        missing = [c.value for c in capabilities if c not in self.capabilities]
+        if missing:
+            raise RuleSkipped(f"the target does not offer {', '.join(missing)}")
+
+
+def parse_capabilities(values: Sequence[str]) -> frozenset[Capability]:
+    """``--capability`` values (``all`` means every capability) as a set; unknown ones are a SetupError."""
+    chosen: set[Capability] = set()
+    for value in values:
+        for name in value.split(","):
+            name = name.strip().lower()
+            if not name:
+                continue
+            if name == "all":
+                chosen.update(Capability)
+                continue
+            try:
+                chosen.add(Capability(name))
+            except ValueError:
+                known = ", ".join(c.value for c in Capability)
+                raise SetupError(f"unknown capability {name!r}; known: {known}, all") from None
+    return frozenset(chosen)

@@ -1,0 +1,252 @@
+"""The KCI dispatcher: delivers what the outbox holds, per order in sequence, at least once.
+
+A round (:meth:`KciDispatcher.run_once`) reads the deliverable KCIs in one short read and
+gives the connection back, sends each over the transport with no database connection
+held, and records every attempt in its own short transaction. A KCI keeps its ``id`` on
+every re-delivery (it is in the stored payload), so the gateway can recognise repeats.
+
+Ordering. Per order only the lowest pending sequence number is deliverable, so KCI n+1
+waits while n is being retried. A **rejected** KCI (any 4xx but 408/429, or a policy out
+of attempts) is terminal and does *not* block the next one: the gateway has said it will
+never take it, and holding the rest of the order for ever would stall the order for good.
+The gateway then sees a gap in the sequence; the rejection, with the gateway's error body,
+is in the attempt journal (``outbox.attempts_for``).
+
+Faults stored on an entry, for gateway developers testing their buffering:
+
+* ``duplicate``: once the gateway accepts the KCI, it is sent again at once, same ``id``.
+  The copy is journalled with outcome ``DUPLICATE`` and never changes the KCI's state.
+* ``swap_with_next``: the order's next pending KCI is sent first, then this one.
+* ``hold_back``: this one is held back until the order's next KCI has gone, then sent.
+  It behaves as ``swap_with_next``; the names describe what the gateway should observe.
+
+For both reorderings the KCI waits (nothing of the order is sent) until the next KCI is
+queued and due; if that next KCI's attempt is answered "retry", this one keeps waiting. A
+fault is cleared once acted on.
+
+The background thread (:meth:`start` / :meth:`stop`) runs rounds until stopped: straight
+on while KCIs are moving, otherwise every ``interval`` seconds. It logs failures and
+carries on; nothing escapes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from typing import Final
+
+from simulator.delivery.transport import KciTransport, TransportResult
+from simulator.domain.clock import Clock
+from simulator.domain.retry import DELIVERED, REJECTED, RETRY, RetryPolicy
+from simulator.storage import Database, outbox
+from simulator.storage.outbox import OutboxEntry
+
+log = logging.getLogger(__name__)
+
+DUPLICATE: Final = "duplicate"
+SWAP_WITH_NEXT: Final = "swap_with_next"
+HOLD_BACK: Final = "hold_back"
+FAULTS: Final = {
+    DUPLICATE: "sent twice with the same id",
+    SWAP_WITH_NEXT: "swapped with the order's next KCI",
+    HOLD_BACK: "held back until the order's next KCI has gone",
+}
+
+#: Journal outcome of the deliberate second copy sent by the ``duplicate`` fault.
+DUPLICATE_SENT: Final = "DUPLICATE"
+
+_MAX_ERROR = 2000  # kci_outbox.last_error and kci_attempts.error are String(2000)
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchReport:
+    """What one round did: attempts by outcome, deliberate copies, and KCIs held by a fault."""
+
+    delivered: int = 0
+    rejected: int = 0
+    retried: int = 0
+    duplicates: int = 0
+    held: int = 0
+
+    @property
+    def attempts(self) -> int:
+        """Every KCI sent in the round, copies included."""
+        return self.delivered + self.rejected + self.retried + self.duplicates
+
+
+class KciDispatcher:
+    """Delivers outbox KCIs over ``transport``; ``clock`` is the delivery clock (wall time in production).
+
+    ``rng`` draws the back-off jitter (pass a seeded one for repeatable tests); ``interval``
+    is the background thread's rest between idle rounds; ``batch`` bounds one round.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        transport: KciTransport,
+        clock: Clock,
+        policy: RetryPolicy | None = None,
+        rng: random.Random | None = None,
+        *,
+        interval: float = 0.2,
+        batch: int = 100,
+    ) -> None:
+        self._database = database
+        self._transport = transport
+        self._clock = clock
+        self._policy = policy or RetryPolicy()
+        self._rng = rng or random.Random()
+        self._interval = interval
+        self._batch = batch
+        self._round_lock = threading.Lock()  # one round at a time, thread or caller
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- one round ---------------------------------------------------------------------------
+
+    def run_once(self) -> DispatchReport:
+        """Send every KCI that is due now (the lowest pending one per order) and record the attempts."""
+        return self._round(None)
+
+    def _round(self, stop: threading.Event | None) -> DispatchReport:
+        tally: Counter[str] = Counter()
+        with self._round_lock:
+            with self._database.reading() as connection:
+                entries = outbox.deliverable(connection, self._clock.now(), self._batch)
+            for entry in entries:
+                if stop is not None and stop.is_set():
+                    break
+                try:
+                    self._dispatch(entry, tally)
+                except Exception:  # one bad entry (or a database hiccup) must not stop the others
+                    log.exception("KCI %s of order %s: delivery failed", entry.kci_id, entry.order_key)
+        return DispatchReport(
+            delivered=tally[DELIVERED],
+            rejected=tally[REJECTED],
+            retried=tally[RETRY],
+            duplicates=tally[DUPLICATE_SENT],
+            held=tally["held"],
+        )
+
+    def _dispatch(self, entry: OutboxEntry, tally: Counter[str]) -> None:
+        if entry.fault in {SWAP_WITH_NEXT, HOLD_BACK}:
+            self._reorder(entry, tally)
+        else:
+            self._deliver(entry, tally)
+
+    def _deliver(self, entry: OutboxEntry, tally: Counter[str]) -> str:
+        """Send once, record; for a ``duplicate`` fault, send the accepted KCI again."""
+        outcome = self._attempt(entry, entry.attempts + 1, tally)
+        if outcome == DELIVERED and entry.fault == DUPLICATE:
+            self._attempt(entry, entry.attempts + 2, tally, copy=True)
+            self._clear_fault(entry)
+        return outcome
+
+    def _reorder(self, entry: OutboxEntry, tally: Counter[str]) -> None:
+        """Send the order's next KCI before ``entry``; wait while there is none, or it is not due."""
+        with self._database.reading() as connection:
+            following = outbox.next_pending_after(connection, entry.order_key, entry.sequence_number)
+        now = self._clock.now()
+        if following is None or (following.next_attempt_at is not None and following.next_attempt_at > now):
+            tally["held"] += 1
+            return
+        if self._deliver(following, tally) == RETRY:
+            tally["held"] += 1  # the next one has not gone yet, so this one still waits
+            return
+        self._clear_fault(entry)
+        self._deliver(entry, tally)
+
+    def _attempt(self, entry: OutboxEntry, attempt: int, tally: Counter[str], *, copy: bool = False) -> str:
+        result = self._send(entry)
+        now = self._clock.now()
+        outcome: str = result.outcome
+        error = _error_text(result)
+        next_attempt_at = None
+        if copy:
+            outcome = DUPLICATE_SENT
+        elif outcome == RETRY and self._policy.gives_up_after(attempt):
+            outcome = REJECTED
+            error = f"gave up after {attempt} attempts; last: {error or result.status_code}"[:_MAX_ERROR]
+        elif outcome == RETRY:
+            next_attempt_at = now + self._policy.delay_for(attempt, self._rng, result.retry_after)
+        with self._database.transaction() as connection:
+            outbox.record_attempt(
+                connection,
+                entry.kci_id,
+                at=now,
+                outcome=outcome,
+                status_code=result.status_code,
+                error=error,
+                next_attempt_at=next_attempt_at,
+            )
+        tally[outcome] += 1
+        log.log(
+            logging.WARNING if outcome == REJECTED else logging.INFO,
+            "KCI %s (order %s, sequence %d) attempt %d: %s %s%s",
+            entry.kci_id,
+            entry.order_key,
+            entry.sequence_number,
+            attempt,
+            outcome,
+            result.status_code or result.error,
+            "" if next_attempt_at is None else f", next at {next_attempt_at.isoformat()}",
+        )
+        return outcome
+
+    def _send(self, entry: OutboxEntry) -> TransportResult:
+        try:
+            return self._transport.send(entry.kci_id, entry.payload)
+        except Exception as error:  # a broken transport counts as a failed attempt, with back-off
+            log.exception("KCI %s: the transport raised", entry.kci_id)
+            return TransportResult(None, error=f"transport failed: {type(error).__name__}: {error}")
+
+    def _clear_fault(self, entry: OutboxEntry) -> None:
+        with self._database.transaction() as connection:
+            outbox.clear_fault(connection, entry.kci_id)
+        log.info("KCI %s: fault %s acted on (%s)", entry.kci_id, entry.fault, FAULTS.get(entry.fault or ""))
+
+    # -- background thread -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run rounds on a daemon thread until :meth:`stop` (a second call does nothing)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="kci-dispatcher", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the thread after the KCI in flight (at most ``timeout`` seconds' wait)."""
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                log.warning("the KCI dispatcher did not stop within %s seconds", timeout)
+
+    @property
+    def running(self) -> bool:
+        """Whether the background thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                report = self._round(self._stop)
+            except Exception:  # e.g. the database is unreachable: log, rest, try again
+                log.exception("KCI delivery round failed; trying again in %s seconds", self._interval)
+                report = DispatchReport()
+            # Straight on while KCIs are moving (each order's next one may now be due).
+            moving = report.delivered + report.rejected > 0
+            self._stop.wait(0 if moving else self._interval)
+
+
+def _error_text(result: TransportResult) -> str | None:
+    if result.outcome == DELIVERED:
+        return None
+    text = result.error or result.body
+    return None if text is None else text[:_MAX_ERROR]

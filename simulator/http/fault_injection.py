@@ -1,0 +1,396 @@
+"""Fault and latency injection on the Supplier API: a failing supplier, on demand.
+
+Gateway developers add rules on the admin surface (``POST /_admin/faults``) to see how their
+gateway copes when the supplier is slow, refuses, or vanishes mid-call. A rule names:
+
+* **which calls**: ``method`` and ``path`` (each ``*`` for any), optionally one ``tenant``;
+* **what happens**, one or more of:
+  ``delayMs``  wait this long (at most 60 s) before answering — normally, unless the rule
+               also says ``status`` or ``drop``;
+  ``status``   answer with this 4xx/5xx instead: the API error body (``SUPPLIER_FAULT`` for
+               5xx), except ``503``, which has no body, as the reference describes; ``429`` and
+               ``503`` carry ``Retry-After`` (``retryAfter`` seconds, default 1 for 429);
+  ``drop``     close the connection without sending anything;
+* **how often**: ``times`` (the next N matching calls) and ``probability`` (each matching call
+  fires with this chance, drawn from a ``random.Random`` seeded per rule — ``seed``, by default
+  the rule's id — so the same rules added in the same order fire on the same calls).
+
+Rules are tried in the order they were added; the first one that fires is consumed under one
+lock, so two concurrent calls never both take the last unit of ``times: 1``. Rules live in
+memory and are forgotten on restart. Requests under the admin prefix are never touched.
+
+How a connection is dropped: the ``before_request`` hook only marks the request
+(:data:`~simulator.http.journal.DROPPED`) and returns a placeholder answer, so the journal still
+records it (with status 0). A WSGI wrapper, once Flask has finished, shuts the client socket
+down in both directions — Werkzeug exposes it as ``environ["werkzeug.socket"]``, gunicorn as
+``environ["gunicorn.socket"]`` — and the server's attempt to write the placeholder fails with
+``EPIPE``, which both servers treat as a client that went away: the client sees the connection
+closed with no response. A server that exposes no socket (the Flask test client, for one) gets
+:class:`ConnectionDropped` raised out of the WSGI call instead, which tests can assert on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import random
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from flask import Flask, Response, current_app, request
+from flask.typing import ResponseReturnValue
+
+from contracts import SUPPLIER_API, load_document
+from simulator.domain.errors import MalformedRequest, NotFound
+from simulator.http.errors import error_response
+from simulator.http.journal import DROPPED, is_admin_path
+
+#: ``app.extensions`` key of the app's :class:`FaultRules`.
+FAULTS = "fibresim.faults"
+ANY = "*"
+MAX_DELAY_MS = 60_000
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+# Error codes of the API's vocabulary for the statuses a rule may answer with.
+_CODES = {400: "MALFORMED_REQUEST", 401: "NOT_AUTHORISED", 403: "NOT_AUTHORISED", 404: "NOT_FOUND"}
+
+
+class ConnectionDropped(Exception):
+    """Raised out of the WSGI app when a rule drops a connection the server gave no socket for."""
+
+
+@dataclass(frozen=True, slots=True)
+class FaultSpec:
+    """What a rule matches and does, as validated from the admin request."""
+
+    method: str = ANY
+    path: str = ANY
+    tenant: str | None = None
+    status: int | None = None
+    delay_ms: int = 0
+    drop: bool = False
+    times: int | None = None
+    probability: float = 1.0
+    seed: int | None = None
+    retry_after: int | None = None
+    message: str | None = None
+
+    def matches(self, method: str, path: str, tenant: str | None) -> bool:
+        """Whether a call ``method path`` by ``tenant`` is one this rule is about."""
+        return (
+            self.method in (ANY, method)
+            and self.path in (ANY, path)
+            and (self.tenant is None or self.tenant == tenant)
+        )
+
+
+@dataclass(slots=True)
+class _Rule:
+    id: int
+    spec: FaultSpec
+    remaining: int | None
+    hits: int
+    draws: random.Random
+
+
+@dataclass(frozen=True, slots=True)
+class Firing:
+    """A rule that fired on one call: what to do to it."""
+
+    rule_id: int
+    spec: FaultSpec
+
+
+def rule_json(rule_id: int, spec: FaultSpec, remaining: int | None, hits: int) -> dict[str, Any]:
+    """A rule as the admin surface shows it."""
+    return {
+        "id": rule_id,
+        "method": spec.method,
+        "path": spec.path,
+        "tenant": spec.tenant,
+        "status": spec.status,
+        "delayMs": spec.delay_ms,
+        "drop": spec.drop,
+        "times": spec.times,
+        "remaining": remaining,
+        "probability": spec.probability,
+        "seed": spec.seed,
+        "retryAfter": spec.retry_after,
+        "message": spec.message,
+        "hits": hits,
+    }
+
+
+class FaultRules:
+    """The rules of one running simulator; every method is safe to call from many threads."""
+
+    def __init__(self, operations: Mapping[str, Iterable[str]]) -> None:
+        #: The Supplier API's paths and the methods each offers (to validate rules against).
+        self.operations = {
+            path: frozenset(m.upper() for m in methods) for path, methods in operations.items()
+        }
+        self._rules: list[_Rule] = []
+        self._next_id = 1
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    def add(self, spec: FaultSpec) -> dict[str, Any]:
+        """Add a rule after the existing ones; returns it as the admin surface shows it."""
+        with self._lock:
+            rule_id = self._next_id
+            self._next_id += 1
+            spec = replace(spec, seed=rule_id if spec.seed is None else spec.seed)
+            rule = _Rule(rule_id, spec, spec.times, 0, random.Random(spec.seed))
+            self._rules.append(rule)
+            return rule_json(rule.id, rule.spec, rule.remaining, rule.hits)
+
+    def listing(self) -> list[dict[str, Any]]:
+        """Every rule, oldest first, with its remaining budget and hit count."""
+        with self._lock:
+            return [rule_json(r.id, r.spec, r.remaining, r.hits) for r in self._rules]
+
+    def remove(self, rule_id: int) -> None:
+        """Remove one rule; :class:`NotFound` names the ids there are when it is not one."""
+        with self._lock:
+            for index, rule in enumerate(self._rules):
+                if rule.id == rule_id:
+                    del self._rules[index]
+                    return
+            ids = ", ".join(str(rule.id) for rule in self._rules) or "none"
+        raise NotFound(f"no fault rule {rule_id}; the rules are: {ids}")
+
+    def clear(self) -> None:
+        """Remove every rule."""
+        with self._lock:
+            self._rules.clear()
+
+    def take(self, method: str, path: str, tenant: str | None) -> Firing | None:
+        """The first rule that fires on this call, its budget consumed; ``None`` when none does."""
+        with self._lock:
+            for rule in self._rules:
+                if rule.remaining == 0 or not rule.spec.matches(method, path, tenant):
+                    continue
+                # Drawn only for matching calls, so one rule's sequence does not depend on others.
+                if rule.spec.probability < 1.0 and rule.draws.random() >= rule.spec.probability:
+                    continue
+                if rule.remaining is not None:
+                    rule.remaining -= 1
+                rule.hits += 1
+                return Firing(rule.id, rule.spec)
+        return None
+
+
+def supplier_operations() -> dict[str, frozenset[str]]:
+    """The Supplier API contract's paths and the methods each offers."""
+    return {
+        path: frozenset(method.upper() for method in item if method.upper() in HTTP_METHODS)
+        for path, item in load_document(SUPPLIER_API)["paths"].items()
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# validating a rule from the admin surface
+
+_FIELDS = {
+    "method": "method",
+    "path": "path",
+    "tenant": "tenant",
+    "status": "status",
+    "delayMs": "delay_ms",
+    "drop": "drop",
+    "times": "times",
+    "probability": "probability",
+    "seed": "seed",
+    "retryAfter": "retry_after",
+    "message": "message",
+}
+
+
+def _integer(value: Any, name: str, low: int, high: int | None, problems: list[str]) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        problems.append(f"body {name}: {value!r} is not an integer")
+        return None
+    if value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        problems.append(f"body {name}: {value} must be {bounds}")
+        return None
+    return value
+
+
+def _text(value: Any, name: str, max_length: int, problems: list[str]) -> str | None:
+    if not isinstance(value, str) or not value.strip() or len(value) > max_length:
+        problems.append(f"body {name}: give a non-empty string of at most {max_length} characters")
+        return None
+    return value
+
+
+def _unknown_field(name: str) -> str:
+    camel = "".join(part if i == 0 else part.capitalize() for i, part in enumerate(name.split("_")))
+    guesses = [camel] if camel in _FIELDS else difflib.get_close_matches(name, list(_FIELDS), n=1)
+    hint = f" (did you mean {guesses[0]}?)" if guesses else ""
+    return f"body {name}: unknown field{hint}; the fields are {', '.join(_FIELDS)}"
+
+
+def _check_operation(method: str, path: str, operations: Mapping[str, frozenset[str]]) -> list[str]:
+    """Near-miss help: a path or method the Supplier API does not have, and what it does have."""
+    known = sorted(operations)
+    if path != ANY and path not in operations:
+        close = difflib.get_close_matches(path, known, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        return [f"body path: {path!r} is not a Supplier API path{hint}; the paths are {', '.join(known)}"]
+    offered = operations[path] if path != ANY else frozenset().union(*operations.values())
+    if method != ANY and method not in offered:
+        where = path if path != ANY else "any path"
+        return [f"body method: {method} is not offered on {where}; use {', '.join(sorted(offered))} or *"]
+    return []
+
+
+def parse_rule(body: Any, operations: Mapping[str, frozenset[str]]) -> FaultSpec:
+    """Validate a rule from the admin surface; every problem is named in one :class:`MalformedRequest`."""
+    if not isinstance(body, dict):
+        raise MalformedRequest(
+            'give the rule as a JSON object, e.g. {"path": "/service-orders", "status": 503}'
+        )
+    problems = [_unknown_field(name) for name in body if name not in _FIELDS]
+    values: dict[str, Any] = {}
+    checks: dict[str, Callable[[Any], Any]] = {
+        "method": lambda v: _text(v, "method", 10, problems) and v.upper(),
+        "path": lambda v: _text(v, "path", 200, problems),
+        "tenant": lambda v: _text(v, "tenant", 50, problems),
+        "status": lambda v: _integer(v, "status", 400, 599, problems),
+        "delayMs": lambda v: _integer(v, "delayMs", 0, MAX_DELAY_MS, problems),
+        "times": lambda v: _integer(v, "times", 1, None, problems),
+        "seed": lambda v: _integer(v, "seed", 0, None, problems),
+        "retryAfter": lambda v: _integer(v, "retryAfter", 0, 86_400, problems),
+        "message": lambda v: _text(v, "message", 500, problems),
+        "drop": lambda v: v if isinstance(v, bool) else problems.append("body drop: give true or false"),
+        "probability": lambda v: _probability(v, problems),
+    }
+    for name, check in checks.items():
+        if body.get(name) is not None:
+            checked = check(body[name])
+            if checked is not None:
+                values[_FIELDS[name]] = checked
+    spec = FaultSpec(**values)
+    problems += _check_operation(spec.method, spec.path, operations)
+    problems += _check_effects(spec)
+    if problems:
+        raise MalformedRequest(*problems)
+    return spec
+
+
+def _probability(value: Any, problems: list[str]) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        problems.append(f"body probability: {value!r} must be a number from 0 to 1")
+        return None
+    return float(value)
+
+
+def _check_effects(spec: FaultSpec) -> list[str]:
+    problems = []
+    if spec.status is None and not spec.drop and not spec.delay_ms:
+        problems.append("body: give at least one of status, delayMs or drop")
+    if spec.status is not None and spec.drop:
+        problems.append("body drop: a dropped connection has no answer, so it cannot have a status")
+    if spec.retry_after is not None and spec.status not in {429, 503}:
+        problems.append("body retryAfter: only a 429 or 503 answer carries Retry-After")
+    if spec.message is not None and (spec.status is None or spec.status == 503):
+        problems.append("body message: only an answer with an error body (a status other than 503) has one")
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# applying rules to requests
+
+
+def _answer(firing: Firing) -> Response:
+    spec = firing.spec
+    status = spec.status or 500
+    retry_after = spec.retry_after if spec.retry_after is not None else (1 if status == 429 else None)
+    if status == 503:
+        response = Response(status=503)  # the reference's 503 has no body…
+        del response.headers["Content-Type"]  # …so no type for one either
+    else:
+        code = _CODES.get(status) or (
+            "NOT_IMPLEMENTED"
+            if status == 501
+            else "SUPPLIER_FAULT"
+            if status >= 500 or status == 429
+            else "INVALID_REQUEST"
+        )
+        response = error_response(
+            status, code, [spec.message or f"simulated fault (fault rule {firing.rule_id})"]
+        )
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _apply_faults() -> ResponseReturnValue | None:
+    rules: FaultRules = current_app.extensions[FAULTS]
+    if not len(rules):  # the usual case: no rules, no lock
+        return None
+    firing = rules.take(request.method, request.path, request.headers.get("Tenant"))
+    if firing is None:
+        return None
+    if firing.spec.delay_ms:
+        # Sleeping is the point of a latency rule; the cap bounds it even if validation is bypassed.
+        time.sleep(min(firing.spec.delay_ms, MAX_DELAY_MS) / 1000)
+    if firing.spec.drop:
+        request.environ[DROPPED] = True
+        return Response(status=500)  # never sent: the wrapper below closes the socket first
+    if firing.spec.status is not None:
+        return _answer(firing)
+    return None
+
+
+class _DropConnections:
+    """WSGI wrapper that carries out a drop once Flask has finished (and journalled) the request."""
+
+    def __init__(self, wsgi_app: Callable[..., Any]) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        body = self.wsgi_app(environ, start_response)
+        if not environ.get(DROPPED):
+            return body
+        if hasattr(body, "close"):
+            body.close()
+        client = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+        if not isinstance(client, socket.socket):
+            raise ConnectionDropped(
+                f"fault rule dropped {environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
+            )
+        with contextlib.suppress(OSError):  # the client went first: dropped either way
+            client.shutdown(socket.SHUT_RDWR)
+        return []  # the server's write of the status line now fails with EPIPE
+
+
+def install_fault_injection(app: Flask, rules: FaultRules | None = None) -> FaultRules:
+    """Apply fault rules to every request outside the admin prefix; returns the app's rules.
+
+    Idempotent: a second call returns the rules already installed.
+    """
+    installed: FaultRules | None = app.extensions.get(FAULTS)
+    if installed is not None:
+        return installed
+    if rules is None:
+        rules = FaultRules(supplier_operations())
+    app.extensions[FAULTS] = rules
+    admin_prefix: str = app.extensions["fibresim.settings"].admin_prefix
+
+    @app.before_request
+    def _faults() -> ResponseReturnValue | None:
+        if is_admin_path(request.path, admin_prefix):
+            return None
+        return _apply_faults()
+
+    # Wrapping wsgi_app is how Flask documents adding WSGI middleware.
+    app.wsgi_app = _DropConnections(app.wsgi_app)  # type: ignore[method-assign]
+    return rules

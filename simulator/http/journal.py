@@ -1,0 +1,138 @@
+"""Journal every Supplier API request: what came in, and what the simulator answered.
+
+Two Flask hooks, installed by :func:`install_journal`: ``before_request`` notes the
+arrival time on the simulator clock, ``after_request`` writes one row to the ``journal``
+table in its own short transaction. Requests under the admin prefix are not journalled:
+the admin surface reads the journal, it is not what the journal is about.
+
+The journal must never cost the gateway its answer, nor much of its time:
+
+* a storage error is logged and swallowed, and the answer goes out unchanged;
+* request and response bodies are kept whole up to :data:`BODY_CAP` bytes, larger ones
+  are kept as truncated text, and a body that is not JSON is kept as text;
+* a request body Flask has already parsed is not parsed again;
+* the table is trimmed to the newest :data:`KEEP` entries every :data:`TRIM_EVERY` writes,
+  so a simulator left running for days does not grow without bound.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, Request, Response, current_app, request
+
+from simulator.application.context import Context
+from simulator.storage import journal as journal_store
+from simulator.storage.journal import JournalEntry
+
+log = logging.getLogger(__name__)
+
+BODY_CAP = 16 * 1024
+KEEP = 10_000
+TRIM_EVERY = 500
+
+#: ``app.extensions`` key marking an app whose requests are journalled.
+INSTALLED = "fibresim.journal"
+#: ``environ`` key: the arrival time on the simulator clock.
+ARRIVED_AT = "fibresim.arrived_at"
+#: ``environ`` key set when the connection is to be dropped without an answer (journalled as 0).
+DROPPED = "fibresim.connection_dropped"
+
+
+def is_admin_path(path: str, admin_prefix: str) -> bool:
+    """Whether ``path`` belongs to the admin surface mounted at ``admin_prefix``."""
+    prefix = admin_prefix.rstrip("/")
+    return path == prefix or path.startswith(prefix + "/")
+
+
+def _text(raw: bytes) -> str:
+    if len(raw) <= BODY_CAP:
+        return raw.decode("utf-8", "replace")
+    return raw[:BODY_CAP].decode("utf-8", "replace") + f"…[{len(raw)} bytes, truncated]"
+
+
+def _json_or_text(raw: bytes) -> Any:
+    if not raw:
+        return None
+    if len(raw) > BODY_CAP:
+        return _text(raw)
+    try:
+        return json.loads(raw)
+    except ValueError:  # UnicodeDecodeError is a ValueError too
+        return _text(raw)
+
+
+def _request_body(incoming: Request) -> Any:
+    raw = incoming.get_data(cache=True)
+    if not raw:
+        return None
+    if incoming.is_json and len(raw) <= BODY_CAP:
+        # Flask caches what it parsed; silent=True turns bad JSON into None instead of a 400.
+        parsed = incoming.get_json(silent=True)
+        if parsed is not None:
+            return parsed
+    return _json_or_text(raw)
+
+
+def _response_body(response: Response) -> Any:
+    if response.is_streamed or response.direct_passthrough:
+        return None  # reading it here would consume what the client is owed
+    return _json_or_text(response.get_data())
+
+
+def _entry(response: Response, clock_now: datetime) -> JournalEntry:
+    environ = request.environ
+    dropped = bool(environ.get(DROPPED))
+    headers = request.headers
+    return JournalEntry(
+        at=environ.get(ARRIVED_AT) or clock_now,
+        method=request.method,
+        path=request.path,
+        query=request.query_string.decode("utf-8", "replace"),
+        tenant=headers.get("Tenant"),
+        request_id=headers.get("X-Request-ID"),
+        conversation_id=headers.get("X-Conversation-ID"),
+        body=_request_body(request),
+        status=0 if dropped else response.status_code,
+        response=None if dropped else _response_body(response),
+    )
+
+
+def install_journal(app: Flask, context_key: str = "fibresim.context") -> None:
+    """Record every request outside the admin prefix in the journal (idempotent).
+
+    Install it before fault injection, so a delayed request is journalled at its arrival.
+    """
+    if app.extensions.get(INSTALLED):
+        return
+    app.extensions[INSTALLED] = True
+    admin_prefix: str = app.extensions["fibresim.settings"].admin_prefix
+    writes = itertools.count(1)
+
+    def context() -> Context:
+        found: Context = current_app.extensions[context_key]
+        return found
+
+    @app.before_request
+    def _note_arrival() -> None:
+        if not is_admin_path(request.path, admin_prefix):
+            request.environ[ARRIVED_AT] = context().clock.now()
+
+    @app.after_request
+    def _journal(response: Response) -> Response:
+        if is_admin_path(request.path, admin_prefix):
+            return response
+        try:
+            ctx = context()
+            entry = _entry(response, ctx.clock.now())
+            with ctx.database.transaction() as connection:
+                journal_store.record(connection, entry)
+                if next(writes) % TRIM_EVERY == 0:
+                    journal_store.trim(connection, KEEP)
+        except Exception as error:  # the journal is a by-product; the answer must still go out
+            log.warning("journal: %s %s not recorded: %s", request.method, request.path, error)
+        return response
