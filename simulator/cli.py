@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from scenarios import bundled_profiles
 from simulator.domain.errors import ConfigurationError, FibresimError
+from simulator.receiver_cli import add_receiver_command
 from simulator.settings import Settings
 
 
@@ -15,7 +16,17 @@ def _serve(args: argparse.Namespace) -> int:
     from simulator.http.app import create_app
     from simulator.serving import serve
 
-    settings = Settings(profile=args.profile, database=args.db, clock=args.clock, kci_url=args.kci_url)
+    settings = Settings(
+        profile=args.profile,
+        database=args.db,
+        clock=args.clock,
+        kci_url=args.kci_url,
+        kci_token_url=args.kci_token_url,
+        kci_client_id=args.kci_client_id,
+        kci_client_secret=args.kci_client_secret,
+        kci_bearer_token=args.kci_token,
+        kci_basic=args.kci_basic,
+    )
     app = create_app(settings)
     print(
         f"fibresim: {app.extensions['fibresim.context'].profile.name} on http://{args.host}:{args.port} "
@@ -71,7 +82,20 @@ def parser() -> argparse.ArgumentParser:
         default="real",
         help="real, manual, manual@2026-07-01T09:00:00Z or accelerated:<factor> (default: real)",
     )
-    serve.add_argument("--kci-url", default=None, help="the gateway's Supplier Updates base URL for KCIs")
+    serve.add_argument(
+        "--kci-url",
+        default=None,
+        help="the gateway's Supplier Updates API base URL; KCIs are POSTed to URL/kcis",
+    )
+    serve.add_argument(
+        "--kci-token-url", default=None, help="OAuth2 client-credentials token URL for KCI delivery"
+    )
+    serve.add_argument("--kci-client-id", default=None, help="client id for --kci-token-url")
+    serve.add_argument("--kci-client-secret", default=None, help="client secret for --kci-token-url")
+    serve.add_argument("--kci-token", default=None, help="a fixed bearer token for KCI delivery")
+    serve.add_argument(
+        "--kci-basic", default=None, metavar="USER:PASSWORD", help="Basic auth for KCI delivery"
+    )
     serve.add_argument(
         "--server",
         choices=["gunicorn", "werkzeug"],
@@ -91,6 +115,8 @@ def parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("profiles", help="list the bundled supplier profiles")
     listing.set_defaults(run=_list_profiles)
+
+    add_receiver_command(commands)
     return top
 
 

@@ -34,7 +34,7 @@ START = "2026-07-01T09:00:00Z"
 @pytest.fixture
 def app() -> Iterator[Flask]:
     """The simulator on the demo profile, an in-memory database and a manual clock."""
-    application = create_app(Settings(database=":memory:", clock=f"manual@{START}"))
+    application = create_app(Settings(database=":memory:", clock=f"manual@{START}", background=False))
     yield application
     application.extensions["fibresim.context"].database.dispose()
 

@@ -23,14 +23,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def served_simulator(*args: str, ready_path: str = "/_admin/health") -> Iterator[str]:
-    """Start ``fibresim serve`` with ``args`` on a free loopback port; yield its base URL."""
-    port = free_port()
+def served_simulator(*args: str, ready_path: str = "/_admin/health", port: int | None = None) -> Iterator[str]:
+    """Start ``fibresim serve`` with ``args`` on a loopback port; yield its base URL."""
+    with served_command("serve", *args, ready_path=ready_path, port=port) as base:
+        yield base
+
+
+@contextmanager
+def served_command(command_name: str, *args: str, ready_path: str, port: int | None = None) -> Iterator[str]:
+    """Start ``fibresim <command_name>`` (serve, receiver) on a loopback port; yield its base URL."""
+    port = port or free_port()
     command = [
         sys.executable,
         "-m",
         "simulator.cli",
-        "serve",
+        command_name,
         "--host",
         "127.0.0.1",
         "--port",
@@ -56,7 +63,7 @@ def _wait_until_ready(process: subprocess.Popen[str], log: IO[str], base: str, r
     while True:
         if process.poll() is not None:
             log.seek(0)
-            raise RuntimeError(f"the simulator exited with {process.returncode}:\n{log.read()}")
+            raise RuntimeError(f"fibresim exited with {process.returncode}:\n{log.read()}")
         try:
             if httpx.get(base + ready_path, timeout=1).status_code == 200:
                 return base

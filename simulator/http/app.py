@@ -6,6 +6,7 @@ from flask import Flask
 
 from contracts import SUPPLIER_API, load_document
 from simulator.application.context import Context
+from simulator.background import BackgroundWork
 from simulator.domain.clock import clock_from_spec
 from simulator.http import admin_api, supplier_api
 from simulator.http.errors import register_error_handlers
@@ -29,4 +30,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(supplier_api.blueprint())
     app.register_blueprint(admin_api.blueprint(), url_prefix=settings.admin_prefix)
     register_error_handlers(app)
+    if settings.background:
+        work = BackgroundWork(context, settings)
+        work.start()
+        app.extensions["fibresim.background"] = work
     return app

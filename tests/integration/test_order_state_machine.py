@@ -58,7 +58,7 @@ class OrderFlows(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.app = create_app(Settings(database=":memory:", clock=f"manual@{START}"))
+        self.app = create_app(Settings(database=":memory:", clock=f"manual@{START}", background=False))
         self.client = self.app.test_client()
         self.context = self.app.extensions["fibresim.context"]
         self.next_id = 1

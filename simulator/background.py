@@ -1,0 +1,73 @@
+"""Background work of a running simulator: a ticker that applies due work, and the KCI dispatcher.
+
+Both are daemon threads with a stop event, started by ``create_app`` when
+``Settings.background`` is on. The ticker is what moves scripts along under a real or
+accelerated clock; under a manual clock nothing becomes due until the clock is moved.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import httpx
+
+from simulator.application.context import Context
+from simulator.application.due_work import run_due_work
+from simulator.delivery import BasicAuth, BearerToken, ClientCredentials, HttpTransport, KciDispatcher
+from simulator.domain.clock import RealClock
+from simulator.domain.errors import ConfigurationError
+from simulator.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def kci_auth(settings: Settings) -> httpx.Auth | None:
+    """The authentication the dispatcher uses towards the gateway, from the settings."""
+    if settings.kci_token_url:
+        if not (settings.kci_client_id and settings.kci_client_secret):
+            raise ConfigurationError("--kci-token-url needs --kci-client-id and --kci-client-secret")
+        return ClientCredentials(
+            settings.kci_token_url, settings.kci_client_id, settings.kci_client_secret, clock=RealClock()
+        )
+    if settings.kci_bearer_token:
+        return BearerToken(settings.kci_bearer_token)
+    if settings.kci_basic:
+        user, _, password = settings.kci_basic.partition(":")
+        return BasicAuth(user, password)
+    return None
+
+
+class BackgroundWork:
+    """Owns the ticker thread and, when a KCI URL is set, the dispatcher."""
+
+    def __init__(self, context: Context, settings: Settings) -> None:
+        self._context = context
+        self._interval = settings.tick_seconds
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(target=self._tick, name="fibresim-ticker", daemon=True)
+        self.dispatcher: KciDispatcher | None = None
+        if settings.kci_url:
+            transport = HttpTransport(settings.kci_url, kci_auth(settings))
+            self.dispatcher = KciDispatcher(context.database, transport, RealClock())
+
+    def start(self) -> None:
+        """Start the threads."""
+        self._ticker.start()
+        if self.dispatcher is not None:
+            self.dispatcher.start()
+
+    def stop(self) -> None:
+        """Stop the threads and wait for them briefly."""
+        self._stop.set()
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
+        if self._ticker.is_alive():
+            self._ticker.join(timeout=5)
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                run_due_work(self._context)
+            except Exception:  # the ticker must outlive a bad step; the log says what happened
+                log.exception("due work failed")
