@@ -127,6 +127,11 @@ def blueprint() -> Blueprint:
     """Admin endpoints: health, profile summary, clock, reservations."""
     bp = Blueprint("admin_api", __name__)
 
+    @bp.get("/ping")
+    def ping() -> ResponseReturnValue:
+        """A bare endpoint that does no work: the baseline the benchmarks compare hot paths with."""
+        return jsonify({"pong": True})
+
     @bp.get("/health")
     def health() -> ResponseReturnValue:
         """Liveness: the process answers and the database is reachable."""

@@ -7,7 +7,9 @@ Query parameters declared with ``content: application/json`` are JSON-decoded fi
 ``style: form, explode: false`` are split on commas.
 
 Every problem found is reported at once, each message naming the parameter or the
-body field, as a 400 ``MALFORMED_REQUEST``.
+body field, as a 400 ``MALFORMED_REQUEST``. The checks run on ``jsonschema-rs``: the
+same JSON Schema semantics at a few hundred nanoseconds a check, which keeps
+validation off the hot path's bill.
 """
 
 from __future__ import annotations
@@ -17,15 +19,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.protocols import Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+import jsonschema_rs
 from werkzeug.datastructures import Headers
 
 from simulator.domain.errors import MalformedRequest
 
-_DOC_URI = "urn:fibresim:openapi"
+Validator = jsonschema_rs.Draft202012Validator
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +57,7 @@ def _pointer(*parts: str) -> str:
 
 
 def _field_name(error: Any) -> str:
-    path = "/".join(str(p) for p in error.absolute_path)
+    path = "/".join(str(p) for p in error.instance_path)
     return path or "(whole value)"
 
 
@@ -66,8 +65,9 @@ class RequestValidator:
     """Checks requests for every operation of one OpenAPI document."""
 
     def __init__(self, document: Mapping[str, Any]) -> None:
-        resource = Resource.from_contents(dict(document), default_specification=DRAFT202012)
-        self._registry: Registry[Any] = Registry().with_resource(_DOC_URI, resource)
+        # Every $ref in the document is local ("#/components/..."), so a root that carries
+        # the paths and components lets each compiled validator resolve them by itself.
+        self._root = {"paths": document.get("paths", {}), "components": document.get("components", {})}
         self._document = document
         self._operations: dict[tuple[str, str], _Operation] = {}
         for path, item in document.get("paths", {}).items():
@@ -78,11 +78,7 @@ class RequestValidator:
                 self._operations[(method.upper(), path)] = self._compile(path, method, shared, operation)
 
     def _validator(self, pointer: str) -> Validator:
-        return Draft202012Validator(
-            {"$ref": f"{_DOC_URI}#/{pointer}"},
-            registry=self._registry,
-            format_checker=Draft202012Validator.FORMAT_CHECKER,
-        )
+        return Validator({**self._root, "$ref": f"#/{pointer}"}, validate_formats=True)
 
     def _resolve(self, node: Mapping[str, Any]) -> Mapping[str, Any]:
         while "$ref" in node:
@@ -159,7 +155,7 @@ class RequestValidator:
                 continue
             errors = list(parameter.validator.iter_errors(value))
             for invalid in errors:
-                suffix = "" if not invalid.absolute_path else f" ({_field_name(invalid)})"
+                suffix = "" if not invalid.instance_path else f" ({_field_name(invalid)})"
                 problems.append(f"{parameter.location} {parameter.name}{suffix}: {invalid.message}")
             if not errors:
                 (result.headers if parameter.location == "header" else result.query)[parameter.name] = value

@@ -50,13 +50,21 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """A write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
-        with self.engine.begin() as connection:
-            yield connection
+        """A write transaction (``BEGIN IMMEDIATE`` on SQLite: the write lock is taken up front)."""
+        with self.engine.connect() as connection:
+            # info lives with the pooled DBAPI connection, so the flag is set for this
+            # transaction's BEGIN only and cleared before the connection goes back.
+            connection.info["immediate"] = True
+            try:
+                with connection.begin():
+                    connection.info.pop("immediate", None)
+                    yield connection
+            finally:
+                connection.info.pop("immediate", None)
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        """A connection for reads only."""
+        """A connection for reads only (a deferred transaction: readers never wait for writers)."""
         with self.engine.connect() as connection:
             yield connection
 
@@ -95,7 +103,7 @@ def _engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.info.get("immediate") else "BEGIN")
 
     return engine
 

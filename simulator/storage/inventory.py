@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from simulator.domain.inventory import AddressId, LiveService
 from simulator.storage.tables import inventory_seeds, live_services
@@ -61,6 +61,14 @@ def seed(connection: Connection, fingerprint: str, services: Iterable[LiveServic
         connection.execute(insert(live_services), rows)
     connection.execute(insert(inventory_seeds), {"fingerprint": fingerprint, "seeded_at": now})
     return True
+
+
+# Built once: availability asks this on every request.
+_AT_ADDRESS = (
+    select(live_services)
+    .where(live_services.c.address_key == bindparam("key"))
+    .order_by(live_services.c.ont_port)
+)
 
 
 def at_address(connection: Connection, address: AddressId) -> list[LiveService]:

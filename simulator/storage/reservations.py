@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
 from simulator.domain.reservations import Reservation, ReservationStatus
 from simulator.domain.slots import Slot
@@ -59,18 +59,25 @@ def holding_in_patch(connection: Connection, patch: str, now: datetime) -> list[
     return [_reservation(row) for row in rows]
 
 
+# Built once: every GET /available-appointments asks it.
+_BOOKED = (
+    select(reservations.c.slot_start, func.count())
+    .where(
+        reservations.c.patch == bindparam("patch"),
+        reservations.c.slot_start > bindparam("now"),
+        or_(
+            reservations.c.status == ReservationStatus.CONFIRMED.value,
+            (reservations.c.status == ReservationStatus.HELD.value)
+            & (reservations.c.expires_at > bindparam("now")),
+        ),
+    )
+    .group_by(reservations.c.slot_start)
+)
+
+
 def booked_counts(connection: Connection, patch: str, now: datetime) -> dict[datetime, int]:
     """Capacity in use per future slot start (UTC) in ``patch``, counted by the database."""
-    holding = or_(
-        reservations.c.status == ReservationStatus.CONFIRMED.value,
-        (reservations.c.status == ReservationStatus.HELD.value) & (reservations.c.expires_at > now),
-    )
-    rows = connection.execute(
-        select(reservations.c.slot_start, func.count())
-        .where(reservations.c.patch == patch, reservations.c.slot_start > now, holding)
-        .group_by(reservations.c.slot_start)
-    )
-    return {utc(start): count for start, count in rows}
+    return {utc(start): count for start, count in connection.execute(_BOOKED, {"patch": patch, "now": now})}
 
 
 def save(connection: Connection, reservation: Reservation) -> None:

@@ -124,7 +124,8 @@ def test_an_address_without_an_id_is_a_malformed_request(client: FlaskClient) ->
         "/service-availability", query_string={"address": '{"type": "UPRN"}'}, headers=gateway_headers()
     )
     assert response.status_code == 400
-    assert any("'id' is a required property" in message for message in response.get_json()["messages"])
+    messages = response.get_json()["messages"]
+    assert any("address" in m and "id" in m and "is a required property" in m for m in messages)
 
 
 def test_an_unknown_url_answers_with_the_error_body(client: FlaskClient) -> None:
