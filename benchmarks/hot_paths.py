@@ -111,9 +111,10 @@ def main() -> None:
         f"{'endpoint':32} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'vs bare':>8} {'errors':>7}"
     )
     for result in results:
+        p50, p95, p99 = (result.percentile(q) for q in (0.5, 0.95, 0.99))
         print(
-            f"{result.name:32} {result.rate:8.0f} {result.percentile(0.5):8.2f} {result.percentile(0.95):8.2f} "
-            f"{result.percentile(0.99):8.2f} {result.rate / bare:8.2f} {result.failures:7d}"
+            f"{result.name:32} {result.rate:8.0f} {p50:8.2f} {p95:8.2f} {p99:8.2f} "
+            f"{result.rate / bare:8.2f} {result.failures:7d}"
         )
     print(f"mean latency of the bare endpoint: {statistics.mean(results[0].latencies) * 1000:.2f} ms")
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from contracts.certification.cli import add_certify_command
 from scenarios import bundled_profiles
 from simulator.domain.errors import ConfigurationError, FibresimError
 from simulator.receiver_cli import add_receiver_command
@@ -13,7 +14,11 @@ from simulator.settings import Settings
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import logging
+
     from simulator.http.app import create_app
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from simulator.serving import serve
 
     settings = Settings(
@@ -117,6 +122,7 @@ def parser() -> argparse.ArgumentParser:
     listing.set_defaults(run=_list_profiles)
 
     add_receiver_command(commands)
+    add_certify_command(commands)
     return top
 
 

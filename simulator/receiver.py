@@ -208,9 +208,10 @@ class ReceiverState:
         elif sequence < stream.highest:
             notes.append(f"sequenceNumber {sequence} of order {key} arrived after {stream.highest}")
         elif sequence > stream.highest + 1:
+            missing = range(stream.highest + 1, sequence)
+            gap = str(missing[0]) if len(missing) == 1 else f"{missing[0]}..{missing[-1]}"
             notes.append(
-                f"sequenceNumber {sequence} of order {key} follows {stream.highest}: "
-                f"{stream.highest + 1}..{sequence - 1} not received (yet)"
+                f"sequenceNumber {sequence} of order {key} follows {stream.highest}: {gap} not received (yet)"
             )
         stream.ids_by_sequence.setdefault(sequence, kci_id)
         stream.highest = max(stream.highest, sequence)

@@ -66,7 +66,7 @@ def _run(args: argparse.Namespace) -> int:
     from simulator.receiver import ReceiverSettings, create_receiver_app
     from simulator.serving import serve
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)  # one line per KCI, however long
     settings = ReceiverSettings(
         require_token=args.require_token,
         client_id=args.client_id,

@@ -23,7 +23,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def served_simulator(*args: str, ready_path: str = "/_admin/health", port: int | None = None) -> Iterator[str]:
+def served_simulator(
+    *args: str, ready_path: str = "/_admin/health", port: int | None = None
+) -> Iterator[str]:
     """Start ``fibresim serve`` with ``args`` on a loopback port; yield its base URL."""
     with served_command("serve", *args, ready_path=ready_path, port=port) as base:
         yield base

@@ -32,7 +32,14 @@ from jsonschema import Draft202012Validator
 
 from contracts.certification.errors import RuleSkipped, SetupError
 
-__all__ = ["ROLES", "AddressBook", "CompletedOrder", "TestAddress", "bundled_address_files", "load_address_book"]
+__all__ = [
+    "ROLES",
+    "AddressBook",
+    "CompletedOrder",
+    "TestAddress",
+    "bundled_address_files",
+    "load_address_book",
+]
 
 ROLES: Mapping[str, str] = {
     "no_coverage": "an address the supplier does not cover",
@@ -79,7 +86,7 @@ SCHEMA: dict[str, Any] = {
         "roles": {
             "type": "object",
             "additionalProperties": False,
-            "properties": {role: _ROLE for role in ROLES},
+            "properties": dict.fromkeys(ROLES, _ROLE),
         },
         "completedOrder": {
             "type": "object",
@@ -194,7 +201,9 @@ def parse_address_book(raw: Any, source: str) -> AddressBook:
         tenant=raw.get("tenant"),
         other_tenant=raw.get("otherTenant"),
         completed_order=(
-            CompletedOrder(completed["orderId"], completed.get("tenant"), completed.get("supplierOrderReference"))
+            CompletedOrder(
+                completed["orderId"], completed.get("tenant"), completed.get("supplierOrderReference")
+            )
             if completed
             else None
         ),

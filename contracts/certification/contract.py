@@ -18,12 +18,19 @@ Decisions:
   the evidence, not counted as a contract finding.
 * Positive cases carry the run's tenant in ``Tenant``, so a supplier that only knows its
   onboarded tenants still gets requests it can serve.
+* The gateway test-stub headers (``X-Scenario``, ``X-Problem-Code``, ``X-Kci-Delay``) are
+  left out of the generated requests: they select behaviours of the gateway's (and
+  fibresim's) stub suppliers and are no part of what a supplier must implement.
+* Requests with methods an operation does not declare are not generated: whether a
+  supplier answers them 405 is outside the contract.
 """
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from contracts import SUPPLIER_API, load_document
@@ -32,7 +39,7 @@ from contracts.certification.evidence import Evidence, Exchange
 from contracts.certification.rules import Capability, Layer, Rule, register
 from contracts.certification.target import Target
 
-__all__ = ["CAPABILITY_BY_PATH", "contract_rule_id", "run_operation"]
+__all__ = ["CAPABILITY_BY_PATH", "certifiable_document", "contract_rule_id", "run_operation"]
 
 CAPABILITY_BY_PATH = {
     "/service-availability": Capability.AVAILABILITY,
@@ -55,6 +62,26 @@ CHECKS = (
 TRANSPORT_LIMIT_STATUSES = frozenset({414, 431})
 MAX_FAILING_EXCHANGES = 3
 _HTTP_METHODS = ("get", "put", "post", "patch", "delete")
+
+
+TEST_STUB_PARAMETERS = frozenset({"XScenario", "XProblemCode", "XKciDelay"})
+
+
+@cache
+def certifiable_document() -> dict[str, Any]:
+    """The Supplier API document without the gateway test-stub headers (see the module docstring)."""
+    document = copy.deepcopy(load_document(SUPPLIER_API))
+    for item in document["paths"].values():
+        for method in _HTTP_METHODS:
+            operation = item.get(method)
+            if operation is None:
+                continue
+            operation["parameters"] = [
+                parameter
+                for parameter in operation.get("parameters", [])
+                if parameter.get("$ref", "").rsplit("/", 1)[-1] not in TEST_STUB_PARAMETERS
+            ]
+    return document
 
 
 def contract_rule_id(method: str, path: str) -> str:
@@ -81,7 +108,11 @@ def _config(target: Target) -> Any:
                 "no-shrink": True,
                 "database": "none",
             },
-            "phases": {"examples": {"enabled": False}, "stateful": {"enabled": False}},
+            "phases": {
+                "examples": {"enabled": False},
+                "coverage": {"unexpected-methods": []},
+                "stateful": {"enabled": False},
+            },
             "checks": checks,
         }
     )
@@ -91,7 +122,9 @@ def _exchange(interaction: Any, note: str) -> Exchange:
     request, response = interaction.request, interaction.response
     headers = [(name, values[0]) for name, values in request.headers.items()]
     if response is None:
-        return Exchange.create(request.method, request.uri, request_headers=headers, request_body=request.body or b"")
+        return Exchange.create(
+            request.method, request.uri, request_headers=headers, request_body=request.body or b""
+        )
     return Exchange.create(
         request.method,
         request.uri,
@@ -149,8 +182,8 @@ def run_operation(target: Target, method: str, path: str) -> Evidence:
     except ImportError as error:  # pragma: no cover - schemathesis is a declared dependency
         raise SetupError(f"the contract layer needs schemathesis: {error}") from None
 
-    schema = schemathesis.openapi.from_dict(load_document(SUPPLIER_API), config=_config(target))
-    schema = schema.include(method=method.upper(), path=path)
+    loaded = schemathesis.openapi.from_dict(certifiable_document(), config=_config(target))
+    schema = loaded.include(method=method.upper(), path=path)
     oversized: list[int] = []
 
     def map_case(_context: Any, case: Any) -> Any:
@@ -222,7 +255,7 @@ def _register_operations() -> None:
                 Rule(
                     id=contract_rule_id(method, path),
                     title=f"{method.upper()} {path} answers generated requests as the contract says",
-                    reference=f"supplier-api.yaml {method.upper()} {path} ({operation.get('operationId', '')})",
+                    reference=f"supplier-api.yaml {method.upper()} {path} ({operation.get('operationId')})",
                     layer=Layer.CONTRACT,
                     capability=CAPABILITY_BY_PATH.get(path, Capability.ASSURANCE),
                     required=True,

@@ -27,8 +27,9 @@ def mask_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     for name, value in headers:
         if name.lower() in _SECRET_HEADERS:
             scheme = value.split(" ", 1)[0] if " " in value else ""
-            value = f"{scheme} ***".strip()
-        masked[name] = value
+            masked[name] = f"{scheme} ***".strip()
+        else:
+            masked[name] = value
     return masked
 
 

@@ -42,6 +42,7 @@ __all__ = [
     "catalogue",
     "register",
     "rule",
+    "run_order",
     "select",
 ]
 
@@ -122,10 +123,19 @@ _RULE_MODULES = (
 )
 
 
+def _origin(check: Check) -> tuple[str, str]:
+    return getattr(check, "__module__", ""), getattr(check, "__qualname__", "")
+
+
 def register(new: Rule) -> Rule:
-    """Add ``new`` to the registry; an id registered twice is a programming error."""
-    if new.id in _REGISTRY and _REGISTRY[new.id] is not new:
-        raise ValueError(f"rule {new.id} is registered twice")
+    """Add ``new`` to the registry; two different rules under one id are a programming error.
+
+    A module imported again (``importlib.reload``, pytester's in-process runs) registers
+    the same rules again; they replace the earlier ones.
+    """
+    old = _REGISTRY.get(new.id)
+    if old is not None and _origin(old.check) != _origin(new.check):
+        raise ValueError(f"rule {new.id} is registered twice ({_origin(old.check)} and {_origin(new.check)})")
     _REGISTRY[new.id] = new
     return new
 
@@ -160,18 +170,35 @@ def rule(
     return decorate
 
 
-def _sort_key(item: tuple[int, Rule]) -> tuple[int, int, int]:
-    position, candidate = item
-    family = _FAMILY_ORDER.index(candidate.family) if candidate.family in _FAMILY_ORDER else 99
-    return (_LAYER_ORDER.index(candidate.layer), family, position)
+def _number(rule_id: str) -> int | None:
+    tail = rule_id.rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else None
+
+
+def _display_key(position: int, candidate: Rule) -> tuple[int, int, int]:
+    family = (
+        _FAMILY_ORDER.index(candidate.family) if candidate.family in _FAMILY_ORDER else len(_FAMILY_ORDER)
+    )
+    number = _number(candidate.id)
+    return (_LAYER_ORDER.index(candidate.layer), family, position if number is None else number)
 
 
 def catalogue(mode: Mode | None = None) -> tuple[Rule, ...]:
-    """Every rule (of ``mode``, when given), in catalogue order: by layer, family, declaration."""
+    """Every rule (of ``mode``, when given), in catalogue order: by layer, family and number."""
     for module in _RULE_MODULES:
         importlib.import_module(module)
-    ordered = sorted(enumerate(_REGISTRY.values()), key=_sort_key)
+    ordered = sorted(enumerate(_REGISTRY.values()), key=lambda item: _display_key(*item))
     return tuple(candidate for _, candidate in ordered if mode is None or candidate.mode is mode)
+
+
+def run_order(rules: Iterable[Rule], layers: Sequence[Layer]) -> list[Rule]:
+    """``rules`` in the order to run them: by ``layers``, then as declared in their module.
+
+    Declaration order matters within an area: a rule that cancels the order another rule
+    placed is declared after it, and one that needs the target's clock moved comes last.
+    """
+    position = {rule_id: index for index, rule_id in enumerate(_REGISTRY)}
+    return sorted(rules, key=lambda r: (layers.index(r.layer), position.get(r.id, len(position))))
 
 
 def select(rules: Sequence[Rule], patterns: Sequence[str]) -> tuple[Rule, ...]:

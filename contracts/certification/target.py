@@ -19,7 +19,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -31,6 +31,7 @@ import httpx
 from contracts.certification.addresses import AddressBook
 from contracts.certification.errors import RuleSkipped, SetupError, TargetError
 from contracts.certification.evidence import Evidence, Exchange
+from contracts.certification.receiver import KciReceiver, ReceivedKci
 from contracts.certification.rules import Capability, Mode
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "Target",
     "TargetSettings",
     "iso_duration",
+    "parse_capabilities",
 ]
 
 UK = ZoneInfo("Europe/London")
@@ -86,7 +88,10 @@ class TargetSettings:
     """Declared capabilities; ``None`` discovers them."""
     seed: int = 0
     id_base: int | None = None
-    """First gateway id the suite uses; ``None`` derives one from the time so reruns never clash."""
+    """First gateway id the suite uses; ``None`` derives one from the time so reruns never clash.
+
+    Gateway ids and the UUIDs of requests and KCIs follow from the seed and the id base,
+    so a run given both is repeated exactly."""
     timeout: float = 10.0
     max_examples: int = 20
     max_wait: float = 0.0
@@ -104,6 +109,11 @@ class TargetSettings:
         return self.tenant or self.addresses.tenant or "TENANT1"
 
 
+def _raw(headers: httpx.Headers) -> list[tuple[str, str]]:
+    """Headers as sent, names in their original case."""
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers.raw]
+
+
 def iso_duration(span: timedelta) -> str:
     """``PT1860S``: a non-negative span as an ISO-8601 duration in whole seconds (rounded up)."""
     return f"PT{max(0, math.ceil(span.total_seconds()))}S"
@@ -112,7 +122,9 @@ def iso_duration(span: timedelta) -> str:
 class _Tokens:
     """Fetches client-credentials tokens and reuses each until shortly before it expires."""
 
-    def __init__(self, credentials: ClientCredentials, timeout: float, transport: httpx.BaseTransport | None):
+    def __init__(
+        self, credentials: ClientCredentials, timeout: float, transport: httpx.BaseTransport | None
+    ) -> None:
         self._credentials = credentials
         self._timeout = timeout
         self._transport = transport
@@ -161,7 +173,6 @@ class Target:
         self.settings = settings
         self.base_url = settings.base_url.rstrip("/")
         self.rng = random.Random(settings.seed)
-        self._transport = transport
         self._client = httpx.Client(
             base_url=self.base_url, timeout=settings.timeout, transport=transport, follow_redirects=False
         )
@@ -171,15 +182,21 @@ class Target:
             else None
         )
         # Millisecond clock modulo 10^9: runs a second apart never reuse a gateway id.
-        self._next_id = settings.id_base if settings.id_base is not None else time.time_ns() // 10**6 % 10**9 + 1
+        self._next_id = (
+            settings.id_base if settings.id_base is not None else time.time_ns() // 10**6 % 10**9 + 1
+        )
+        # KCI and request ids follow the seed and the id base: repeatable with --id-base, and a
+        # rerun against the same gateway never reuses a KCI id for a different KCI.
+        self._uuids = random.Random(f"{settings.seed}:{self._next_id}")
         self._recording: list[Exchange] | None = None
         self._capabilities: frozenset[Capability] | None = settings.capabilities
         self.capability_source = "declared with --capability" if settings.capabilities is not None else ""
         self.placed_orders: dict[int, str] = {}
         """Gateway order id -> how the target answered it (``201 ACKNOWLEDGED``, ``202``)."""
-        self.kci_source: Callable[[], Sequence[Mapping[str, Any]]] | None = None
-        self.kci_url: str | None = None
-        self._kci_cache: list[Mapping[str, Any]] | None = None
+        self.kci_receiver: KciReceiver | None = None
+        """The suite's KCI receiver, when the KCI layer is on (set by the runner)."""
+        self.shared: dict[str, Any] = {}
+        """State the rules of one run share, e.g. the slots already reserved."""
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -212,8 +229,8 @@ class Target:
         return value
 
     def new_uuid(self) -> str:
-        """A UUID drawn from the seeded generator (request ids, KCI ids)."""
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        """A UUID drawn from the seed and the id base (request ids, KCI ids)."""
+        return str(uuid.UUID(int=self._uuids.getrandbits(128), version=4))
 
     def headers(self, tenant: str | None = None, **extra: str) -> dict[str, str]:
         """The gateway's headers for one call, ``tenant`` replacing the default one."""
@@ -287,16 +304,18 @@ class Target:
             response = self._client.request(method, path, params=params, content=content, headers=sent)
         except httpx.HTTPError as error:
             url = f"{self.base_url}{path}"
-            self.record(Exchange.create(method, url, request_headers=sent.items(), request_body=content or b""))
+            self.record(
+                Exchange.create(method, url, request_headers=sent.items(), request_body=content or b"")
+            )
             raise TargetError(f"{method} {url}: {type(error).__name__}: {error}") from None
         self.record(
             Exchange.create(
                 method,
                 str(response.request.url),
-                request_headers=response.request.headers.items(),
+                request_headers=_raw(response.request.headers),
                 request_body=response.request.content,
                 status=response.status_code,
-                response_headers=response.headers.items(),
+                response_headers=_raw(response.headers),
                 response_body=response.content,
                 seconds=time.monotonic() - started,
                 note=note,
@@ -368,7 +387,9 @@ class Target:
             try:
                 return datetime.fromisoformat(answer.json()["now"]).astimezone(UTC)
             except (ValueError, KeyError, TypeError):
-                raise TargetError(f"GET /_admin/clock answered {answer.status_code}: {answer.text[:200]}") from None
+                raise TargetError(
+                    f"GET /_admin/clock answered {answer.status_code}: {answer.text[:200]}"
+                ) from None
         return datetime.now(UTC)  # noqa: TID251 - a real supplier lives on the wall clock
 
     def today(self) -> date:
@@ -379,17 +400,21 @@ class Target:
         """Move the target's clock forward with ``POST /_admin/clock/advance`` (clock capability)."""
         if not self.offers(Capability.CLOCK):
             raise RuleSkipped("the target has no clock API (POST /_admin/clock/advance)")
-        answer = self.post("/_admin/clock/advance", json_body={"by": iso_duration(span)}, headers=self.headers())
+        answer = self.post(
+            "/_admin/clock/advance", json_body={"by": iso_duration(span)}, headers=self.headers()
+        )
         if answer.status_code != 200:
-            raise TargetError(f"POST /_admin/clock/advance answered {answer.status_code}: {answer.text[:200]}")
+            raise TargetError(
+                f"POST /_admin/clock/advance answered {answer.status_code}: {answer.text[:200]}"
+            )
 
     # --- KCIs ----------------------------------------------------------------------------------------
 
-    def received_kcis(self) -> list[Mapping[str, Any]]:
-        """The KCIs the suite's receiver collected (waited for once, see the KCI rules)."""
-        if self.kci_source is None:
-            raise RuleSkipped("no KCI receiver runs in this session")
-        return list(self.kci_source())
+    def received_kcis(self) -> list[ReceivedKci]:
+        """The KCIs the suite's receiver collected so far."""
+        if self.kci_receiver is None:
+            raise RuleSkipped("no KCI receiver runs in this session (--kci-wait is 0)")
+        return self.kci_receiver.received()
 
     def require(self, *capabilities: Capability) -> None:
         """Skip the rule unless the target offers every one of ``capabilities``."""
@@ -402,8 +427,8 @@ def parse_capabilities(values: Sequence[str]) -> frozenset[Capability]:
     """``--capability`` values (``all`` means every capability) as a set; unknown ones are a SetupError."""
     chosen: set[Capability] = set()
     for value in values:
-        for name in value.split(","):
-            name = name.strip().lower()
+        for raw in value.split(","):
+            name = raw.strip().lower()
             if not name:
                 continue
             if name == "all":

@@ -32,7 +32,6 @@ from simulator.domain.kci_scripts import (
 )
 from simulator.domain.order_states import (
     OrderState,
-    OrderStatus,
     advance,
     amendment_refusal,
     cancellation_refusal,

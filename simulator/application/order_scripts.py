@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 
 from simulator.application.context import Context
 from simulator.application.orders import Scenario, get_order, record_history, script_for, zone_of
+from simulator.domain.availability import first_free_port
 from simulator.domain.clock import format_instant
 from simulator.domain.errors import NotFound
 from simulator.domain.inventory import AddressId, LiveService
@@ -155,6 +156,12 @@ def _play(
 ) -> int:
     """Apply one step: move the state, update the order, queue the KCI. Returns KCIs queued."""
     before = record.status
+    if step.reason is ReasonCode.COMPLETED:
+        problem = _completion_problem(context, connection, record)
+        if problem is not None:
+            # The address changed since the order was accepted (another order took the port,
+            # or ceased the service): the supplier cancels instead of completing.
+            step = ScriptStep(ReasonCode.CANCELLED, problem_code=ProblemCode.CAPACITY_ISSUE, text=problem)
     try:
         state = advance(OrderState(record.status, record.previous), step.reason, status=step.status)
     except IllegalTransition as refused:
@@ -185,12 +192,15 @@ def _play(
         kci["text"] = step.text
     kci[record.kind.entity_key] = _entity(record, request, step)
     fault = None if step.fault is None else step.fault.value
+    payload = dict(kci)
+    if record.context.get("conversationId"):
+        payload[outbox.DELIVERY_CONTEXT] = {"conversationId": record.context["conversationId"]}
     outbox.enqueue(
         connection,
         kci_id=kci["id"],
         order_key=record.order_key,
         sequence_number=record.last_sequence,
-        payload=kci,
+        payload=payload,
         now=at,
         fault=fault,
     )
@@ -261,6 +271,27 @@ def _apply_step(
         body["completedDate"] = format_instant(at)
     if step.reason is ReasonCode.CREATED and request is None:
         body.setdefault("status", record.status.value)
+
+
+def _completion_problem(context: Context, connection: Connection, record: OrderRecord) -> str | None:
+    """Why the order's inventory change can no longer be made, or ``None`` (may move the new port)."""
+    change = record.context.get("change") or {}
+    removed = change.get("remove")
+    if removed and inventory_store.get(connection, removed) is None:
+        return f"service {removed} is no longer live"
+    added = change.get("add")
+    if not added:
+        return None
+    address = AddressId(added["address"]["id"], added["address"]["type"])
+    others = [s for s in inventory_store.at_address(connection, address) if s.service_id != removed]
+    if all(s.ont_port != added["ontPort"] for s in others):
+        return None
+    site = context.directory.find(address)
+    port = None if site is None else first_free_port(site, others)
+    if port is None or removed:
+        return f"ONT port {added['ontPort']} at {address.type} {address.id} has been taken by another service"
+    added["ontPort"] = port
+    return None
 
 
 def _service_id(record: OrderRecord) -> str | None:

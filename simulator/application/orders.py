@@ -173,8 +173,17 @@ def due_after(script: KciScript, index: int, after: datetime) -> datetime | None
     return after + script.steps[index].delay if index < len(script.steps) else None
 
 
-def place_order(context: Context, body: dict[str, Any], tenant: str, scenario: Scenario) -> Answer:
-    """Accept (201/202) or refuse (422) an order; a repeated gateway id gets the first answer again."""
+def place_order(
+    context: Context,
+    body: dict[str, Any],
+    tenant: str,
+    scenario: Scenario,
+    conversation_id: str | None = None,
+) -> Answer:
+    """Accept (201/202) or refuse (422) an order; a repeated gateway id gets the first answer again.
+
+    ``conversation_id`` (the gateway's ``X-Conversation-ID``) travels with every KCI of the order.
+    """
     if body.get("tenant") != tenant:
         raise BusinessRuleViolation(
             f"the order's tenant {body.get('tenant')!r} is not the Tenant header {tenant!r}"
@@ -212,6 +221,8 @@ def place_order(context: Context, body: dict[str, Any], tenant: str, scenario: S
             else Answer(201, dict(record.body))
         )
         record.context["answer"] = {"status": answer.status, "body": answer.body}
+        if conversation_id:
+            record.context["conversationId"] = conversation_id
         order_store.insert_order(connection, record)
         record_history(connection, record, now, "PLACED", None, script=script.name, answer=answer.status)
         if accepted.losing_service is not None:

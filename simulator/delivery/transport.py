@@ -24,15 +24,15 @@ import uuid
 from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final, Protocol
+from typing import Any, Protocol
 
 import httpx
 
 from simulator.domain.clock import Clock
 from simulator.domain.retry import Outcome, classify, retry_after
+from simulator.storage.outbox import DELIVERY_CONTEXT, kci_body
 
 #: Outbox payload key for delivery metadata; it is removed before the KCI is sent.
-DELIVERY_CONTEXT: Final = "_delivery"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +63,6 @@ class KciTransport(Protocol):
     def send(self, kci_id: str, payload: dict[str, Any]) -> TransportResult:
         """Post the KCI once and report what happened; never raises for network or gateway trouble."""
         ...
-
-
-def kci_body(payload: dict[str, Any]) -> dict[str, Any]:
-    """The KCI as the gateway receives it: the outbox payload without its delivery metadata."""
-    return {key: value for key, value in payload.items() if key != DELIVERY_CONTEXT}
 
 
 def conversation_id(payload: dict[str, Any]) -> str | None:

@@ -98,8 +98,9 @@ class DeliveryFault(StrEnum):
 
     ``duplicate`` delivers the KCI twice with the same id and sequence number;
     ``swap_with_next`` delivers it just after the next step's KCI; ``hold_back`` withholds
-    it until every later KCI of the script has been delivered. Faults change delivery
-    only: the order's status follows the steps in sequence-number order.
+    it until the next KCI has gone (the dispatcher treats both alike: the gateway sees
+    KCI n+1 before KCI n). Faults change delivery only: the order's status follows the
+    steps in sequence-number order.
     """
 
     DUPLICATE = "duplicate"

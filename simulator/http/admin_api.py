@@ -15,6 +15,7 @@ from simulator.application.orders import get_order
 from simulator.domain.clock import parse_duration
 from simulator.domain.errors import MalformedRequest, NotFound
 from simulator.domain.reservations import Reservation
+from simulator.http.admin_tools import register_admin_tools
 from simulator.http.representations import instant
 from simulator.storage import orders as order_store
 from simulator.storage import outbox
@@ -104,7 +105,7 @@ def _kci(entry: OutboxEntry, *, attempts: bool = True) -> dict[str, Any]:
         "lastError": entry.last_error,
         "deliveredAt": None if entry.delivered_at is None else instant(entry.delivered_at),
         "fault": entry.fault,
-        "payload": entry.payload,
+        "payload": outbox.kci_body(entry.payload),
     }
     if attempts:
         with _context().database.reading() as connection:
@@ -189,6 +190,7 @@ def blueprint() -> Blueprint:
             return jsonify([_reservation(held) for held in reservation_store.listing(connection)])
 
     _order_routes(bp)
+    register_admin_tools(bp)
     return bp
 
 

@@ -20,6 +20,7 @@ from flask.typing import ResponseReturnValue
 from simulator.application.context import Context
 from simulator.domain.errors import MalformedRequest, NotImplementedOperation
 from simulator.http.fault_injection import FAULTS, FaultRules, parse_rule
+from simulator.http.journal import flush_journal
 from simulator.http.representations import instant
 from simulator.storage import journal as journal_store
 from simulator.storage.journal import DEFAULT_LIMIT, MAX_LIMIT, JournalEntry
@@ -110,6 +111,7 @@ def register_admin_tools(bp: Blueprint) -> None:
     @bp.get("/journal")
     def read_journal() -> ResponseReturnValue:
         """Journalled Supplier API requests, newest first, filtered by the query parameters."""
+        flush_journal(current_app)
         filters = _journal_filters()
         with _context().database.reading() as connection:
             entries = journal_store.query(connection, **filters)

@@ -10,6 +10,8 @@ from simulator.background import BackgroundWork
 from simulator.domain.clock import clock_from_spec
 from simulator.http import admin_api, supplier_api
 from simulator.http.errors import register_error_handlers
+from simulator.http.fault_injection import install_fault_injection
+from simulator.http.journal import install_journal
 from simulator.http.request_validation import RequestValidator
 from simulator.profiles import load_profile
 from simulator.settings import Settings
@@ -30,6 +32,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(supplier_api.blueprint())
     app.register_blueprint(admin_api.blueprint(), url_prefix=settings.admin_prefix)
     register_error_handlers(app)
+    install_journal(app)  # before fault injection, so a delayed call is journalled at its arrival
+    install_fault_injection(app)
     if settings.background:
         work = BackgroundWork(context, settings)
         work.start()

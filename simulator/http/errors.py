@@ -51,6 +51,6 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
         log.exception("unhandled error")
-        return error_response(
-            500, "SUPPLIER_FAULT", [f"unexpected {type(error).__name__}; see the server log"]
-        )
+        # A simulator's users are debugging their own systems: say what broke, briefly.
+        detail = str(error).strip().splitlines()[0][:300] if str(error).strip() else "see the server log"
+        return error_response(500, "SUPPLIER_FAULT", [f"unexpected {type(error).__name__}: {detail}"])

@@ -269,7 +269,7 @@ def parse_rule(body: Any, operations: Mapping[str, frozenset[str]]) -> FaultSpec
         "seed": lambda v: _integer(v, "seed", 0, None, problems),
         "retryAfter": lambda v: _integer(v, "retryAfter", 0, 86_400, problems),
         "message": lambda v: _text(v, "message", 500, problems),
-        "drop": lambda v: v if isinstance(v, bool) else problems.append("body drop: give true or false"),
+        "drop": lambda v: _boolean(v, "drop", problems),
         "probability": lambda v: _probability(v, problems),
     }
     for name, check in checks.items():
@@ -279,10 +279,18 @@ def parse_rule(body: Any, operations: Mapping[str, frozenset[str]]) -> FaultSpec
                 values[_FIELDS[name]] = checked
     spec = FaultSpec(**values)
     problems += _check_operation(spec.method, spec.path, operations)
-    problems += _check_effects(spec)
+    if not problems:  # a field already refused would make these checks misleading
+        problems += _check_effects(spec)
     if problems:
         raise MalformedRequest(*problems)
     return spec
+
+
+def _boolean(value: Any, name: str, problems: list[str]) -> bool | None:
+    if not isinstance(value, bool):
+        problems.append(f"body {name}: give true or false")
+        return None
+    return value
 
 
 def _probability(value: Any, problems: list[str]) -> float | None:

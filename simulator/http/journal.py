@@ -7,6 +7,9 @@ the admin surface reads the journal, it is not what the journal is about.
 
 The journal must never cost the gateway its answer, nor much of its time:
 
+* entries are buffered and written in batches by a :class:`JournalWriter` thread, so a
+  request never waits for (or, on SQLite, queues behind) a journal write; reading the
+  journal flushes the buffer first, so what was answered is always there to query;
 * a storage error is logged and swallowed, and the answer goes out unchanged;
 * request and response bodies are kept whole up to :data:`BODY_CAP` bytes, larger ones
   are kept as truncated text, and a body that is not JSON is kept as text;
@@ -20,6 +23,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -102,6 +106,65 @@ def _entry(response: Response, clock_now: datetime) -> JournalEntry:
     )
 
 
+WRITER = "fibresim.journal_writer"
+
+
+class JournalWriter:
+    """Buffers journal entries and writes them in batches, from a thread or on demand."""
+
+    def __init__(self, context: Context, *, interval: float = 0.25) -> None:
+        self._context = context
+        self._interval = interval
+        self._pending: list[JournalEntry] = []
+        self._lock = threading.Lock()
+        self._writes = itertools.count(1)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, entry: JournalEntry) -> None:
+        """Queue one entry."""
+        with self._lock:
+            self._pending.append(entry)
+
+    def flush(self) -> None:
+        """Write everything queued so far."""
+        with self._lock:
+            batch, self._pending = self._pending, []
+        if not batch:
+            return
+        try:
+            with self._context.database.transaction() as connection:
+                for entry in batch:
+                    journal_store.record(connection, entry)
+                if next(self._writes) % TRIM_EVERY == 0:
+                    journal_store.trim(connection, KEEP)
+        except Exception as error:  # the journal is a by-product; never let it take the server down
+            log.warning("journal: %d entries not recorded: %s", len(batch), error)
+
+    def start(self) -> None:
+        """Flush in the background every ``interval`` seconds until :meth:`stop`."""
+        self._thread = threading.Thread(target=self._run, name="fibresim-journal", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread and write what is left."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.flush()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.flush()
+
+
+def flush_journal(app: Flask) -> None:
+    """Write any buffered entries now (before reading the journal)."""
+    writer: JournalWriter | None = app.extensions.get(WRITER)
+    if writer is not None:
+        writer.flush()
+
+
 def install_journal(app: Flask, context_key: str = "fibresim.context") -> None:
     """Record every request outside the admin prefix in the journal (idempotent).
 
@@ -110,8 +173,14 @@ def install_journal(app: Flask, context_key: str = "fibresim.context") -> None:
     if app.extensions.get(INSTALLED):
         return
     app.extensions[INSTALLED] = True
-    admin_prefix: str = app.extensions["fibresim.settings"].admin_prefix
-    writes = itertools.count(1)
+    settings = app.extensions["fibresim.settings"]
+    admin_prefix: str = settings.admin_prefix
+    writer = JournalWriter(app.extensions[context_key])
+    app.extensions[WRITER] = writer
+    # Without background threads (tests), each entry is written as the answer goes out.
+    background = bool(getattr(settings, "background", False))
+    if background:
+        writer.start()
 
     def context() -> Context:
         found: Context = current_app.extensions[context_key]
@@ -127,12 +196,9 @@ def install_journal(app: Flask, context_key: str = "fibresim.context") -> None:
         if is_admin_path(request.path, admin_prefix):
             return response
         try:
-            ctx = context()
-            entry = _entry(response, ctx.clock.now())
-            with ctx.database.transaction() as connection:
-                journal_store.record(connection, entry)
-                if next(writes) % TRIM_EVERY == 0:
-                    journal_store.trim(connection, KEEP)
+            writer.add(_entry(response, context().clock.now()))
+            if not background:
+                writer.flush()
         except Exception as error:  # the journal is a by-product; the answer must still go out
             log.warning("journal: %s %s not recorded: %s", request.method, request.path, error)
         return response

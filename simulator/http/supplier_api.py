@@ -105,7 +105,13 @@ def _answer(answer: orders_use_case.Answer) -> ResponseReturnValue:
 def create_order(valid: ValidRequest) -> ResponseReturnValue:
     """``POST /service-orders``: 201 with the acknowledged order, 202 (a KCI follows) or 422."""
     return _answer(
-        orders_use_case.place_order(_context(), valid.body, valid.headers["Tenant"], _scenario(valid))
+        orders_use_case.place_order(
+            _context(),
+            valid.body,
+            valid.headers["Tenant"],
+            _scenario(valid),
+            valid.headers.get("X-Conversation-ID"),
+        )
     )
 
 

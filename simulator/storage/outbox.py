@@ -17,6 +17,10 @@ from sqlalchemy import Connection, func, insert, or_, select, update
 from simulator.storage.database import utc
 from simulator.storage.tables import kci_attempts, kci_outbox
 
+# Delivery metadata riding along in an outbox payload (e.g. the order's conversation id);
+# the transport strips it, so the gateway receives the KCI alone.
+DELIVERY_CONTEXT = "_delivery"
+
 PENDING = "PENDING"
 DELIVERED = "DELIVERED"
 REJECTED = "REJECTED"
@@ -51,6 +55,11 @@ class Attempt:
     status_code: int | None
     error: str | None
     next_attempt_at: datetime | None
+
+
+def kci_body(payload: dict[str, Any]) -> dict[str, Any]:
+    """The KCI as the gateway receives it: the outbox payload without its delivery metadata."""
+    return {key: value for key, value in payload.items() if key != DELIVERY_CONTEXT}
 
 
 def _entry(row: Any) -> OutboxEntry:
@@ -102,8 +111,8 @@ def deliverable(connection: Connection, now: datetime, limit: int = 100) -> list
     ``now`` is the delivery clock's time (retry back-off runs on wall time, whatever
     the simulator's clock does).
 
-    An entry whose fault is ``swap_with_next`` or ``hold_back`` is returned together with
-    the order's next pending KCI (the dispatcher decides the order of sending).
+    A faulted entry (``swap_with_next``, ``hold_back``) is returned like any other; the
+    dispatcher looks up the order's next KCI itself (:func:`next_pending_after`).
     """
     lowest = (
         select(kci_outbox.c.order_key, func.min(kci_outbox.c.sequence_number).label("sequence_number"))

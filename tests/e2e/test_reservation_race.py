@@ -43,7 +43,7 @@ def test_exactly_one_of_many_concurrent_reservations_gets_the_last_unit(database
         with ThreadPoolExecutor(RACERS) as pool:
             statuses = list(pool.map(reserve, range(1, RACERS + 1)))
 
-        assert sorted(statuses).count(201) == 1
-        assert sorted(statuses).count(422) == RACERS - 1
+        assert sorted(statuses).count(201) == 1, statuses
+        assert sorted(statuses).count(422) == RACERS - 1, statuses
         held = httpx.get(f"{base}/_admin/reservations").json()
         assert [r["status"] for r in held] == ["HELD"]

@@ -107,7 +107,9 @@ def dispatcher_for(
     return KciDispatcher(database, gateway, clock, policy, random.Random(1), **options)
 
 
-def queue(database: Database, kci: dict[str, Any], *, order: str | None = None, fault: str | None = None) -> str:
+def queue(
+    database: Database, kci: dict[str, Any], *, order: str | None = None, fault: str | None = None
+) -> str:
     entity = next(value for key, value in kci.items() if key.endswith("ServiceOrder"))
     with database.transaction() as connection:
         outbox.enqueue(
@@ -156,7 +158,9 @@ def pending(database: Database) -> int:
         return outbox.pending_count(connection)
 
 
-def run_until_delivered(dispatcher: KciDispatcher, database: Database, clock: ManualClock, rounds: int = 40) -> int:
+def run_until_delivered(
+    dispatcher: KciDispatcher, database: Database, clock: ManualClock, rounds: int = 40
+) -> int:
     """Run rounds (moving the clock past any back-off) until nothing is pending; return the rounds used."""
     for used in range(1, rounds + 1):
         dispatcher.run_once()
@@ -276,7 +280,9 @@ def test_a_policy_out_of_attempts_gives_up_and_the_next_kci_proceeds(
 ) -> None:
     first, second = queue_story(database, 1, count=2)
     gateway.will_answer(first, answer(503), timeout())
-    dispatcher = dispatcher_for(database, gateway, clock, RetryPolicy(base_delay=timedelta(seconds=1), max_attempts=2))
+    dispatcher = dispatcher_for(
+        database, gateway, clock, RetryPolicy(base_delay=timedelta(seconds=1), max_attempts=2)
+    )
     run_until_delivered(dispatcher, database, clock)
     abandoned = entry_of(database, first)
     assert abandoned.state == REJECTED
@@ -473,10 +479,9 @@ class _Alarm(logging.Handler):
         self.raised.set()
 
 
-def test_a_failing_round_is_logged_and_the_thread_carries_on(
-    database_url: str, gateway: FakeGateway, clock: ManualClock
-) -> None:
+def test_a_failing_round_is_logged_and_the_thread_carries_on(database_url: str, clock: ManualClock) -> None:
     unready = Database(database_url)  # no schema yet: every round fails until it exists
+    gateway = FakeGateway()
     alarm = _Alarm()
     logger = logging.getLogger("simulator.delivery.dispatcher")
     logger.addHandler(alarm)
@@ -508,7 +513,7 @@ def test_whatever_transient_failures_occur_each_order_is_accepted_in_sequence_on
 ) -> None:
     clock = ManualClock(START)
     gateway = FakeGateway()
-    orders = {f"order-{uuid.uuid4()}": provide_story(n)[:3] for n in (1, 2)}
+    orders = {f"order-{uuid.uuid4().hex[:12]}": provide_story(n)[:3] for n in (1, 2)}
     for order, kcis in orders.items():
         for kci in kcis:
             queue(database, kci, order=order, fault=reorder if kci["sequenceNumber"] == 2 else None)

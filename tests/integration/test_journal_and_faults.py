@@ -155,7 +155,9 @@ def test_the_journal_filters_by_method_path_tenant_status_and_time(client: Flask
 
 
 def test_the_journal_refuses_unknown_filters_and_bad_values(client: FlaskClient) -> None:
-    response = client.get("/_admin/journal", query_string={"tenat": "TENANT1", "limit": "0", "since": "today"})
+    response = client.get(
+        "/_admin/journal", query_string={"tenat": "TENANT1", "limit": "0", "since": "today"}
+    )
     assert response.status_code == 400
     messages = " ".join(response.get_json()["messages"])
     assert "tenat" in messages
@@ -220,7 +222,8 @@ def test_a_probability_fault_with_a_seed_fires_on_the_same_calls_every_run(clien
     draws = random.Random(7)
     assert first == [draws.random() < 0.5 for _ in range(20)]
     assert run() == first
-    assert any(first) and not all(first)
+    assert any(first)
+    assert not all(first)
 
 
 def test_a_delay_fault_still_answers_normally(client: FlaskClient) -> None:

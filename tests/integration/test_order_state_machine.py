@@ -139,7 +139,7 @@ class OrderFlows(RuleBasedStateMachine):
                 for entry in stream:
                     assert entry.kci_id not in seen
                     seen.add(entry.kci_id)
-                    assert contract_problems(entry.payload) == [], entry.payload
+                    assert contract_problems(outbox.kci_body(entry.payload)) == [], entry.payload
                 for event in order_store.history(connection, record.order_key):
                     if event.from_status is None or event.event in {"PAUSED", "RESUMED", "STEP_SKIPPED"}:
                         continue

@@ -83,7 +83,9 @@ def headers(**extra: str) -> dict[str, str]:
 
 
 def post(client: FlaskClient, kci: Any, **extra: str) -> Any:
-    return client.post("/kcis", data=json.dumps(kci), content_type="application/json", headers=headers(**extra))
+    return client.post(
+        "/kcis", data=json.dumps(kci), content_type="application/json", headers=headers(**extra)
+    )
 
 
 def listed(client: FlaskClient) -> list[dict[str, Any]]:
@@ -151,8 +153,10 @@ def test_a_malformed_kci_is_answered_400_naming_every_problem() -> None:
 
 
 def test_a_body_that_is_not_json_is_malformed() -> None:
-    answer = receiver().test_client().post(
-        "/kcis", data=b"{not json", content_type="application/json", headers=headers()
+    answer = (
+        receiver()
+        .test_client()
+        .post("/kcis", data=b"{not json", content_type="application/json", headers=headers())
     )
     assert answer.status_code == 400
     assert "not valid JSON" in answer.get_json()["messages"][0]
@@ -245,7 +249,7 @@ def test_stream_problems_are_noted_but_not_refused() -> None:
     for kci in (third, first, second, reused):
         assert post(client, kci).status_code == 204
     notes = [entry["notes"] for entry in listed(client)]
-    assert "follows 0: 1..2 not received" in notes[0][0]
+    assert notes[0] == ["sequenceNumber 3 of order 7 follows 0: 1..2 not received (yet)"]
     assert "sequenceNumber 1 of order 7 arrived after 3" in notes[1][0]
     assert "arrived after 3" in notes[2][0]
     assert f"already used by KCI {third['id']}" in notes[3][0]
@@ -297,7 +301,9 @@ def test_an_injected_failure_other_than_503_carries_the_error_body(status: int, 
 
 
 def test_a_nonsensical_failure_injection_is_refused_naming_every_problem() -> None:
-    answer = receiver().test_client().post("/_receiver/fail", json={"status": 200, "count": -1, "retryAfter": "x"})
+    answer = (
+        receiver().test_client().post("/_receiver/fail", json={"status": 200, "count": -1, "retryAfter": "x"})
+    )
     assert answer.status_code == 400
     assert [message.split(":")[0] for message in answer.get_json()["messages"]] == [
         "status",
@@ -363,7 +369,11 @@ def test_each_attempt_has_a_new_request_id_and_the_orders_conversation_id() -> N
         transport.send(kci["id"], kci)
     first, second, third = receiver_state(app).kcis()
     assert first.request_id == results[0].request_id != second.request_id == results[1].request_id
-    assert (first.conversation_id, second.conversation_id, third.conversation_id) == ("conv-42", "conv-42", None)
+    assert (first.conversation_id, second.conversation_id, third.conversation_id) == (
+        "conv-42",
+        "conv-42",
+        None,
+    )
     assert first.body == kci  # the delivery metadata stays home
 
 

@@ -78,7 +78,9 @@ def test_every_delay_lies_between_half_the_ceiling_and_the_ceiling(attempt: int,
 def test_below_the_cap_a_retry_never_waits_less_than_the_one_before(
     attempt: int, seed: int, base_ms: int, factor: float
 ) -> None:
-    policy = RetryPolicy(base_delay=timedelta(milliseconds=base_ms), factor=factor, max_delay=timedelta(days=1))
+    policy = RetryPolicy(
+        base_delay=timedelta(milliseconds=base_ms), factor=factor, max_delay=timedelta(days=1)
+    )
     rng = random.Random(seed)
     if policy.ceiling(attempt + 1) < policy.max_delay:
         assert policy.delay_for(attempt, rng) <= policy.delay_for(attempt + 1, rng)

@@ -1,0 +1,1 @@
+"""Layer 2: behaviour rules, one module per area (availability, appointments, orders)."""

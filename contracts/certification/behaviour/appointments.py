@@ -1,0 +1,306 @@
+"""Appointment rules (APT-…): slots, reservations, capacity and expiry.
+
+The rules reserve real slots on the target, so each takes a slot no other rule of the run
+has used (``target.shared["used_slots"]``). Filling a slot prefers premium
+(``standard: false``) slots, which usually hold fewer appointments.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from contracts.certification.addresses import TestAddress
+from contracts.certification.behaviour.support import (
+    body_of,
+    characteristics,
+    expect_error,
+    offered_slots,
+    reserve,
+    slot_instants,
+    specification_and_profile,
+)
+from contracts.certification.errors import RuleSkipped, RuleViolation
+from contracts.certification.evidence import Evidence
+from contracts.certification.rules import Capability, rule
+from contracts.certification.target import UK, Target
+
+APPOINTMENTS = Capability.APPOINTMENTS
+MAX_FILL = 12
+"""Most reservations the suite makes to fill one slot before it gives up (skips)."""
+NOT_OFFERED_SHIFT = timedelta(minutes=17)
+
+
+def _lead_days(body: Mapping[str, Any], spec_id: str) -> int | None:
+    """MINIMUM_LEAD_TIME of the specification, else of the new line (calendar days)."""
+    for spec in body.get("serviceSpecifications") or []:
+        if isinstance(spec, dict) and spec.get("id") == spec_id:
+            values = characteristics(spec.get("serviceCharacteristics")).get("MINIMUM_LEAD_TIME")
+            if isinstance(values, list) and values:
+                return _days(values[0])
+    site = body.get("siteInformation")
+    line = site.get("line") if isinstance(site, dict) else None
+    if isinstance(line, dict):
+        return _days(characteristics(line.get("lineCharacteristics")).get("MINIMUM_LEAD_TIME"))
+    return None
+
+
+def _days(value: Any) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+def _covered(target: Target) -> tuple[TestAddress, str, Mapping[str, Any]]:
+    place = target.addresses.require("covered")
+    spec_id, _profile, body = specification_and_profile(target, place)
+    return place, spec_id, body
+
+
+def _key(slot: Mapping[str, Any]) -> tuple[datetime, datetime] | None:
+    return slot_instants(slot)
+
+
+def _slots(target: Target, place: TestAddress, spec_id: str) -> list[dict[str, Any]]:
+    slots = offered_slots(target, place.address, spec_id, from_date=target.today())
+    if not slots:
+        raise RuleSkipped(f"{place.label}: no appointment slots are offered for {spec_id}")
+    return slots
+
+
+def _pick(target: Target, slots: list[dict[str, Any]], *, premium_first: bool) -> dict[str, Any]:
+    """An unused slot drawn with the run's generator; premium ones first when filling."""
+    used: set[Any] = target.shared.setdefault("used_slots", set())
+    fresh = [slot for slot in slots if _key(slot) is not None and _key(slot) not in used]
+    if not fresh:
+        raise RuleSkipped("every offered slot has already been used by another rule of this run")
+    if premium_first and any(slot.get("standard") is False for slot in fresh):
+        fresh = [slot for slot in fresh if slot.get("standard") is False]
+    chosen = fresh[target.rng.randrange(len(fresh))]
+    used.add(_key(chosen))
+    return chosen
+
+
+def _still_offered(slot: Mapping[str, Any], slots: list[dict[str, Any]]) -> bool:
+    return _key(slot) in {_key(other) for other in slots}
+
+
+@rule(
+    "APT-001",
+    "offered slots start no earlier than the MINIMUM_LEAD_TIME",
+    reference=(
+        "seed Appointment Availability: slots based on the installation lead time; "
+        "reference §3.2 MINIMUM_LEAD_TIME (calendar days)"
+    ),
+    capability=APPOINTMENTS,
+)
+def slots_respect_the_minimum_lead_time(target: Target) -> Evidence:
+    """Slots asked for from today start on or after today plus the specification's lead time."""
+    place, spec_id, body = _covered(target)
+    lead = _lead_days(body, spec_id)
+    if lead is None:
+        raise RuleSkipped(f"{place.label}: availability states no MINIMUM_LEAD_TIME for {spec_id}")
+    today = target.today()
+    earliest = today + timedelta(days=lead)
+    slots = _slots(target, place, spec_id)
+    early = []
+    for slot in slots:
+        instants = slot_instants(slot)
+        if instants is not None and instants[0].astimezone(UK).date() < earliest:
+            early.append(slot["timeslotStartDateTime"])
+    if early:
+        raise RuleViolation(
+            f"{len(early)} slot(s) start before {earliest} (today {today} + {lead} days), e.g. {early[0]}",
+            target.evidence(),
+        )
+    return target.evidence(f"{len(slots)} slots from {today}, lead time {lead} days, none before {earliest}")
+
+
+@rule(
+    "APT-002",
+    "slot times carry the UK offset (+01:00 in British Summer Time)",
+    reference=(
+        "reference §2.5 (timeslots need the offset that gives UK local time, BST!); "
+        "supplier-api.yaml GET /available-appointments: boundaries carry the UK offset"
+    ),
+    capability=APPOINTMENTS,
+)
+def slot_times_carry_the_uk_offset(target: Target) -> Evidence:
+    """Every boundary has an offset, and it is the UK's offset at that instant."""
+    place, spec_id, _body = _covered(target)
+    slots = _slots(target, place, spec_id)
+    offsets = set()
+    for slot in slots:
+        for field in ("timeslotStartDateTime", "timeslotEndDateTime"):
+            text = str(slot.get(field))
+            try:
+                moment = datetime.fromisoformat(text)
+            except ValueError:
+                raise RuleViolation(
+                    f"{field} {text!r} is not an ISO-8601 date-time", target.evidence()
+                ) from None
+            if moment.utcoffset() is None:
+                raise RuleViolation(f"{field} {text!r} has no offset", target.evidence())
+            uk_offset = moment.astimezone(UK).utcoffset()
+            if moment.utcoffset() != uk_offset:
+                raise RuleViolation(
+                    f"{field} {text!r} is not written in UK time (the UK offset then is {uk_offset})",
+                    target.evidence(),
+                )
+            offsets.add(text[19:] or "?")
+    return target.evidence(f"{len(slots)} slots, offsets seen: {', '.join(sorted(offsets))}")
+
+
+@rule(
+    "APT-003",
+    "an offered slot can be reserved: 201 with supplierReference and expiryDateTime",
+    reference="reference §3.5 (201: supplierReference, expiryDateTime when the hold has a time-to-live)",
+    capability=APPOINTMENTS,
+)
+def an_offered_slot_can_be_reserved(target: Target) -> Evidence:
+    """Reserve an offered slot: 201, the gateway id echoed, a supplier reference, a future expiry."""
+    place, spec_id, _body = _covered(target)
+    slot = _pick(target, _slots(target, place, spec_id), premium_first=False)
+    reservation_id, response = reserve(target, place.address, spec_id, slot)
+    if response.status_code != 201:
+        raise RuleViolation(
+            f"reserving an offered slot: {response.status_code} instead of 201", target.evidence()
+        )
+    body = body_of(target, response, "reservation")
+    problems = []
+    if not isinstance(body, dict):
+        raise RuleViolation("the reservation body is not a JSON object", target.evidence())
+    if body.get("id") != reservation_id:
+        problems.append(f"id {body.get('id')!r} does not echo {reservation_id}")
+    if not body.get("supplierReference"):
+        problems.append("no supplierReference")
+    expiry = _expiry(body)
+    if expiry is None:
+        problems.append(f"expiryDateTime {body.get('expiryDateTime')!r} is missing or not a date-time")
+    elif expiry <= target.now():
+        problems.append(f"expiryDateTime {body['expiryDateTime']} is not in the future")
+    if problems:
+        raise RuleViolation(f"reservation {reservation_id}: {'; '.join(problems)}", target.evidence())
+    return target.evidence(f"reserved {slot['timeslotStartDateTime']} as {body['supplierReference']}")
+
+
+def _expiry(body: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(body["expiryDateTime"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _fill(
+    target: Target, place: TestAddress, spec_id: str, slot: Mapping[str, Any]
+) -> tuple[list[datetime | None], httpx.Response | None]:
+    """Reserve ``slot`` until the target refuses; the expiries of the holds and the refusal."""
+    expiries: list[datetime | None] = []
+    for _attempt in range(MAX_FILL):
+        _reservation, response = reserve(target, place.address, spec_id, slot)
+        if response.status_code != 201:
+            return expiries, response
+        expiries.append(_expiry(body_of(target, response, "reservation")))
+    return expiries, None
+
+
+def _full_slot(target: Target) -> tuple[TestAddress, str, dict[str, Any], list[datetime | None]]:
+    """A slot filled to capacity and refused with 422; skips when it cannot be filled."""
+    place, spec_id, _body = _covered(target)
+    slot = _pick(target, _slots(target, place, spec_id), premium_first=True)
+    expiries, refusal = _fill(target, place, spec_id, slot)
+    if refusal is None:
+        raise RuleSkipped(
+            f"slot {slot['timeslotStartDateTime']} took {MAX_FILL} reservations without filling up"
+        )
+    expect_error(target, refusal, {422}, f"reservation {len(expiries) + 1} of a full slot")
+    return place, spec_id, slot, expiries
+
+
+@rule(
+    "APT-004",
+    "a full slot is refused with 422 and is no longer offered",
+    reference=(
+        "seed Appointment Reservation: the supplier checks the slot is still available; reference §3.5 (422)"
+    ),
+    capability=APPOINTMENTS,
+)
+def a_full_slot_is_refused(target: Target) -> Evidence:
+    """Reserve one slot again and again: past its capacity the answer is 422, and it leaves the offer."""
+    place, spec_id, slot, expiries = _full_slot(target)
+    if _still_offered(slot, offered_slots(target, place.address, spec_id, from_date=target.today())):
+        raise RuleViolation(
+            f"slot {slot['timeslotStartDateTime']} is refused as full but still offered", target.evidence()
+        )
+    return target.evidence(f"slot {slot['timeslotStartDateTime']} held {len(expiries)} reservation(s)")
+
+
+@rule(
+    "APT-005",
+    "a reservation expires: after expiryDateTime the capacity returns",
+    reference="seed Appointment Reservation: the reservation applies for a duration, then it is released",
+    capability=APPOINTMENTS,
+)
+def an_expired_reservation_gives_its_capacity_back(target: Target) -> Evidence:
+    """Fill a slot, let the holds expire (clock API, or a bounded wait), and reserve it again."""
+    place, spec_id, slot, expiries = _full_slot(target)
+    if not expiries or any(expiry is None for expiry in expiries):
+        raise RuleSkipped("the reservations state no expiryDateTime, so their release cannot be timed")
+    latest = max(expiry for expiry in expiries if expiry is not None)
+    wait = latest - target.now()
+    if target.offers(Capability.CLOCK):
+        target.advance_clock(wait + timedelta(minutes=1))
+        how = f"moved the target's clock on by {wait + timedelta(minutes=1)}"
+    elif wait.total_seconds() + 5 <= target.settings.max_wait:
+        time.sleep(max(0.0, wait.total_seconds()) + 5)  # bounded by --max-wait
+        how = f"waited {wait} for the holds to expire"
+    else:
+        raise RuleSkipped(
+            f"the holds expire in {wait}; the target has no clock API and --max-wait is "
+            f"{target.settings.max_wait:g}s"
+        )
+    if not _still_offered(slot, offered_slots(target, place.address, spec_id, from_date=target.today())):
+        raise RuleViolation(
+            f"after expiry ({how}) slot {slot['timeslotStartDateTime']} is not offered again",
+            target.evidence(),
+        )
+    _reservation, response = reserve(target, place.address, spec_id, slot)
+    if response.status_code != 201:
+        raise RuleViolation(
+            f"after expiry the slot cannot be reserved again: {response.status_code}", target.evidence()
+        )
+    return target.evidence(how)
+
+
+def _shifted(slot: Mapping[str, Any]) -> dict[str, str]:
+    instants = slot_instants(slot)
+    if instants is None:
+        raise RuleSkipped("the offered slot's times do not parse, so a slot off the grid cannot be made")
+    start, end = (moment + NOT_OFFERED_SHIFT for moment in instants)
+    return {"timeslotStartDateTime": start.isoformat(), "timeslotEndDateTime": end.isoformat()}
+
+
+@rule(
+    "APT-006",
+    "a slot that was not offered is refused with 422",
+    reference="reference §3.5: the timeslot is a slot previously returned; refusals are 422 (§3.1)",
+    capability=APPOINTMENTS,
+)
+def a_slot_not_offered_is_refused(target: Target) -> Evidence:
+    """An offered slot moved by 17 minutes is off the supplier's grid and must be refused."""
+    place, spec_id, _body = _covered(target)
+    slots = _slots(target, place, spec_id)
+    off_grid = _shifted(slots[target.rng.randrange(len(slots))])
+    if _still_offered(off_grid, slots):
+        raise RuleSkipped("the shifted slot happens to be offered; no slot off the grid was found")
+    _reservation, response = reserve(target, place.address, spec_id, off_grid)
+    expect_error(
+        target, response, {422}, f"reserving {off_grid['timeslotStartDateTime']}, which was not offered"
+    )
+    return target.evidence(f"asked for {off_grid['timeslotStartDateTime']}")

@@ -1,0 +1,251 @@
+"""Service availability rules (AVL-…): the worked examples of the Service Availability guide."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from contracts.certification.addresses import TestAddress
+from contracts.certification.behaviour.support import (
+    address_query,
+    availability,
+    body_of,
+    characteristics,
+    expect_error,
+    line_profiles,
+)
+from contracts.certification.errors import RuleSkipped, RuleViolation
+from contracts.certification.evidence import Evidence
+from contracts.certification.rules import Capability, rule
+from contracts.certification.target import Target
+
+GUIDE = "Service Availability guide"
+AVAILABILITY = Capability.AVAILABILITY
+GATEWAY_HEADERS = ("X-Request-ID", "X-Conversation-ID", "Tenant")
+
+
+def _site(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    site = body.get("siteInformation")
+    return site if isinstance(site, dict) else {}
+
+
+def _tenants(target: Target, place: TestAddress) -> list[str]:
+    """The line's owner and another tenant, when the file names both (owner first)."""
+    owner = place.tenant or target.tenant or "TENANT1"
+    others = [t for t in (target.addresses.other_tenant, target.tenant) if t and t != owner]
+    return [owner, *others[:1]]
+
+
+@rule(
+    "AVL-001",
+    "no coverage returns no serviceSpecifications and unavailabilityReasons",
+    reference=f"{GUIDE}: no coverage or no products -> no availability, unavailabilityReasons populated",
+    capability=AVAILABILITY,
+)
+def no_coverage_returns_unavailability_reasons(target: Target) -> Evidence:
+    """An address without coverage: nothing offered, reasons given, no new line."""
+    place = target.addresses.require("no_coverage")
+    body = availability(target, place.address)
+    problems = []
+    if body.get("serviceSpecifications"):
+        problems.append("serviceSpecifications is not empty")
+    reasons = body.get("unavailabilityReasons")
+    if not isinstance(reasons, list) or not reasons:
+        problems.append("unavailabilityReasons is missing or empty")
+        reasons = []
+    if "line" in _site(body):
+        problems.append("siteInformation.line offers a new line")
+    if problems:
+        raise RuleViolation(f"{place.label}: {'; '.join(problems)}", target.evidence())
+    return target.evidence(
+        f"reasons: {', '.join(str(r.get('code')) for r in reasons if isinstance(r, dict))}"
+    )
+
+
+def _offered(body: Mapping[str, Any]) -> dict[str, list[str] | None]:
+    specs = body.get("serviceSpecifications")
+    return {
+        str(spec.get("id")): line_profiles(spec)
+        for spec in (specs if isinstance(specs, list) else [])
+        if isinstance(spec, dict)
+    }
+
+
+@rule(
+    "AVL-002",
+    "coverage returns every specification with its LINE_PROFILE values and siteInformation.line",
+    reference=(
+        f"{GUIDE}: coverage -> serviceSpecification with its LINE_PROFILE values, "
+        "siteInformation.line present"
+    ),
+    capability=AVAILABILITY,
+)
+def coverage_offers_specifications_and_a_new_line(target: Target) -> Evidence:
+    """Covered addresses (``covered``, ``multi_spec``): each specification with its profiles, and a line."""
+    places = [p for p in (target.addresses.get("covered"), target.addresses.get("multi_spec")) if p]
+    if not places:
+        target.addresses.require("covered")
+    notes = []
+    for place in places:
+        body = availability(target, place.address)
+        offered = _offered(body)
+        problems = [f"{spec} states no LINE_PROFILE values" for spec, values in offered.items() if not values]
+        if not offered:
+            problems.append("serviceSpecifications is empty")
+        expected = {spec: list(values) for spec, values in place.specifications.items()}
+        if expected and offered != expected:
+            problems.append(f"expected {expected}, got {offered}")
+        if "line" not in _site(body):
+            problems.append("siteInformation.line is absent, so no new line can be ordered")
+        if body.get("unavailabilityReasons"):
+            problems.append("unavailabilityReasons is present although services are offered")
+        if problems:
+            raise RuleViolation(f"{place.label}: {'; '.join(problems)}", target.evidence())
+        notes.append(f"{place.label}: {offered}")
+    return target.evidence(*notes)
+
+
+@rule(
+    "AVL-003",
+    "siteInformation.line is absent when a single-service address has a live line",
+    reference=f"{GUIDE}: supplier allows 1 service per address -> line not present, existingLines[1] present",
+    capability=AVAILABILITY,
+)
+def single_service_address_with_a_live_line_offers_no_new_line(target: Target) -> Evidence:
+    """Asked by the line's owner and by another tenant, no new line is offered; the live one is listed."""
+    place = target.addresses.require("single_service_live")
+    for tenant in _tenants(target, place):
+        body = availability(target, place.address, tenant=tenant)
+        site = _site(body)
+        problems = []
+        if "line" in site:
+            problems.append("siteInformation.line offers a new line")
+        if not site.get("existingLines"):
+            problems.append("siteInformation.existingLines does not list the live line")
+        if not body.get("serviceSpecifications"):
+            problems.append("serviceSpecifications is empty (the guide still lists them)")
+        if problems:
+            raise RuleViolation(f"{place.label} asked as {tenant}: {'; '.join(problems)}", target.evidence())
+    return target.evidence(f"asked as {', '.join(_tenants(target, place))}")
+
+
+@rule(
+    "AVL-004",
+    "a multi-service address keeps offering a line beside existing lines",
+    reference=f"{GUIDE}: supplier allows multiple services -> line present and existingLines[1] present",
+    capability=AVAILABILITY,
+)
+def multi_service_address_offers_a_new_line_beside_the_live_one(target: Target) -> Evidence:
+    """Asked by the owner and by another tenant: ``line`` present and the live line listed."""
+    place = target.addresses.require("multi_service_live")
+    for tenant in _tenants(target, place):
+        site = _site(availability(target, place.address, tenant=tenant))
+        problems = []
+        if "line" not in site:
+            problems.append("siteInformation.line is absent")
+        if not site.get("existingLines"):
+            problems.append("siteInformation.existingLines does not list the live line")
+        if problems:
+            raise RuleViolation(f"{place.label} asked as {tenant}: {'; '.join(problems)}", target.evidence())
+    return target.evidence(f"asked as {', '.join(_tenants(target, place))}")
+
+
+def _line_problems(line: Any) -> list[str]:
+    if not isinstance(line, dict):
+        return ["an existingLines entry is not an object"]
+    problems = []
+    ont = line.get("ont")
+    if not isinstance(ont, dict) or not ont.get("ontReference"):
+        problems.append("no ont with an ontReference")
+    elif not isinstance(ont.get("ports"), list) or not ont["ports"]:
+        problems.append(f"ont {ont.get('ontReference')} lists no ports")
+    elif any(not isinstance(port, dict) or "portNumber" not in port for port in ont["ports"]):
+        problems.append(f"ont {ont.get('ontReference')} has a port without a portNumber")
+    if not characteristics(line.get("lineCharacteristics")):
+        problems.append("no lineCharacteristics")
+    return problems
+
+
+@rule(
+    "AVL-005",
+    "a live line is described in existingLines with its ONT ports and lineCharacteristics",
+    reference=f"{GUIDE}: existingLines[1] identifies the line with lineCharacteristics; reference §3.2",
+    capability=AVAILABILITY,
+)
+def live_lines_are_described_with_ont_ports_and_characteristics(target: Target) -> Evidence:
+    """Every existing line at a live address names its ONT, the ONT's ports and its characteristics."""
+    places = [
+        p
+        for p in (target.addresses.get("single_service_live"), target.addresses.get("multi_service_live"))
+        if p
+    ]
+    if not places:
+        raise RuleSkipped("needs a 'single_service_live' or 'multi_service_live' address in the address file")
+    for place in places:
+        for tenant in _tenants(target, place):
+            lines = _site(availability(target, place.address, tenant=tenant)).get("existingLines")
+            if not isinstance(lines, list) or not lines:
+                raise RuleViolation(f"{place.label} asked as {tenant}: no existingLines", target.evidence())
+            for index, line in enumerate(lines):
+                problems = _line_problems(line)
+                if problems:
+                    raise RuleViolation(
+                        f"{place.label} asked as {tenant}: existingLines/{index}: {'; '.join(problems)}",
+                        target.evidence(),
+                    )
+    return target.evidence()
+
+
+@rule(
+    "AVL-006",
+    "a request without a required gateway header is refused with 400 and the error body",
+    reference=(
+        "reference §2.2 (X-Request-ID, X-Conversation-ID, Tenant required) and §2.3 (400 MALFORMED_REQUEST)"
+    ),
+    capability=AVAILABILITY,
+)
+def missing_gateway_headers_are_a_malformed_request(target: Target) -> Evidence:
+    """Each required header left out in turn: 400, ``code`` MALFORMED_REQUEST, messages."""
+    place = target.addresses.get("covered") or target.addresses.get("no_coverage")
+    address = place.address if place else {"id": "100000000002", "type": "UPRN"}
+    for header in GATEWAY_HEADERS:
+        headers = {k: v for k, v in target.headers().items() if k != header}
+        response = target.get("/service-availability", params=address_query(address), headers=headers)
+        error = expect_error(target, response, {400}, f"availability without {header}")
+        if error.get("code") != "MALFORMED_REQUEST":
+            raise RuleViolation(
+                f"availability without {header}: code {error.get('code')!r}, expected MALFORMED_REQUEST",
+                target.evidence(),
+            )
+    return target.evidence()
+
+
+@rule(
+    "AVL-007",
+    "an unknown address gets 200 with no availability, never a server error",
+    reference=(
+        "supplier-api.yaml decision (ADDRESS_NOT_FOUND); advisory: the reference also shows suppliers "
+        "answering 422 for an address outside coverage (§2.3)"
+    ),
+    capability=AVAILABILITY,
+    required=False,
+)
+def unknown_address_gets_no_availability(target: Target) -> Evidence:
+    """An address the supplier never heard of: 200, empty serviceSpecifications, reasons given."""
+    place = target.addresses.get("unknown")
+    address = place.address if place else {"id": f"99{target.rng.randrange(10**10):010d}", "type": "UPRN"}
+    response = target.get("/service-availability", params=address_query(address), headers=target.headers())
+    if response.status_code != 200:
+        kind = "a server error" if response.status_code >= 500 else "not 200 with no availability"
+        raise RuleViolation(f"UPRN {address['id']}: {response.status_code} is {kind}", target.evidence())
+    body = body_of(target, response, f"availability at UPRN {address['id']}")
+    if (
+        not isinstance(body, dict)
+        or body.get("serviceSpecifications")
+        or not body.get("unavailabilityReasons")
+    ):
+        raise RuleViolation(
+            f"UPRN {address['id']}: expected no serviceSpecifications and unavailabilityReasons",
+            target.evidence(),
+        )
+    return target.evidence(f"asked about UPRN {address['id']}")

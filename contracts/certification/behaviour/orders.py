@@ -1,0 +1,338 @@
+"""Order rules (ORD-…): creating orders, amending and cancelling them (reference §3.6 to §3.9, §7).
+
+The refusals come first (ORD-003, -004, -005, -007), while the address is untouched.
+These rules place real orders on the target, as few as they can: one NEW order at the
+``covered`` address is shared by ORD-001 (placed), ORD-002 (retried), ORD-008 (amended)
+and ORD-009 (cancelled), declared in that order; ORD-006 runs last because it drives a
+second order to completion, after which the address has a live line. An order the
+target validates only asynchronously (202) cannot be judged here: such rules are
+skipped and say so, and the KCI layer looks at what follows.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from contracts.certification.addresses import TestAddress
+from contracts.certification.behaviour.order_requests import (
+    PlacedOrder,
+    amendment_request,
+    cancellation_request,
+    modify_order,
+    place_new_order,
+    requested_date,
+)
+from contracts.certification.behaviour.support import (
+    availability,
+    body_of,
+    expect_error,
+    line_profiles,
+    specification_and_profile,
+)
+from contracts.certification.errors import RuleSkipped, RuleViolation
+from contracts.certification.evidence import Evidence
+from contracts.certification.rules import Capability, rule
+from contracts.certification.target import Target
+
+ORDERS = Capability.ORDERS
+ACKNOWLEDGED_STATUSES = frozenset({"ACKNOWLEDGED", "IN_PROGRESS"})
+COMPLETION_POLL_SECONDS = 0.5
+CLOCK_STEP = timedelta(minutes=1)
+
+
+def _new_order(target: Target, **kwargs: Any) -> tuple[TestAddress, PlacedOrder]:
+    place = target.addresses.require("covered")
+    spec_id, profile, _body = specification_and_profile(target, place)
+    return place, place_new_order(target, place, spec_id, profile, **kwargs)
+
+
+def _the_order(target: Target) -> tuple[TestAddress, PlacedOrder]:
+    """The run's shared NEW order at the covered address, placed on first use."""
+    if "order" not in target.shared:
+        target.shared["order"] = _new_order(target)
+    shared: tuple[TestAddress, PlacedOrder] = target.shared["order"]
+    return shared
+
+
+def _accepted(placed: PlacedOrder, why: str) -> None:
+    if not placed.accepted:
+        raise RuleSkipped(
+            f"{why}, but the order itself was answered {placed.response.status_code}: "
+            f"{placed.response.text[:200]} (see ORD-001)"
+        )
+
+
+def _refused(target: Target, response: httpx.Response, what: str) -> None:
+    """An order that must be refused: 422 with the error body; 202 defers the answer to a KCI."""
+    if response.status_code == 202:
+        raise RuleSkipped(f"{what}: answered 202, so a refusal can only come later as an ORDER_REJECTED KCI")
+    if response.status_code in {200, 201}:
+        raise RuleViolation(f"{what}: accepted with {response.status_code}", target.evidence())
+    expect_error(target, response, {422}, what)
+
+
+@rule(
+    "ORD-003",
+    "an order for a line profile the address does not offer is refused with 422",
+    reference="reference §3.1 (validate, 422 with reasons) and §5 (LINE_PROFILE values from availability)",
+    capability=ORDERS,
+)
+def an_order_with_an_unknown_line_profile_is_refused(target: Target) -> Evidence:
+    """A NEW order naming a LINE_PROFILE value that availability never offered."""
+    place = target.addresses.require("covered")
+    spec_id, _profile, body = specification_and_profile(target, place)
+    offered = {
+        value for spec in body.get("serviceSpecifications", []) for value in (line_profiles(spec) or [])
+    }
+    bogus = f"NO-SUCH-PROFILE-{target.rng.randrange(10**6)}"
+    if bogus in offered:  # pragma: no cover - a supplier would have to offer this very name
+        raise RuleSkipped(f"{bogus} happens to be offered")
+    placed = place_new_order(target, place, spec_id, bogus)
+    _refused(target, placed.response, f"order {placed.order_id} with LINE_PROFILE {bogus}")
+    return target.evidence()
+
+
+@rule(
+    "ORD-004",
+    "a NEW order at a single-service address with a live line is refused with 422",
+    reference="Service Availability guide: one service per address, no new line; reference §3.1 (422)",
+    capability=ORDERS,
+)
+def a_new_line_where_none_can_be_installed_is_refused(target: Target) -> Evidence:
+    """The address's only line is live, so a NEW provide (not a takeover) cannot be fulfilled."""
+    place = target.addresses.require("single_service_live")
+    spec_id, profile, _body = specification_and_profile(target, place)
+    placed = place_new_order(target, place, spec_id, profile, appointed=False)
+    _refused(target, placed.response, f"NEW order {placed.order_id} at {place.label}")
+    return target.evidence()
+
+
+@rule(
+    "ORD-005",
+    "an amendment of an unknown order is refused with 404",
+    reference="supplier-api.yaml POST /service-order-amendments (404 orderId unknown); reference §2.3",
+    capability=Capability.AMENDMENTS,
+)
+def an_amendment_of_an_unknown_order_is_not_found(target: Target) -> Evidence:
+    """Amend an order id the suite never used."""
+    unknown = target.new_id() + 500_000_000  # far outside the ids this run and its neighbours use
+    body = amendment_request(target.new_id(), unknown)
+    response = target.post("/service-order-amendments", json_body=body, headers=target.headers())
+    error = expect_error(target, response, {404}, f"amendment of unknown order {unknown}")
+    if error.get("code") != "NOT_FOUND":
+        raise RuleViolation(f"code {error.get('code')!r}, expected NOT_FOUND", target.evidence())
+    return target.evidence()
+
+
+@rule(
+    "ORD-007",
+    "a modify of another tenant's live service is refused with 422",
+    reference="Service Availability guide: only the owner may modify its service; reference §3.1 (422)",
+    capability=ORDERS,
+)
+def a_modify_of_another_tenants_service_is_refused(target: Target) -> Evidence:
+    """A tenant that does not own the live line asks to change its line profile."""
+    place = target.addresses.require("single_service_live")
+    if not place.service_id:
+        raise RuleSkipped(f"{place.label}: give the live line's serviceId in the address file")
+    owner = place.tenant or target.tenant
+    others = [t for t in (target.addresses.other_tenant, target.tenant) if t and t != owner]
+    if not others:
+        raise RuleSkipped("needs a second tenant: otherTenant in the address file")
+    spec_id, profile, _body = specification_and_profile(target, place)
+    specs = availability(target, place.address, tenant=others[0]).get("serviceSpecifications") or []
+    profiles = next(
+        (line_profiles(s) or [] for s in specs if isinstance(s, dict) and s.get("id") == spec_id), []
+    )
+    body = modify_order(
+        target.new_id(),
+        others[0],
+        place.service_id,
+        spec_id,
+        profiles[-1] if profiles else profile,
+        requested_date(target),
+    )
+    response = target.post("/service-orders", json_body=body, headers=target.headers(tenant=others[0]))
+    _refused(target, response, f"{others[0]} modifying {owner}'s service {place.service_id}")
+    return target.evidence()
+
+
+@rule(
+    "ORD-001",
+    "a new order is acknowledged: 201 with supplierOrderReference and ACKNOWLEDGED or IN_PROGRESS, or 202",
+    reference="reference §3.1 and §3.6.5 (201 with reference and status, IN_PROGRESS with dates; or 202)",
+    capability=ORDERS,
+)
+def a_new_order_is_acknowledged(target: Target) -> Evidence:
+    """Place a NEW order at the covered address; judge the synchronous answer."""
+    _place, placed = _the_order(target)
+    status = placed.response.status_code
+    if status == 202:
+        return target.evidence("answered 202: the acknowledgement follows by KCI (KCI layer)")
+    if status != 201:
+        raise RuleViolation(f"order {placed.order_id}: {status} instead of 201 or 202", target.evidence())
+    answer = placed.answer
+    problems = []
+    if not isinstance(answer, dict):
+        raise RuleViolation(f"order {placed.order_id}: the 201 body is not an object", target.evidence())
+    if answer.get("id") != placed.order_id:
+        problems.append(f"id {answer.get('id')!r} does not echo {placed.order_id}")
+    if not placed.supplier_reference:
+        problems.append("no supplierOrderReference")
+    if placed.status not in ACKNOWLEDGED_STATUSES:
+        problems.append(f"status {placed.status!r} is neither ACKNOWLEDGED nor IN_PROGRESS")
+    if placed.status == "IN_PROGRESS":
+        problems += [
+            f"IN_PROGRESS without {field}"
+            for field in ("committedDate", "targetDate")
+            if not answer.get(field)
+        ]
+    if problems:
+        raise RuleViolation(f"order {placed.order_id}: {'; '.join(problems)}", target.evidence())
+    return target.evidence(f"order {placed.order_id} is {placed.status} as {placed.supplier_reference}")
+
+
+@rule(
+    "ORD-002",
+    "the same gateway order id sent twice creates one order",
+    reference="reference §2.6: suppliers de-duplicate retries by gateway id [inferred best practice]",
+    capability=ORDERS,
+    required=False,
+)
+def the_same_order_sent_twice_is_one_order(target: Target) -> Evidence:
+    """Resend the accepted order (a gateway retry): accepted again, with the same supplier reference."""
+    place, placed = _the_order(target)
+    _accepted(placed, "a retry needs an accepted order")
+    again = target.post(
+        "/service-orders", json_body=placed.body, headers=target.headers(tenant=placed.tenant)
+    )
+    if again.status_code not in {201, 202}:
+        raise RuleViolation(
+            f"the retry of order {placed.order_id} was answered {again.status_code}, so the gateway "
+            "would see a refusal of an order the supplier holds",
+            target.evidence(),
+        )
+    if again.status_code == 201 and placed.supplier_reference:
+        answer = body_of(target, again, "retry answer")
+        reference = answer.get("supplierOrderReference") if isinstance(answer, dict) else None
+        if reference != placed.supplier_reference:
+            raise RuleViolation(
+                f"the retry of order {placed.order_id} got supplierOrderReference {reference!r}, the first "
+                f"{placed.supplier_reference!r}: two orders",
+                target.evidence(),
+            )
+    return target.evidence(f"order {placed.order_id} at {place.label} answered {again.status_code} on retry")
+
+
+@rule(
+    "ORD-008",
+    "an amendment of an acknowledged order is answered 201 or 202",
+    reference="reference §3.8 and §7 (amendments allowed in ACKNOWLEDGED, IN_PROGRESS, PENDING)",
+    capability=Capability.AMENDMENTS,
+    needs=(ORDERS,),
+)
+def an_acknowledged_order_can_be_amended(target: Target) -> Evidence:
+    """Amend the notes of the order, acknowledged with 201."""
+    _place, placed = _the_order(target)
+    _accepted(placed, "an amendment needs an order")
+    if placed.response.status_code != 201:
+        raise RuleSkipped("the order was answered 202; it may not be amended before its ACKNOWLEDGED KCI")
+    body = amendment_request(target.new_id(), placed.order_id, placed.supplier_reference)
+    response = target.post(
+        "/service-order-amendments", json_body=body, headers=target.headers(tenant=placed.tenant)
+    )
+    if response.status_code not in {201, 202}:
+        raise RuleViolation(
+            f"amendment of order {placed.order_id}: {response.status_code}", target.evidence()
+        )
+    return target.evidence(f"amendment answered {response.status_code}")
+
+
+@rule(
+    "ORD-009",
+    "a cancellation of an in-flight order is answered 201 or 202",
+    reference="reference §3.9 and §7 (a tenant may cancel any in-flight order)",
+    capability=Capability.CANCELLATIONS,
+    needs=(ORDERS,),
+)
+def an_in_flight_order_can_be_cancelled(target: Target) -> Evidence:
+    """Cancel the order (it is in flight: nothing has moved the target's clock yet)."""
+    _place, placed = _the_order(target)
+    _accepted(placed, "a cancellation needs an order")
+    body = cancellation_request(target.new_id(), placed.order_id, placed.supplier_reference)
+    response = target.post(
+        "/service-order-cancellations", json_body=body, headers=target.headers(tenant=placed.tenant)
+    )
+    if response.status_code not in {201, 202}:
+        raise RuleViolation(
+            f"cancellation of order {placed.order_id}: {response.status_code}", target.evidence()
+        )
+    if response.status_code == 201:
+        answer = body_of(target, response, "cancellation answer")
+        if not isinstance(answer, dict) or answer.get("orderId") != placed.order_id:
+            raise RuleViolation("the 201 cancellation body does not echo the orderId", target.evidence())
+    return target.evidence(f"cancellation answered {response.status_code}")
+
+
+def _completed_order(target: Target) -> tuple[int, str | None, str | None, str]:
+    """An order the target has completed: from the address file, or driven there on the simulator."""
+    known = target.addresses.completed_order
+    if known is not None:
+        return (
+            known.order_id,
+            known.tenant,
+            known.supplier_order_reference,
+            "completedOrder of the address file",
+        )
+    if not target.offers(Capability.CLOCK) or target.settings.kci_wait <= 0:
+        raise RuleSkipped(
+            "needs a completed order: name one as completedOrder in the address file, or certify a "
+            "target with the clock API that honours X-Scenario, with --kci-wait so its COMPLETED KCI "
+            "can be seen"
+        )
+    _place, placed = _new_order(target, extra_headers={"X-Scenario": "ORDER_SUCCESSFUL", "X-Kci-Delay": "0"})
+    _accepted(placed, "a completed order is needed")
+    deadline = time.monotonic() + target.settings.kci_wait
+    while time.monotonic() < deadline:  # bounded by --kci-wait
+        target.advance_clock(CLOCK_STEP)  # scripted KCIs fall due as the target's clock moves
+        if any(_completes(kci.body, placed.order_id) for kci in target.received_kcis()):
+            return (
+                placed.order_id,
+                placed.tenant,
+                placed.supplier_reference,
+                "driven with X-Scenario ORDER_SUCCESSFUL",
+            )
+        time.sleep(COMPLETION_POLL_SECONDS)
+    raise RuleSkipped(f"order {placed.order_id} sent no COMPLETED KCI within {target.settings.kci_wait:g}s")
+
+
+def _completes(kci: Any, order_id: int) -> bool:
+    entity = kci.get("provideServiceOrder") if isinstance(kci, dict) else None
+    return isinstance(entity, dict) and entity.get("id") == order_id and kci.get("reasonCode") == "COMPLETED"
+
+
+@rule(
+    "ORD-006",
+    "a cancellation of a completed order is refused with 422",
+    reference="reference §3.9 and §7 (CANCELLED and COMPLETED are terminal; cancel only in-flight orders)",
+    capability=Capability.CANCELLATIONS,
+    needs=(ORDERS,),
+)
+def a_completed_order_cannot_be_cancelled(target: Target) -> Evidence:
+    """Cancel a completed order: refused (422, error body)."""
+    order_id, tenant, reference, how = _completed_order(target)
+    body = cancellation_request(target.new_id(), order_id, reference)
+    response = target.post(
+        "/service-order-cancellations", json_body=body, headers=target.headers(tenant=tenant)
+    )
+    if response.status_code == 202:
+        raise RuleViolation(
+            f"cancellation of completed order {order_id} was accepted for later processing (202)",
+            target.evidence(),
+        )
+    _refused(target, response, f"cancellation of completed order {order_id}")
+    return target.evidence(f"order {order_id}: {how}")

@@ -1,0 +1,242 @@
+"""``fibresim certify supplier`` and ``fibresim certify gateway``.
+
+:func:`add_certify_command` registers both on the ``fibresim`` argparse subparsers; each
+sets ``run`` to a function taking the parsed arguments and returning the exit code
+(0 certified, 1 a required rule failed, 2 tool error or bad options).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from contracts.certification.errors import SetupError
+from contracts.certification.rules import Capability, Mode
+
+__all__ = ["add_certify_command", "run_certify"]
+
+TOKEN_ENV = "FIBRESIM_CERTIFY_TOKEN"  # noqa: S105 - the name of a variable, not a secret
+SECRET_ENV = "FIBRESIM_CERTIFY_CLIENT_SECRET"  # noqa: S105 - the name of a variable, not a secret
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    auth = parser.add_argument_group("authentication (default: none)")
+    auth.add_argument(
+        "--token",
+        default=os.environ.get(TOKEN_ENV),
+        help=f"send Authorization: Bearer TOKEN (default: ${TOKEN_ENV})",
+    )
+    auth.add_argument("--token-url", help="OAuth 2.0 token endpoint for the client-credentials grant")
+    auth.add_argument("--client-id", help="client id for the client-credentials grant")
+    auth.add_argument(
+        "--client-secret", default=os.environ.get(SECRET_ENV), help=f"client secret (default: ${SECRET_ENV})"
+    )
+    auth.add_argument("--scope", help="scope to ask the token endpoint for")
+    run = parser.add_argument_group("the run")
+    run.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="run only the rules whose id matches (shell pattern, e.g. 'AVL-*'; repeatable)",
+    )
+    run.add_argument(
+        "--seed", type=int, default=None, help="seed for every random choice (default: random, printed)"
+    )
+    run.add_argument(
+        "--id-base",
+        type=int,
+        default=None,
+        help="first gateway id to use (default: derived from the time, so reruns never clash)",
+    )
+    run.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default: 10)")
+    run.add_argument(
+        "--strict", action="store_true", help="fail the run on skipped rules and advisory failures too"
+    )
+    run.add_argument("--list", action="store_true", help="list the selected rules and exit")
+    run.add_argument(
+        "--no-progress", action="store_true", help="no progress bar (it is off when not on a terminal)"
+    )
+    out = parser.add_argument_group("reports")
+    out.add_argument("--junit", type=Path, metavar="PATH", help="write JUnit XML (one testcase per rule)")
+    out.add_argument("--json", type=Path, metavar="PATH", help="write the result as JSON, evidence included")
+    out.add_argument("--html", type=Path, metavar="PATH", help="write a single-file HTML report")
+
+
+def add_certify_command(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``certify supplier`` and ``certify gateway`` on ``fibresim``'s subparsers."""
+    certify = subparsers.add_parser(
+        "certify",
+        help="certify a supplier's Supplier API or a gateway's Supplier Updates API",
+        description="Run the certification rules against a live API and report a verdict per rule.",
+    )
+    modes = certify.add_subparsers(dest="certify_mode", required=True, metavar="MODE")
+    supplier = modes.add_parser(
+        "supplier",
+        help="certify a Supplier API (a supplier, or fibresim itself)",
+        description="Contract, behaviour and KCI rules against a Supplier API base URL.",
+    )
+    supplier.add_argument("url", help="base URL of the Supplier API, e.g. http://127.0.0.1:8080")
+    supplier.add_argument("--tenant", help="tenant code to send (default: the address file's, else TENANT1)")
+    supplier.add_argument(
+        "--addresses",
+        metavar="FILE",
+        help="test addresses by role: a YAML file or a bundled name (simulator-demo)",
+    )
+    supplier.add_argument(
+        "--capability",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="declare what the target offers instead of discovering it "
+        f"({', '.join(c.value for c in Capability)}, all; repeatable)",
+    )
+    supplier.add_argument(
+        "--max-examples",
+        type=int,
+        default=20,
+        help="generated requests per operation in the fuzzing phase (default: 20)",
+    )
+    supplier.add_argument(
+        "--max-wait",
+        type=float,
+        default=0.0,
+        help="seconds a rule may wait in real time, e.g. for a reservation to expire (default: 0)",
+    )
+    supplier.add_argument(
+        "--kci-wait",
+        type=float,
+        default=0.0,
+        help="seconds to wait for the supplier's KCIs after the order rules; 0 skips them",
+    )
+    supplier.add_argument(
+        "--kci-port",
+        type=int,
+        default=0,
+        help="port of the KCI receiver on 127.0.0.1 (default: a free one, printed)",
+    )
+    _common(supplier)
+    supplier.set_defaults(run=run_certify, certify_mode="supplier")
+    gateway = modes.add_parser(
+        "gateway",
+        help="certify a gateway's Supplier Updates API (the suite plays supplier)",
+        description="Post valid, malformed, invalid, duplicate and out-of-order KCIs to a gateway.",
+    )
+    gateway.add_argument(
+        "--kci-url", required=True, help="base URL of the Supplier Updates API; KCIs go to URL/kcis"
+    )
+    gateway.add_argument(
+        "--order-id",
+        type=int,
+        action="append",
+        default=[],
+        metavar="ID",
+        help="gateway order id the gateway knows, for the KCIs (repeatable; default: fresh ids)",
+    )
+    _common(gateway)
+    gateway.set_defaults(run=run_certify, certify_mode="gateway")
+    parser: argparse.ArgumentParser = certify
+    return parser
+
+
+def _auth(args: argparse.Namespace, base_url: str, mode: Mode) -> Any:
+    from contracts.certification.target import BearerToken, ClientCredentials, NoAuth
+
+    if args.token:
+        return BearerToken(args.token)
+    if args.client_id or args.token_url:
+        token_url = args.token_url or (
+            f"{base_url.rstrip('/')}/auth/supplier/access-token" if mode is Mode.GATEWAY else None
+        )
+        if not (args.client_id and args.client_secret and token_url):
+            raise SetupError("client credentials need --client-id, --client-secret and --token-url")
+        return ClientCredentials(token_url, args.client_id, args.client_secret, args.scope)
+    return NoAuth()
+
+
+def settings_from(args: argparse.Namespace) -> Any:
+    """The run's TargetSettings from the parsed arguments."""
+    from contracts.certification.addresses import load_address_book
+    from contracts.certification.target import TargetSettings, parse_capabilities
+
+    mode = Mode(args.certify_mode)
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
+    if mode is Mode.GATEWAY:
+        return TargetSettings(
+            base_url=args.kci_url,
+            mode=mode,
+            auth=_auth(args, args.kci_url, mode),
+            seed=seed,
+            id_base=args.id_base,
+            timeout=args.timeout,
+            order_ids=tuple(args.order_id),
+        )
+    return TargetSettings(
+        base_url=args.url,
+        mode=mode,
+        tenant=args.tenant,
+        auth=_auth(args, args.url, mode),
+        addresses=load_address_book(args.addresses),
+        capabilities=parse_capabilities(args.capability) if args.capability else None,
+        seed=seed,
+        id_base=args.id_base,
+        timeout=args.timeout,
+        max_examples=args.max_examples,
+        max_wait=args.max_wait,
+        kci_wait=args.kci_wait,
+    )
+
+
+def run_certify(args: argparse.Namespace) -> int:
+    """Run the certification the arguments describe; print, write the reports, return the exit code."""
+    from rich.console import Console
+
+    from contracts.certification.reports import console_summary, progress, write_reports
+    from contracts.certification.rules import catalogue, select
+    from contracts.certification.runner import certify
+
+    console = Console()
+    try:
+        settings = settings_from(args)
+        rules = select(catalogue(settings.mode), args.only)
+        if args.list:
+            for rule in rules:
+                console.print(f"{rule.id}  {rule.title}", highlight=False, markup=False, soft_wrap=True)
+            return 0
+        if not rules:
+            raise SetupError(f"no rule matches {', '.join(args.only)}")
+        console.print(f"seed {settings.seed}", highlight=False)
+        show = console.is_terminal and not args.no_progress
+        with progress(console, len(rules), enabled=show) as (on_start, on_result):
+            result = certify(
+                settings,
+                patterns=args.only,
+                kci_port=getattr(args, "kci_port", 0),
+                announce=lambda line: console.print(line, highlight=False, markup=False, soft_wrap=True),
+                on_start=on_start,
+                on_result=on_result,
+            )
+        console_summary(result, console, strict=args.strict)
+        write_reports(result, junit=args.junit, json_path=args.json, html=args.html, strict=args.strict)
+    except SetupError as error:
+        print(f"fibresim certify: {error}", file=sys.stderr)
+        return 2
+    return result.exit_code(args.strict)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m contracts.certification.cli supplier URL …``: the same as ``fibresim certify``."""
+    parser = argparse.ArgumentParser(prog="fibresim")
+    add_certify_command(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["certify", *(sys.argv[1:] if argv is None else argv)])
+    code: int = args.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

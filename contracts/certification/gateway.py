@@ -1,0 +1,257 @@
+"""Gateway mode (GW-…): the suite plays supplier against a gateway's Supplier Updates API.
+
+``fibresim certify gateway --kci-url URL`` posts KCIs to ``{URL}/kcis``: valid ones
+built from the contract's examples (expects 204), malformed ones (400 with the error
+body), invalid ones (422 or 400 with the error body, never a server error), a duplicate
+(204 again), sequence numbers out of order (204: buffered, not lost), and, when
+credentials are configured, calls without them (401).
+
+Each rule talks about its own order so the rules do not disturb one another: a fresh
+gateway id, or the next of the ids given with ``--order-id`` when the gateway only
+accepts KCIs about orders it knows.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+import httpx
+
+from contracts import SUPPLIER_UPDATES_API, load_document
+from contracts.certification.behaviour.support import expect_error
+from contracts.certification.errors import RuleSkipped, RuleViolation
+from contracts.certification.evidence import Evidence
+from contracts.certification.rules import Capability, Layer, rule
+from contracts.certification.target import Target
+
+__all__ = ["GatewayOrder", "example_kci", "kci_about"]
+
+KCIS = Capability.KCIS
+HAPPY_PATH = ("ACKNOWLEDGED", "COMMITTED", "UPDATE", "ADDITIONAL", "COMPLETED")
+
+
+def _examples() -> Mapping[str, Any]:
+    operation = load_document(SUPPLIER_UPDATES_API)["paths"]["/kcis"]["post"]
+    examples: Mapping[str, Any] = operation["requestBody"]["content"]["application/json"]["examples"]
+    return examples
+
+
+def example_kci(reason: str) -> dict[str, Any]:
+    """A private copy of the contract's example KCI for ``reason``."""
+    value: dict[str, Any] = copy.deepcopy(_examples()[reason]["value"])
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayOrder:
+    """The order a rule's KCIs are about."""
+
+    id: int
+    supplier_order_reference: str
+
+
+def _order(target: Target) -> GatewayOrder:
+    given = target.settings.order_ids
+    used: int = target.shared.get("orders_used", 0)
+    target.shared["orders_used"] = used + 1
+    order_id = given[used % len(given)] if given else target.new_id()
+    return GatewayOrder(order_id, f"SO-{order_id:09d}")
+
+
+def kci_about(target: Target, reason: str, order: GatewayOrder, sequence: int) -> dict[str, Any]:
+    """The contract's example for ``reason``, re-addressed to ``order`` with a fresh id and time."""
+    kci = example_kci(reason)
+    kci["id"] = target.new_uuid()
+    kci["sequenceNumber"] = sequence
+    kci["issuedOn"] = target.now().astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    for key in ("provideServiceOrder", "modifyServiceOrder", "ceaseServiceOrder"):
+        entity = kci.get(key)
+        if isinstance(entity, dict):
+            if reason == "CREATED":  # an unsolicited cease is new and has no gateway id yet
+                entity["supplierOrderReference"] = f"UC-{order.id:09d}"
+            else:
+                entity["id"] = order.id
+                entity["supplierOrderReference"] = order.supplier_order_reference
+    return kci
+
+
+def _post(
+    target: Target,
+    body: Any = None,
+    *,
+    raw: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    send_auth: bool = True,
+    note: str = "",
+) -> httpx.Response:
+    return target.post(
+        "/kcis",
+        json_body=body,
+        content=raw,
+        content_type="application/json" if raw is not None else None,
+        headers=dict(headers) if headers is not None else target.headers(),
+        send_auth=send_auth,
+        note=note,
+    )
+
+
+def _expect_204(target: Target, response: httpx.Response, what: str) -> None:
+    if response.status_code != 204:
+        raise RuleViolation(
+            f"{what}: {response.status_code} instead of 204: {response.text[:300]}", target.evidence()
+        )
+
+
+@rule(
+    "GW-001",
+    "valid KCIs built from the contract's examples are received with 204",
+    reference="reference §6.1 (204 received), §6.3 (typical sequences); supplier-updates-api.yaml examples",
+    capability=KCIS,
+    layer=Layer.GATEWAY,
+)
+def valid_kcis_are_received(target: Target) -> Evidence:
+    """A provide order's happy path, then an unsolicited cease announced with CREATED."""
+    order = _order(target)
+    for sequence, reason in enumerate(HAPPY_PATH, start=1):
+        _expect_204(target, _post(target, kci_about(target, reason, order, sequence), note=reason), reason)
+    created = kci_about(target, "CREATED", _order(target), 1)
+    _expect_204(target, _post(target, created, note="CREATED"), "CREATED (unsolicited cease)")
+    return target.evidence(f"order {order.id}: {', '.join(HAPPY_PATH)}; an unsolicited cease: CREATED")
+
+
+@rule(
+    "GW-002",
+    "a malformed KCI is refused with 400 and the error body",
+    reference="reference §6.1 (400 malformed) and §2.3 (MALFORMED_REQUEST); §2.2 (X-Request-ID required)",
+    capability=KCIS,
+    layer=Layer.GATEWAY,
+)
+def malformed_kcis_are_refused(target: Target) -> Evidence:
+    """A body that is not JSON, an empty body, and a KCI without X-Request-ID."""
+    order = _order(target)
+    cases: list[tuple[str, httpx.Response]] = [
+        ("a body that is not JSON", _post(target, raw='{"id": "not json', note="not JSON")),
+        ("an empty body", _post(target, raw="", note="empty body")),
+    ]
+    without_request_id = {k: v for k, v in target.headers().items() if k != "X-Request-ID"}
+    valid = kci_about(target, "ACKNOWLEDGED", order, 1)
+    cases.append(
+        (
+            "a KCI without X-Request-ID",
+            _post(target, valid, headers=without_request_id, note="no X-Request-ID"),
+        )
+    )
+    for what, response in cases:
+        error = expect_error(target, response, {400}, what, document=SUPPLIER_UPDATES_API)
+        if error.get("code") != "MALFORMED_REQUEST":
+            raise RuleViolation(
+                f"{what}: code {error.get('code')!r}, expected MALFORMED_REQUEST", target.evidence()
+            )
+    return target.evidence()
+
+
+def _invalid_kcis(target: Target, order: GatewayOrder) -> list[tuple[str, Any]]:
+    committed = kci_about(target, "COMMITTED", order, 1)
+    for field in ("committedDate", "targetDate"):
+        committed["provideServiceOrder"].pop(field, None)
+    unknown_reason = {**kci_about(target, "UPDATE", order, 1), "reasonCode": "SHIPPED"}
+    sequence_zero = kci_about(target, "ACKNOWLEDGED", order, 1) | {"sequenceNumber": 0}
+    no_entity = {k: v for k, v in kci_about(target, "UPDATE", order, 1).items() if k != "provideServiceOrder"}
+    anonymous = kci_about(target, "UPDATE", order, 1)
+    anonymous["provideServiceOrder"] = {"status": "IN_PROGRESS"}
+    return [
+        ("COMMITTED without committedDate and targetDate", committed),
+        ("an unknown reasonCode", unknown_reason),
+        ("sequenceNumber 0", sequence_zero),
+        ("no order entity", no_entity),
+        ("an order entity without id or supplierOrderReference", anonymous),
+        ("a JSON array instead of a KCI", [kci_about(target, "ACKNOWLEDGED", order, 1)]),
+    ]
+
+
+@rule(
+    "GW-003",
+    "an invalid KCI is refused with 422 or 400 and the error body, never a server error",
+    reference="reference §6.1 (422 failed validation) and §6.2 (what each reason code requires)",
+    capability=KCIS,
+    layer=Layer.GATEWAY,
+)
+def invalid_kcis_are_refused(target: Target) -> Evidence:
+    """Well-formed JSON that breaks the contract, one problem at a time."""
+    order = _order(target)
+    for what, body in _invalid_kcis(target, order):
+        response = _post(target, body, note=what)
+        expect_error(target, response, {400, 422}, f"a KCI with {what}", document=SUPPLIER_UPDATES_API)
+    return target.evidence()
+
+
+@rule(
+    "GW-004",
+    "the same KCI delivered twice is received with 204 both times",
+    reference="reference §6.1 (a re-delivery keeps its id) and §9 (suppliers retry on 5xx and timeouts)",
+    capability=KCIS,
+    layer=Layer.GATEWAY,
+)
+def a_duplicate_kci_is_received_again(target: Target) -> Evidence:
+    """A supplier retry after a lost 204: the same id and body again."""
+    kci = kci_about(target, "ACKNOWLEDGED", _order(target), 1)
+    _expect_204(target, _post(target, kci, note="first delivery"), "first delivery")
+    _expect_204(target, _post(target, kci, note="re-delivery"), "re-delivery of the same KCI")
+    return target.evidence(f"KCI {kci['id']} delivered twice")
+
+
+@rule(
+    "GW-005",
+    "KCIs arriving out of sequence are received with 204 (buffered, not lost)",
+    reference="reference §2.6 and §6.1 (the gateway buffers and re-orders KCIs by sequenceNumber)",
+    capability=KCIS,
+    layer=Layer.GATEWAY,
+)
+def out_of_order_kcis_are_buffered(target: Target) -> Evidence:
+    """COMMITTED (2) before ACKNOWLEDGED (1) for the same order."""
+    order = _order(target)
+    _expect_204(
+        target,
+        _post(target, kci_about(target, "COMMITTED", order, 2), note="sequence 2 first"),
+        "sequence 2 before sequence 1",
+    )
+    _expect_204(
+        target,
+        _post(target, kci_about(target, "ACKNOWLEDGED", order, 1), note="sequence 1 second"),
+        "sequence 1 after sequence 2",
+    )
+    return target.evidence(f"order {order.id}: sequence 2, then 1")
+
+
+@rule(
+    "GW-006",
+    "a KCI without valid credentials is refused with 401 and the error body",
+    reference="reference §2.1 (bearer token from the supplier token endpoint) and §2.3 (401 NOT_AUTHORISED)",
+    capability=KCIS,
+    layer=Layer.GATEWAY,
+)
+def kcis_need_credentials(target: Target) -> Evidence:
+    """No Authorization header, then a token the gateway never issued."""
+    if not target.has_auth:
+        raise RuleSkipped("no credentials configured (--token or --client-id/--client-secret)")
+    order = _order(target)
+    attempts = [
+        ("without Authorization", {}),
+        (
+            "with a token the gateway never issued",
+            {"Authorization": "Bearer fibresim-certification-not-a-token"},
+        ),
+    ]
+    for sequence, (what, extra) in enumerate(attempts, start=1):
+        kci = kci_about(target, "ACKNOWLEDGED", order, sequence)
+        response = _post(target, kci, headers=target.headers(**extra), send_auth=False, note=what)
+        error = expect_error(target, response, {401}, f"a KCI {what}", document=SUPPLIER_UPDATES_API)
+        if error.get("code") != "NOT_AUTHORISED":
+            raise RuleViolation(
+                f"a KCI {what}: code {error.get('code')!r}, expected NOT_AUTHORISED", target.evidence()
+            )
+    return target.evidence()

@@ -1,0 +1,112 @@
+"""A single-file HTML report: the verdicts, and the exchanges that decided each one.
+
+Everything that came from the target (or from a rule message quoting it) is escaped;
+the file needs no network and no script.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+
+from contracts.certification.evidence import Exchange
+from contracts.certification.reports import headline
+from contracts.certification.runner import RuleResult, SuiteResult, Verdict
+
+__all__ = ["html_report"]
+
+_CSS = """
+body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#222}
+h1{font-size:1.4em}table{border-collapse:collapse;width:100%}
+th,td{border-bottom:1px solid #ddd;padding:.3em .5em;text-align:left;vertical-align:top}
+.passed{color:#17702a}.failed{color:#b00020;font-weight:bold}.skipped{color:#8a6d00}.error{color:#8e24aa}
+.advisory{color:#c2410c}section{border-top:2px solid #eee;margin-top:1.5em;padding-top:.5em}
+pre{background:#f6f8fa;padding:.6em;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
+.ref{color:#555;font-size:.9em}summary{cursor:pointer}
+"""
+
+
+def _class(item: RuleResult) -> str:
+    if item.verdict is Verdict.FAILED and not item.rule.required:
+        return "advisory"
+    return item.verdict.value
+
+
+def _label(item: RuleResult) -> str:
+    return "failed (advisory)" if _class(item) == "advisory" else item.verdict.value
+
+
+def _pretty(body: str) -> str:
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except ValueError:
+        return body
+
+
+def _headers(headers: dict[str, str] | object) -> str:
+    if not isinstance(headers, dict):
+        return ""
+    return "\n".join(f"{name}: {value}" for name, value in headers.items())
+
+
+def _exchange(exchange: Exchange) -> str:
+    request = _headers(dict(exchange.request_headers))
+    if exchange.request_body:
+        request += "\n\n" + _pretty(exchange.request_body)
+    response = _headers(dict(exchange.response_headers))
+    if exchange.response_body:
+        response += "\n\n" + _pretty(exchange.response_body)
+    note = f" <em>({escape(exchange.note)})</em>" if exchange.note else ""
+    return (
+        f"<details><summary><code>{escape(exchange.summary)}</code>{note}</summary>"
+        f"<p>request</p><pre>{escape(request)}</pre>"
+        f"<p>response</p><pre>{escape(response)}</pre></details>"
+    )
+
+
+def _section(item: RuleResult) -> str:
+    rule = item.rule
+    parts = [
+        f'<section id="{escape(rule.id)}"><h2>{escape(rule.id)} '
+        f'<span class="{_class(item)}">{escape(_label(item))}</span></h2>',
+        f"<p>{escape(rule.title)}</p>",
+        f'<p class="ref">reference: {escape(rule.reference)} · layer {escape(rule.layer.value)} · '
+        f"capability {escape(rule.capability.value)} · {'required' if rule.required else 'advisory'}</p>",
+    ]
+    if item.message:
+        parts.append(f"<pre>{escape(item.message)}</pre>")
+    if item.evidence.notes:
+        parts.append("<ul>" + "".join(f"<li>{escape(note)}</li>" for note in item.evidence.notes) + "</ul>")
+    parts += [_exchange(exchange) for exchange in item.evidence.exchanges]
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def html_report(result: SuiteResult) -> str:
+    """The whole report as one HTML document."""
+    rows = "\n".join(
+        f'<tr><td><a href="#{escape(item.rule.id)}">{escape(item.rule.id)}</a></td>'
+        f'<td class="{_class(item)}">{escape(_label(item))}</td><td>{escape(item.rule.title)}</td>'
+        f"<td>{escape(item.message if item.verdict is not Verdict.PASSED else '')}</td></tr>"
+        for item in result.results
+    )
+    reasons = "".join(
+        f"<li>{escape(', '.join(ids))}: {escape(reason)}</li>"
+        for reason, ids in result.skip_reasons().items()
+    )
+    title = f"fibresim certify {result.mode.value}: {result.target}"
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title><style>{_CSS}</style></head>
+<body>
+<h1>{escape(title)}</h1>
+<p>{escape(headline(result))}</p>
+<p class="ref">seed {result.seed} · started {escape(result.started)} · {result.seconds:g}s ·
+capabilities {escape(", ".join(result.capabilities) or "(none)")} ({escape(result.capability_source)})</p>
+<table><thead><tr><th>rule</th><th>verdict</th><th>title</th><th>why</th></tr></thead>
+<tbody>
+{rows}
+</tbody></table>
+{f"<h2>Skipped, and why</h2><ul>{reasons}</ul>" if reasons else ""}
+{"".join(_section(item) for item in result.results)}
+</body></html>
+"""

@@ -1,0 +1,166 @@
+"""Layer 3: the KCIs the supplier sent to the suite's receiver (KCI-…).
+
+The first KCI rule to run waits for the supplier's KCIs, once per run: up to
+``--kci-wait`` seconds, ending early when every order the suite placed has reached a
+terminal status, or has had at least one KCI and the stream has been quiet for a few
+seconds. While it waits on a target with the clock API it moves that clock forward a
+minute at a time, so scripted KCIs fall due. Every KCI rule then reads its own findings
+from one run of :func:`~contracts.certification.kci_stream.validate_kci_stream`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from contracts.certification.errors import RuleSkipped, RuleViolation, TargetError
+from contracts.certification.evidence import Evidence
+from contracts.certification.kci_stream import STREAM_RULES, StreamViolation, entity_of, validate_kci_stream
+from contracts.certification.receiver import ReceivedKci
+from contracts.certification.rules import Capability, Layer, rule
+from contracts.certification.target import Target
+
+__all__ = ["collected_kcis", "stream_findings"]
+
+POLL_SECONDS = 0.25
+QUIET_SECONDS = 2.0
+CLOCK_STEP = timedelta(minutes=1)
+TERMINAL_REASONS = frozenset({"COMPLETED", "CANCELLED", "ORDER_REJECTED"})
+MAX_EVIDENCE_KCIS = 10
+REFERENCES = {
+    "KCI-001": "supplier-updates-api.yaml #/components/schemas/Kci",
+    "KCI-002": "reference §2.6 and §6.1 (KCI id unique; a re-delivery keeps its id)",
+    "KCI-003": "reference §6.1 (sequenceNumber >= 1 orders the KCIs of one entity)",
+    "KCI-004": "reference §6.2 and §7 (reason code -> status); simulator/domain/order_states.py",
+    "KCI-005": "reference §6.2 (what each reason code requires)",
+    "KCI-006": "reference §6.2 (committedDate is set once, changes only on a tenant-driven change)",
+    "KCI-007": "reference §2.4 (every KCI carries the gateway id or the supplier reference)",
+}
+
+
+def _orders_settled(target: Target, received: Sequence[ReceivedKci], quiet: bool) -> bool:
+    """Whether every order the suite placed is terminal, or has been answered and the stream is quiet."""
+    reasons: dict[Any, set[str]] = {}
+    for item in received:
+        entity = entity_of(item.body)
+        if entity is not None and isinstance(item.body, dict):
+            reasons.setdefault(entity.get("id"), set()).add(str(item.body.get("reasonCode")))
+    placed = list(target.placed_orders)
+    if all(reasons.get(order) and reasons[order] & TERMINAL_REASONS for order in placed):
+        return bool(placed)
+    return quiet and all(reasons.get(order) for order in placed)
+
+
+def collected_kcis(target: Target) -> list[ReceivedKci]:
+    """The KCIs of this run, waited for on first use (see the module docstring)."""
+    if "kcis" in target.shared:
+        cached: list[ReceivedKci] = target.shared["kcis"]
+        return cached
+    wait = target.settings.kci_wait
+    if wait <= 0 or target.kci_receiver is None:
+        raise RuleSkipped(
+            "the KCI layer is off: give --kci-wait SECONDS and point the supplier at the receiver"
+        )
+    deadline = time.monotonic() + wait
+    moves_clock = target.offers(Capability.CLOCK)
+    notes: list[str] = target.shared.setdefault("kci_notes", [])
+    while time.monotonic() < deadline:  # bounded by --kci-wait
+        received = target.received_kcis()
+        last = max((item.arrived for item in received), default=0.0)
+        if _orders_settled(target, received, quiet=time.monotonic() - last >= QUIET_SECONDS):
+            break
+        if moves_clock:
+            try:
+                target.advance_clock(CLOCK_STEP)
+            except TargetError as error:  # keep listening: what arrived can still be judged
+                notes.append(f"stopped moving the target's clock: {error}")
+                moves_clock = False
+        time.sleep(POLL_SECONDS)
+    target.shared["kcis"] = target.received_kcis()
+    return list(target.shared["kcis"])
+
+
+def stream_findings(target: Target) -> list[StreamViolation]:
+    """The validator's findings on this run's KCIs (computed once)."""
+    if "kci_findings" not in target.shared:
+        received = collected_kcis(target)
+        initial = {
+            order: answer.split(" ", 1)[1]
+            for order, answer in target.placed_orders.items()
+            if answer.startswith("201 ") and " " in answer
+        }
+        target.shared["kci_findings"] = validate_kci_stream(
+            [item.body for item in received], initial_statuses=initial
+        )
+    findings: list[StreamViolation] = target.shared["kci_findings"]
+    return findings
+
+
+def _evidence(
+    target: Target, received: Sequence[ReceivedKci], indexes: Sequence[int], notes: list[str]
+) -> Evidence:
+    url = f"{target.kci_receiver.url if target.kci_receiver else ''}/kcis"
+    chosen = [received[i] for i in indexes if 0 <= i < len(received)][:MAX_EVIDENCE_KCIS]
+    for item in chosen:
+        target.record(item.exchange(url, 204 if not isinstance(item.body, str) else 400))
+    return target.evidence(*notes)
+
+
+def _stream_check(rule_id: str) -> Callable[[Target], Evidence]:
+    def check(target: Target) -> Evidence:
+        received = collected_kcis(target)
+        if not received:
+            url = target.kci_receiver.url if target.kci_receiver else "(no receiver)"
+            raise RuleSkipped(f"no KCIs arrived at {url} within {target.settings.kci_wait:g}s")
+        mine = [f for f in stream_findings(target) if f.rule_id == rule_id]
+        infos = [str(f) for f in mine if f.info]
+        violations = [f for f in mine if not f.info]
+        notes = [f"{len(received)} KCI(s) received", *target.shared.get("kci_notes", []), *infos[:10]]
+        indexes = [f.index for f in violations if f.index is not None]
+        if violations:
+            listed = "; ".join(str(v) for v in violations[:5])
+            more = f" (and {len(violations) - 5} more)" if len(violations) > 5 else ""
+            raise RuleViolation(
+                f"{len(violations)} violation(s): {listed}{more}", _evidence(target, received, indexes, notes)
+            )
+        return target.evidence(*notes)
+
+    check.__name__ = f"kci_stream_{rule_id.replace('-', '_').lower()}"
+    return check
+
+
+for _rule_id, _title in STREAM_RULES.items():
+    rule(
+        _rule_id,
+        _title,
+        reference=REFERENCES[_rule_id],
+        capability=Capability.KCIS,
+        layer=Layer.KCI,
+        needs=(Capability.ORDERS,),
+    )(_stream_check(_rule_id))
+
+
+@rule(
+    "KCI-008",
+    "every order answered 202 is followed by at least one KCI",
+    reference="reference §3.1 (after a 202 the supplier MUST send a KCI: ACKNOWLEDGED, ORDER_REJECTED …)",
+    capability=Capability.KCIS,
+    layer=Layer.KCI,
+    needs=(Capability.ORDERS,),
+)
+def orders_answered_202_hear_back(target: Target) -> Evidence:
+    """Each order the suite placed and the target answered 202 got a KCI within the wait."""
+    deferred = [order for order, answer in target.placed_orders.items() if answer.startswith("202")]
+    if not deferred:
+        raise RuleSkipped("the target answered no order of this run with 202")
+    received = collected_kcis(target)
+    heard = {entity.get("id") for item in received if (entity := entity_of(item.body)) is not None}
+    silent = [order for order in deferred if order not in heard]
+    if silent:
+        raise RuleViolation(
+            f"no KCI within {target.settings.kci_wait:g}s for order(s) {', '.join(map(str, silent))}",
+            target.evidence(f"orders answered 202: {', '.join(map(str, deferred))}"),
+        )
+    return target.evidence(f"orders answered 202: {', '.join(map(str, deferred))}")

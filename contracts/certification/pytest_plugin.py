@@ -1,0 +1,195 @@
+"""A pytest plugin: one test item per certification rule, so CI gets a normal pytest/JUnit result.
+
+    pytest -p contracts.certification.pytest_plugin --fibresim-target http://127.0.0.1:8080 \\
+        --fibresim-addresses simulator-demo --junitxml=certification.xml
+
+Without ``--fibresim-target`` the plugin collects nothing. Items are named by rule id
+(``fibresim-certification::AVL-003``) and run in the suite's run order. A failed required
+rule fails its item with the evidence; a failed advisory rule is an expected failure
+(xfail); a rule that cannot be checked is skipped with the reason; a tool error (target
+unreachable) is an error in the item's setup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from contracts.certification.addresses import load_address_book
+from contracts.certification.errors import SetupError, ToolError
+from contracts.certification.receiver import KciReceiver
+from contracts.certification.reports import evidence_text
+from contracts.certification.rules import Mode, Rule, catalogue, run_order, select
+from contracts.certification.runner import RUN_ORDER, RuleResult, Verdict, run_rule
+from contracts.certification.target import BearerToken, NoAuth, Target, TargetSettings, parse_capabilities
+
+__all__ = ["RuleItem", "pytest_addoption", "pytest_collection_modifyitems", "pytest_configure"]
+
+_SESSION = pytest.StashKey["_Certification"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The ``--fibresim-*`` options."""
+    group = parser.getgroup("fibresim", "fibresim certification of a Supplier API")
+    group.addoption("--fibresim-target", metavar="URL", help="base URL of the Supplier API to certify")
+    group.addoption(
+        "--fibresim-tenant", metavar="T", help="tenant code to send (default: address file's, TENANT1)"
+    )
+    group.addoption(
+        "--fibresim-addresses", metavar="FILE", help="test addresses by role (YAML or bundled name)"
+    )
+    group.addoption("--fibresim-only", action="append", default=[], metavar="PATTERN", help="rule ids to run")
+    group.addoption(
+        "--fibresim-capability",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="declare the target's capabilities instead of discovering them",
+    )
+    group.addoption("--fibresim-token", metavar="TOKEN", help="bearer token to send")
+    group.addoption("--fibresim-seed", type=int, default=0, help="seed of the run (default: 0)")
+    group.addoption("--fibresim-max-examples", type=int, default=20, help="fuzzing examples per operation")
+    group.addoption("--fibresim-kci-wait", type=float, default=0.0, help="seconds to wait for KCIs (0: skip)")
+    group.addoption("--fibresim-kci-port", type=int, default=0, help="port of the KCI receiver on 127.0.0.1")
+
+
+class _Certification:
+    """The run shared by every item: one target, and the KCI receiver when the KCI layer is on."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        option = config.getoption
+        try:
+            capabilities = option("fibresim_capability")
+            token = option("fibresim_token")
+            self.settings = TargetSettings(
+                base_url=option("fibresim_target"),
+                mode=Mode.SUPPLIER,
+                tenant=option("fibresim_tenant"),
+                auth=BearerToken(token) if token else NoAuth(),
+                addresses=load_address_book(option("fibresim_addresses")),
+                capabilities=parse_capabilities(capabilities) if capabilities else None,
+                seed=option("fibresim_seed"),
+                max_examples=option("fibresim_max_examples"),
+                kci_wait=option("fibresim_kci_wait"),
+            )
+        except SetupError as error:
+            raise pytest.UsageError(str(error)) from None
+        self.rules = select(catalogue(Mode.SUPPLIER), option("fibresim_only"))
+        self.receiver = (
+            KciReceiver(option("fibresim_kci_port")).start() if self.settings.kci_wait > 0 else None
+        )
+        self._target: Target | None = None
+
+    @property
+    def target(self) -> Target:
+        if self._target is None:
+            self._target = Target(self.settings)
+            self._target.kci_receiver = self.receiver
+            self._target.check_reachable()
+        return self._target
+
+    def close(self) -> None:
+        if self._target is not None:
+            self._target.close()
+        if self.receiver is not None:
+            self.receiver.stop()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Prepare the run when ``--fibresim-target`` is given."""
+    if config.getoption("fibresim_target", default=None):
+        session = _Certification(config)
+        config.stash[_SESSION] = session
+        config.add_cleanup(session.close)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Say what is being certified, and where KCIs are received."""
+    session = config.stash.get(_SESSION, None)
+    if session is None:
+        return []
+    lines = [
+        f"fibresim certification of {session.settings.base_url}: {len(session.rules)} rule(s), "
+        f"seed {session.settings.seed}"
+    ]
+    if session.receiver is not None:
+        lines.append(
+            f"KCI receiver: {session.receiver.url} (configure it as the supplier's Supplier Updates URL)"
+        )
+    return lines
+
+
+class _RuleFailed(Exception):
+    """A required rule failed; carries the result for the report."""
+
+    def __init__(self, result: RuleResult) -> None:
+        super().__init__(result.message)
+        self.result = result
+
+
+class RuleItem(pytest.Item):
+    """One certification rule as a pytest item."""
+
+    def __init__(self, *, rule: Rule, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rule = rule
+        self.result: RuleResult | None = None
+        self.user_properties.append(("reference", rule.reference))
+        self.user_properties.append(("required", str(rule.required)))
+
+    def setup(self) -> None:
+        """Run the rule; a tool error becomes an error in setup."""
+        session = self.config.stash[_SESSION]
+        try:
+            target = session.target
+        except ToolError as error:  # the target cannot be reached: every item errors the same way
+            raise RuntimeError(f"tool error: {error}") from None
+        self.result = run_rule(self.rule, target)
+        if self.result.verdict is Verdict.ERROR:
+            raise RuntimeError(f"tool error: {self.result.message}")
+
+    def runtest(self) -> None:
+        """Turn the verdict into a pytest outcome."""
+        result = self.result
+        assert result is not None
+        if result.verdict is Verdict.SKIPPED:
+            pytest.skip(result.message)
+        if result.verdict is Verdict.FAILED:
+            if not self.rule.required:
+                pytest.xfail(f"advisory rule failed: {result.message}")
+            raise _RuleFailed(result)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | Any:
+        """The rule's message and evidence instead of a traceback."""
+        if isinstance(excinfo.value, _RuleFailed):
+            return f"{self.rule.id} {self.rule.title}\n{evidence_text(excinfo.value.result)}"
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self) -> tuple[Any, int | None, str]:
+        """Where the rule is reported: its id and title."""
+        return self.path, None, f"{self.rule.id} {self.rule.title}"
+
+
+class _Suite(pytest.Collector):
+    """The collector holding every rule item."""
+
+    def collect(self) -> Iterator[RuleItem]:
+        session = self.config.stash[_SESSION]
+        for rule in run_order(session.rules, RUN_ORDER):
+            yield RuleItem.from_parent(self, name=rule.id, rule=rule)
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Add one item per selected rule (nothing without ``--fibresim-target``)."""
+    if _SESSION not in config.stash:
+        return
+    suite = _Suite.from_parent(session, name="fibresim-certification")
+    collected = list(suite.collect())
+    # Report the items as collected, so "collected N items" and -k/--co see them.
+    report_items: list[pytest.Item | pytest.Collector] = list(collected)
+    config.hook.pytest_collectreport(report=pytest.CollectReport(suite.nodeid, "passed", None, report_items))
+    items.extend(collected)

@@ -1,0 +1,60 @@
+"""``fibresim certify``: the subcommands registered on a parser, listing, bad setups and an absent target."""
+
+from __future__ import annotations
+
+import argparse
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from contracts.certification.cli import add_certify_command
+from tests.served import free_port
+
+
+def run(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="fibresim")
+    add_certify_command(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["certify", *argv])
+    code: int = args.run(args)
+    return code
+
+
+def test_both_modes_are_registered_as_certify_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        run("--help")
+    assert "supplier" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        run("gateway", "--help")
+    assert "--kci-url" in capsys.readouterr().out
+
+
+def test_list_prints_the_selected_rules_without_calling_the_target(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run("supplier", "http://127.0.0.1:9", "--list", "--only", "AVL-*") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == [f"AVL-00{n}" for n in range(1, 8)]
+
+
+def test_an_address_file_that_does_not_exist_is_a_setup_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("supplier", "http://127.0.0.1:9", "--addresses", "no-such-file.yaml") == 2
+    assert "no-such-file.yaml" in capsys.readouterr().err
+
+
+def test_client_credentials_without_a_token_url_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("supplier", "http://127.0.0.1:9", "--client-id", "me", "--client-secret", "s") == 2
+    assert "--token-url" in capsys.readouterr().err
+
+
+def test_an_unreachable_target_is_a_tool_error_for_every_rule(tmp_path: Path) -> None:
+    junit = tmp_path / "junit.xml"
+    url = f"http://127.0.0.1:{free_port()}"
+    assert (
+        run("supplier", url, "--only", "AVL-00[12]", "--seed", "1", "--junit", str(junit), "--no-progress")
+        == 2
+    )
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("errors")) == ("2", "2")
+    assert "cannot be reached" in (suite.find("testcase/error").get("message") or "")  # type: ignore[union-attr]

@@ -1,0 +1,113 @@
+"""The pytest plugin: one item per rule when given a target, nothing otherwise."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import xml.etree.ElementTree as ET
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import httpx
+import pytest
+from flask import Flask
+
+from contracts.certification.rules import catalogue
+from tests.certification.fakes import FAKE_ADDRESSES, serve_wsgi, supplier_app
+from tests.served import free_port, served_simulator
+
+pytest_plugins = ("pytester",)
+
+PLUGIN = "contracts.certification.pytest_plugin"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _modules_the_inner_runs_import() -> None:
+    """Import here what the inner runs import, so pytester's module snapshot keeps it.
+
+    An in-process run drops the modules it imported when it ends; a dropped httpcore
+    submodule imported again no longer matches httpx's exception map, and later tests
+    would see raw httpcore errors.
+    """
+    importlib.import_module(PLUGIN)
+    catalogue()
+    with serve_wsgi(Flask("warm-up")) as base:
+        httpx.get(base, timeout=5)
+    with contextlib.suppress(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{free_port()}", timeout=1)
+
+
+def plugin_args() -> list[str]:
+    """``-p`` the plugin unless its entry point already loads it."""
+    installed = any(ep.value == PLUGIN for ep in entry_points(group="pytest11"))
+    return [] if installed else ["-p", PLUGIN]
+
+
+def test_without_a_target_the_plugin_collects_nothing(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_inprocess(*plugin_args())
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+def test_an_unreachable_target_makes_each_rule_an_error(pytester: pytest.Pytester) -> None:
+    target = f"http://127.0.0.1:{free_port()}"
+    result = pytester.runpytest_inprocess(
+        *plugin_args(), "--fibresim-target", target, "--fibresim-only", "AVL-00[12]"
+    )
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(["*tool error*cannot be reached*"])
+
+
+def test_a_failing_rule_fails_its_item_with_the_evidence_and_a_skip_says_why(
+    pytester: pytest.Pytester,
+) -> None:
+    addresses = pytester.path / "addresses.yaml"
+    addresses.write_text(json.dumps(FAKE_ADDRESSES))  # JSON is YAML
+    with serve_wsgi(supplier_app({"ignore_headers"})) as base:
+        result = pytester.runpytest_inprocess(
+            *plugin_args(),
+            "--fibresim-target",
+            base,
+            "--fibresim-addresses",
+            str(addresses),
+            "--fibresim-capability",
+            "availability",
+            "--fibresim-only",
+            "AVL-00[146]",
+            "-rs",
+        )
+    result.assert_outcomes(passed=1, failed=1, skipped=1)
+    result.stdout.fnmatch_lines(
+        ["*AVL-006 a request without a required gateway header*", "*expected 400, got 200*"]
+    )
+    result.stdout.fnmatch_lines(["*SKIPPED*'multi_service_live'*"])
+
+
+@pytest.mark.e2e
+def test_each_rule_is_a_pytest_item_named_by_its_id(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    junit = tmp_path / "junit.xml"
+    with served_simulator(
+        "--db", str(tmp_path / "s.sqlite3"), "--clock", "manual@2026-07-01T09:00:00Z"
+    ) as base:
+        result = pytester.runpytest_inprocess(
+            *plugin_args(),
+            "--fibresim-target",
+            base,
+            "--fibresim-addresses",
+            "simulator-demo",
+            "--fibresim-only",
+            "AVL-*",
+            "--fibresim-only",
+            "APT-006",
+            f"--junitxml={junit}",
+            "-v",
+        )
+    result.assert_outcomes(passed=8)
+    result.stdout.fnmatch_lines(
+        [
+            "*fibresim certification of http://127.0.0.1:*8 rule(s)*",
+            "*fibresim-certification::AVL-001 PASSED*",
+        ]
+    )
+    names = [case.get("name") for case in ET.parse(junit).getroot().iter("testcase")]
+    assert names == [*(f"AVL-00{n}" for n in range(1, 8)), "APT-006"]

@@ -1,0 +1,43 @@
+"""Layer 1 finds a supplier whose answers break the contract, and shows the exchange."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify
+
+from contracts.certification.contract import certifiable_document, contract_rule_id
+from contracts.certification.rules import Capability, catalogue
+from contracts.certification.runner import Verdict, run_rule
+from contracts.certification.target import Target, TargetSettings
+from tests.certification.fakes import serve_wsgi
+
+
+def broken_supplier() -> Flask:
+    app = Flask("broken-supplier")
+
+    @app.get("/service-availability")
+    def availability() -> Any:
+        return jsonify({"serviceSpecifications": []})  # no address, no siteInformation, no reasons
+
+    return app
+
+
+def test_an_answer_that_breaks_the_response_schema_fails_the_operations_rule() -> None:
+    (rule,) = [r for r in catalogue() if r.id == contract_rule_id("get", "/service-availability")]
+    with serve_wsgi(broken_supplier()) as base:
+        settings = TargetSettings(
+            base_url=base, capabilities=frozenset({Capability.AVAILABILITY}), max_examples=3
+        )
+        with Target(settings) as target:
+            result = run_rule(rule, target)
+    assert result.verdict is Verdict.FAILED, result.message
+    assert "response_schema_conformance" in result.message
+    assert result.evidence.exchanges
+    assert all(e.url.startswith(base) for e in result.evidence.exchanges)
+
+
+def test_the_gateway_test_stub_headers_are_not_generated() -> None:
+    operation = certifiable_document()["paths"]["/service-orders"]["post"]
+    names = {parameter["$ref"].rsplit("/", 1)[-1] for parameter in operation["parameters"]}
+    assert names == {"XRequestId", "XConversationId", "Tenant"}

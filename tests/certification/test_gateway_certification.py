@@ -1,0 +1,112 @@
+"""Gateway mode against in-process fake gateways: a correct one passes, each misbehaviour fails its rule."""
+
+from __future__ import annotations
+
+import argparse
+import xml.etree.ElementTree as ET
+from collections.abc import Collection
+from pathlib import Path
+
+import httpx
+import pytest
+
+from contracts.certification.cli import add_certify_command
+from contracts.certification.rules import Mode
+from contracts.certification.runner import SuiteResult, Verdict, certify
+from contracts.certification.target import ClientCredentials, NoAuth, TargetSettings
+from tests.certification.fakes import CLIENT_ID, CLIENT_SECRET, gateway_app, serve_wsgi
+
+BASE = "http://gateway.test"
+
+
+def certify_fake(misbehave: Collection[str] = (), *, with_auth: bool = True, **extra: object) -> SuiteResult:
+    app = gateway_app(misbehave)
+    transport = httpx.WSGITransport(app=app)
+    auth = (
+        ClientCredentials(f"{BASE}/auth/supplier/access-token", CLIENT_ID, CLIENT_SECRET)
+        if with_auth
+        else NoAuth()
+    )
+    settings = TargetSettings(base_url=BASE, mode=Mode.GATEWAY, auth=auth, seed=3, id_base=5000, **extra)  # type: ignore[arg-type]
+    return certify(settings, transport=transport, announce=lambda _line: None)
+
+
+def verdicts(result: SuiteResult) -> dict[str, Verdict]:
+    return {item.rule.id: item.verdict for item in result.results}
+
+
+def test_a_gateway_that_follows_the_contract_passes_every_gateway_rule() -> None:
+    result = certify_fake()
+    assert verdicts(result) == {f"GW-00{n}": Verdict.PASSED for n in range(1, 7)}
+    assert result.exit_code() == 0
+
+
+def test_without_credentials_the_authentication_rule_is_skipped_with_its_reason() -> None:
+    app = gateway_app(require_auth=False)
+    transport = httpx.WSGITransport(app=app)
+    result = certify(TargetSettings(base_url=BASE, mode=Mode.GATEWAY, seed=1), transport=transport)
+    skipped = {item.rule.id: item.message for item in result.results if item.verdict is Verdict.SKIPPED}
+    assert list(skipped) == ["GW-006"]
+    assert "no credentials" in skipped["GW-006"]
+
+
+@pytest.mark.parametrize(
+    ("misbehaviour", "failing_rule"),
+    [
+        ("crash_on_malformed", "GW-002"),
+        ("accept_invalid", "GW-003"),
+        ("refuse_duplicates", "GW-004"),
+        ("ignore_auth", "GW-006"),
+    ],
+)
+def test_a_gateway_that_misbehaves_fails_the_rule_about_it(misbehaviour: str, failing_rule: str) -> None:
+    result = certify_fake({misbehaviour})
+    failed = [item.rule.id for item in result.results if item.verdict is Verdict.FAILED]
+    assert failed == [failing_rule]
+    assert result.exit_code() == 1
+
+
+def test_a_failed_gateway_rule_shows_the_exchange_that_decided_it() -> None:
+    (failure,) = [r for r in certify_fake({"refuse_duplicates"}).results if r.verdict is Verdict.FAILED]
+    assert "409" in failure.message
+    statuses = [exchange.status for exchange in failure.evidence.exchanges]
+    assert statuses == [204, 409]
+    assert all("***" in e.request_headers.get("Authorization", "") for e in failure.evidence.exchanges)
+
+
+def test_the_valid_kcis_the_suite_sends_are_valid_against_the_contract() -> None:
+    app = gateway_app()
+    transport = httpx.WSGITransport(app=app)
+    auth = ClientCredentials(f"{BASE}/auth/supplier/access-token", CLIENT_ID, CLIENT_SECRET)
+    settings = TargetSettings(base_url=BASE, mode=Mode.GATEWAY, auth=auth, seed=9)
+    certify(settings, patterns=["GW-001", "GW-004", "GW-005"], transport=transport)
+    reasons = [kci["reasonCode"] for kci in app.extensions["received"]]
+    assert reasons[:6] == ["ACKNOWLEDGED", "COMMITTED", "UPDATE", "ADDITIONAL", "COMPLETED", "CREATED"]
+
+
+def test_certify_gateway_on_the_command_line_writes_junit_and_exits_zero(tmp_path: Path) -> None:
+    parser = argparse.ArgumentParser(prog="fibresim")
+    add_certify_command(parser.add_subparsers(dest="command", required=True))
+    junit = tmp_path / "gateway.xml"
+    with serve_wsgi(gateway_app()) as base:
+        args = parser.parse_args(
+            [
+                "certify",
+                "gateway",
+                "--kci-url",
+                base,
+                "--client-id",
+                CLIENT_ID,
+                "--client-secret",
+                CLIENT_SECRET,
+                "--seed",
+                "4",
+                "--junit",
+                str(junit),
+                "--no-progress",
+            ]
+        )
+        assert args.run(args) == 0
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("6", "0", "0")
