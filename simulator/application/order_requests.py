@@ -7,6 +7,8 @@ object to an unsolicited cease and, when accepted, cancel the takeover that rais
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,6 +34,7 @@ from simulator.domain.kci_scripts import (
 )
 from simulator.domain.order_states import (
     OrderState,
+    OrderStatus,
     advance,
     amendment_refusal,
     cancellation_refusal,
@@ -79,12 +82,68 @@ def _remember(record: OrderRecord, kind: str, request_id: int, answer: Answer) -
     }
 
 
+@contextmanager
+def _order_under_lock(
+    context: Context, body: dict[str, Any], tenant: str
+) -> Iterator[tuple[Connection, OrderRecord]]:
+    """The order a request names, read again once its lock is held (so nothing changes under us)."""
+    with context.database.transaction() as connection:
+        key = _order_for_request(connection, body, tenant).order_key
+        context.database.lock(connection, f"order:{key}")
+        record = order_store.get(connection, key)
+        assert record is not None  # orders are never deleted
+        yield connection, record
+
+
+def _new_request(kind: AppliesTo, body: dict[str, Any], scenario: Scenario, prefix: str) -> dict[str, Any]:
+    return {
+        "kind": kind.value,
+        "id": int(body["id"]),
+        "reference": f"{prefix}-{int(body['id']):09d}",
+        "scenario": scenario.as_json(),
+        "step": 0,
+    }
+
+
+def _receive(script: KciScript, record: OrderRecord) -> OrderStatus:
+    """Apply what the request's answer does to the order (PENDING_AMENDMENT, CANCELLED, …)."""
+    before = record.status
+    state = OrderState(record.status, record.previous)
+    for trigger in response_triggers(script):
+        state = advance(state, trigger)
+    record.status, record.previous = state.status, state.previous
+    record.body["status"] = state.status.value
+    return before
+
+
+def _finish(
+    context: Context,
+    connection: Connection,
+    record: OrderRecord,
+    request: dict[str, Any],
+    answer: Answer,
+    before: OrderStatus,
+    now: datetime,
+    **detail: Any,
+) -> Answer:
+    """Remember the answer, record the event, schedule what follows and store the order."""
+    _remember(record, request["kind"], request["id"], answer)
+    event = f"{request['kind'].upper()}_RECEIVED"
+    record_history(connection, record, now, event, before, answer=answer.status, **detail)
+    schedule_next(context, record, now)
+    record.updated_at = now
+    order_store.save(connection, record)
+    return answer
+
+
+def _queue(record: OrderRecord, request: dict[str, Any]) -> None:
+    record.context["requests"] = [*(record.context.get("requests") or []), request]
+
+
 def amend_order(context: Context, body: dict[str, Any], tenant: str, scenario: Scenario) -> Answer:
     """Accept (201 applied / 202 pending) or refuse (422) an amendment of an in-flight order."""
     script = script_for(context, scenario, AppliesTo.AMENDMENT)
-    with context.database.transaction() as connection:
-        record = _order_for_request(connection, body, tenant)
-        context.database.lock(connection, f"order:{record.order_key}")
+    with _order_under_lock(context, body, tenant) as (connection, record):
         repeated = _request_answer(record, "amendment", int(body["id"]))
         if repeated is not None:
             return repeated
@@ -97,45 +156,21 @@ def amend_order(context: Context, body: dict[str, Any], tenant: str, scenario: S
         if script.response is ScriptResponse.REJECTED:
             raise BusinessRuleViolation(f"amendment {body['id']} is refused by scenario {script.name}")
         now = context.clock.now()
-        request: dict[str, Any] = {
-            "kind": AppliesTo.AMENDMENT.value,
-            "id": int(body["id"]),
-            "reference": f"AM-{int(body['id']):09d}",
-            "scenario": scenario.as_json(),
-            "step": 0,
-            "changes": {k: v for k, v in body.items() if k not in _AMENDMENT_KEYS},
-        }
+        request = _new_request(AppliesTo.AMENDMENT, body, scenario, "AM")
+        request["changes"] = {k: v for k, v in body.items() if k not in _AMENDMENT_KEYS}
         if "appointmentReservationId" in request["changes"]:
             gateway_id = record.gateway_id or 0
             start = confirm_reservation(connection, request["changes"], tenant, gateway_id, now)
             request["changes"]["targetDate"] = format_instant(start)
-        before = record.status
-        state = OrderState(record.status, record.previous)
-        for trigger in response_triggers(script):
-            state = advance(state, trigger)
-        record.status, record.previous = state.status, state.previous
-        record.body["status"] = state.status.value
+        before = _receive(script, record)
         answer = _request_reply(script, body, request["reference"], record)
         if script.response is ScriptResponse.APPLIED:
             apply_amendment(record, request)
             if record.next_step >= len(order_script(context, record).steps):
                 record.context["tail"] = [s.reason.value for s in tail_steps(record)]
         else:
-            record.context["requests"] = [*(record.context.get("requests") or []), request]
-        _remember(record, "amendment", int(body["id"]), answer)
-        record_history(
-            connection,
-            record,
-            now,
-            "AMENDMENT_RECEIVED",
-            before,
-            amendmentId=body["id"],
-            answer=answer.status,
-        )
-        schedule_next(context, record, now)
-        record.updated_at = now
-        order_store.save(connection, record)
-    return answer
+            _queue(record, request)
+        return _finish(context, connection, record, request, answer, before, now, amendmentId=body["id"])
 
 
 def _request_reply(script: KciScript, body: dict[str, Any], reference: str, record: OrderRecord) -> Answer:
@@ -149,9 +184,7 @@ def _request_reply(script: KciScript, body: dict[str, Any], reference: str, reco
 def cancel_order(context: Context, body: dict[str, Any], tenant: str, scenario: Scenario) -> Answer:
     """Accept (201 cancelled / 202 pending) or refuse (422) a cancellation, including "cancel other"."""
     script = script_for(context, scenario, AppliesTo.CANCELLATION)
-    with context.database.transaction() as connection:
-        record = _order_for_request(connection, body, tenant)
-        context.database.lock(connection, f"order:{record.order_key}")
+    with _order_under_lock(context, body, tenant) as (connection, record):
         repeated = _request_answer(record, "cancellation", int(body["id"]))
         if repeated is not None:
             return repeated
@@ -169,44 +202,29 @@ def cancel_order(context: Context, body: dict[str, Any], tenant: str, scenario: 
             raise BusinessRuleViolation(f"order {record.order_key} cannot be cancelled: {refusal}")
         if script.response is ScriptResponse.REJECTED:
             raise BusinessRuleViolation(f"cancellation {body['id']} is refused by scenario {script.name}")
-        request: dict[str, Any] = {
-            "kind": AppliesTo.CANCELLATION.value,
-            "id": int(body["id"]),
-            "reference": f"CN-{int(body['id']):09d}",
-            "scenario": scenario.as_json(),
-            "step": 0,
-        }
-        before = record.status
-        state = OrderState(record.status, record.previous)
-        for trigger in response_triggers(script):
-            state = advance(state, trigger)
-        record.status, record.previous = state.status, state.previous
-        record.body["status"] = state.status.value
+        request = _new_request(AppliesTo.CANCELLATION, body, scenario, "CN")
+        before = _receive(script, record)
         if script.response is ScriptResponse.APPLIED:
-            answer = Answer(
-                201,
-                {
-                    "supplierReference": request["reference"],
-                    "id": body["id"],
-                    "orderId": body["orderId"],
-                    "reasonCode": reason,
-                },
-            )
+            reply = {"supplierReference": request["reference"], "id": body["id"], "orderId": body["orderId"]}
+            answer = Answer(201, {**reply, "reasonCode": reason})
             record.next_step_due = None
             cancel_linked(context, connection, record, now)
         else:
             answer = Answer(202, None)
-            record.context["requests"] = [*(record.context.get("requests") or []), request]
+            _queue(record, request)
             if unsolicited:
                 pause_linked(connection, record, now)
-        _remember(record, "cancellation", int(body["id"]), answer)
-        record_history(
-            connection, record, now, "CANCELLATION_RECEIVED", before, cancellationId=body["id"], reason=reason
+        return _finish(
+            context,
+            connection,
+            record,
+            request,
+            answer,
+            before,
+            now,
+            cancellationId=body["id"],
+            reason=reason,
         )
-        schedule_next(context, record, now)
-        record.updated_at = now
-        order_store.save(connection, record)
-    return answer
 
 
 def _past_point_of_no_return(context: Context, record: OrderRecord, now: datetime) -> bool:
