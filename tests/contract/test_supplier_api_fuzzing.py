@@ -10,7 +10,14 @@ from schemathesis.config import SchemathesisConfig
 from contracts import SUPPLIER_API, load_document
 
 # Operations the simulator implements; the rest answer 501 and are covered by their own tests.
-IMPLEMENTED = ("/service-availability", "/available-appointments", "/appointments")
+IMPLEMENTED = (
+    "/service-availability",
+    "/available-appointments",
+    "/appointments",
+    "/service-orders",
+    "/service-order-amendments",
+    "/service-order-cancellations",
+)
 
 # Schemathesis' examples phase JSON-encodes a generated `content: application/json` query
 # parameter twice when another parameter has an example (as its coverage phase once did,

@@ -349,3 +349,16 @@ def test_every_kci_of_a_scenario_honours_the_contract(client: FlaskClient, scena
     assert stream, scenario
     for kci in stream:
         assert contract_problems(kci) == [], (scenario, kci["reasonCode"])
+
+
+def test_operations_the_simulator_does_not_offer_answer_501_with_the_error_body(client: FlaskClient) -> None:
+    body = {
+        "id": 1,
+        "serviceId": "S100000000003-1",
+        "serviceSpecification": {"id": "FTTP"},
+        "problemType": "OUTAGE",
+    }
+    response = post(client, "/service-tests", body)
+    assert response.status_code == 501
+    assert response.get_json()["code"] == "NOT_IMPLEMENTED"
+    assert set(response.get_json()) == {"uuid", "code", "messages"}
