@@ -24,6 +24,7 @@ import itertools
 import json
 import logging
 import threading
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -82,10 +83,17 @@ def _request_body(incoming: Request) -> Any:
     return _json_or_text(raw)
 
 
-def _response_body(response: Response) -> Any:
+def _response_bytes(response: Response) -> bytes | None:
     if response.is_streamed or response.direct_passthrough:
         return None  # reading it here would consume what the client is owed
-    return _json_or_text(response.get_data())
+    return response.get_data()
+
+
+def _parsed(entry: JournalEntry) -> JournalEntry:
+    """The entry with its response body decoded, done by the writer rather than the request."""
+    if isinstance(entry.response, bytes):
+        return replace(entry, response=_json_or_text(entry.response))
+    return entry
 
 
 def _entry(response: Response, clock_now: datetime) -> JournalEntry:
@@ -102,7 +110,8 @@ def _entry(response: Response, clock_now: datetime) -> JournalEntry:
         conversation_id=headers.get("X-Conversation-ID"),
         body=_request_body(request),
         status=0 if dropped else response.status_code,
-        response=None if dropped else _response_body(response),
+        # Raw bytes here; the writer parses them off the request path (see _parsed).
+        response=None if dropped else _response_bytes(response),
     )
 
 
@@ -135,7 +144,7 @@ class JournalWriter:
         try:
             with self._context.database.transaction() as connection:
                 for entry in batch:
-                    journal_store.record(connection, entry)
+                    journal_store.record(connection, _parsed(entry))
                 if next(self._writes) % TRIM_EVERY == 0:
                     journal_store.trim(connection, KEEP)
         except Exception as error:  # the journal is a by-product; never let it take the server down

@@ -27,6 +27,8 @@ class JournalEntry:
     ``body`` and ``response`` hold the parsed JSON, a string when the payload was not
     JSON (or too large to keep whole), or ``None`` when there was none. ``status`` is
     ``0`` when the connection was dropped without an answer. ``id`` is set by the database.
+    Between the request and the journal writer, ``response`` may still be the raw bytes;
+    the writer decodes them before storing.
     """
 
     at: datetime
