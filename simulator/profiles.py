@@ -22,6 +22,7 @@ from simulator.domain.errors import ConfigurationError
 from simulator.domain.inventory import AddressId, LiveService, PostalAddress, Site
 from simulator.domain.profile import EstateSettings, SupplierProfile
 from simulator.domain.slots import WEEKDAYS, AppointmentPolicy, SlotWindow
+from simulator.kci_script_loader import load_scripts
 
 PROFILE_SCHEMA = "supplier-profile.schema.json"
 
@@ -67,6 +68,7 @@ def build_profile(document: Any, source: str = "profile") -> SupplierProfile:
     ont_ports = int(document.get("ontPorts", 4))
     sites, live = _sites(document.get("addresses", []), catalogue, default_policy, ont_ports, errors)
     estate = _estate(document.get("estate"), catalogue, errors)
+    _check_order_scenarios(document.get("orders", {}), errors)
     if errors:
         raise ConfigurationError(f"{source} is not a valid supplier profile:\n  " + "\n  ".join(errors))
     fingerprint = hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
@@ -174,6 +176,22 @@ def _sites(
                 )
             )
     return sites, live
+
+
+def _check_order_scenarios(raw: dict[str, Any], errors: list[str]) -> None:
+    scripts = load_scripts()
+    for key, kind in (
+        ("orderScenario", "order"),
+        ("amendmentScenario", "amendment"),
+        ("cancellationScenario", "cancellation"),
+    ):
+        name = raw.get(key)
+        if name is None:
+            continue
+        script = scripts.get(str(name).upper())
+        if script is None or script.applies_to.value != kind:
+            known = ", ".join(sorted(n for n, s in scripts.items() if s.applies_to.value == kind))
+            errors.append(f"orders/{key}: no {kind} scenario {name!r}; choose one of {known}")
 
 
 def _postal(raw: dict[str, str]) -> PostalAddress:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 from flask.testing import FlaskClient
 
-from tests.conftest import gateway_headers
+from scenarios import profile_path
+from simulator.http.app import create_app
+from simulator.settings import Settings
+
+from tests.conftest import START, gateway_headers
 from tests.orders_support import (
     advance,
     cease,
@@ -362,3 +368,24 @@ def test_operations_the_simulator_does_not_offer_answer_501_with_the_error_body(
     assert response.status_code == 501
     assert response.get_json()["code"] == "NOT_IMPLEMENTED"
     assert set(response.get_json()) == {"uuid", "code", "messages"}
+
+
+def test_the_profile_chooses_how_orders_are_answered_by_default(tmp_path: Path) -> None:
+    document = yaml.safe_load(profile_path("demo").read_text())
+    document["orders"] = {"orderScenario": "ORDER_ASYNC_SUCCESSFUL"}
+    custom = tmp_path / "async-supplier.yaml"
+    custom.write_text(yaml.safe_dump(document))
+    app = create_app(
+        Settings(profile=str(custom), database=":memory:", clock=f"manual@{START}", background=False)
+    )
+    client = app.test_client()
+    assert post(client, "/service-orders", provide(1200)).status_code == 202
+    assert (
+        post(
+            client, "/service-orders", provide(1201, "100000000004"), **{"X-Scenario": "ORDER_SUCCESSFUL"}
+        ).status_code
+        == 201
+    )
+    advance(client)
+    assert reasons(client, "1200")[0] == "ACKNOWLEDGED"
+    app.extensions["fibresim.context"].database.dispose()

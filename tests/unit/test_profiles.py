@@ -90,3 +90,23 @@ def test_a_profile_file_that_is_not_yaml_is_refused(tmp_path: Any) -> None:
     path.write_text("supplier: [unclosed")
     with pytest.raises(ConfigurationError, match="not valid YAML"):
         load_profile(str(path))
+
+
+def test_an_unknown_default_scenario_is_refused_listing_the_known_ones() -> None:
+    document = demo_document()
+    document["orders"] = {"orderScenario": "ORDER_TELEPORTED"}
+    message = refused(document)
+    assert "orders/orderScenario: no order scenario 'ORDER_TELEPORTED'" in message
+    assert "ORDER_SUCCESSFUL" in message
+
+
+def test_an_amendment_scenario_cannot_answer_orders() -> None:
+    document = demo_document()
+    document["orders"] = {"orderScenario": "AMENDMENT_ACCEPTED"}
+    assert "orders/orderScenario" in refused(document)
+
+
+def test_an_unknown_orders_setting_is_refused() -> None:
+    document = demo_document()
+    document["orders"] = {"pointOfNoReturn": 3}
+    assert "orders" in refused(document)
