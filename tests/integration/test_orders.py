@@ -12,7 +12,6 @@ from flask.testing import FlaskClient
 from scenarios import profile_path
 from simulator.http.app import create_app
 from simulator.settings import Settings
-
 from tests.conftest import START, gateway_headers
 from tests.orders_support import (
     advance,
