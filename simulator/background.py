@@ -47,9 +47,10 @@ class BackgroundWork:
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick, name="fibresim-ticker", daemon=True)
         self.dispatcher: KciDispatcher | None = None
+        self._transport: HttpTransport | None = None
         if settings.kci_url:
-            transport = HttpTransport(settings.kci_url, kci_auth(settings))
-            self.dispatcher = KciDispatcher(context.database, transport, RealClock())
+            self._transport = HttpTransport(settings.kci_url, kci_auth(settings))
+            self.dispatcher = KciDispatcher(context.database, self._transport, RealClock())
 
     def start(self) -> None:
         """Start the threads."""
@@ -64,6 +65,8 @@ class BackgroundWork:
             self.dispatcher.stop()
         if self._ticker.is_alive():
             self._ticker.join(timeout=5)
+        if self._transport is not None:
+            self._transport.close()
 
     def _tick(self) -> None:
         while not self._stop.wait(self._interval):

@@ -313,7 +313,7 @@ def create_receiver_app(
     app.extensions[_LISTENER] = on_request
     app.register_blueprint(_gateway_blueprint())
     app.register_blueprint(_admin_blueprint(), url_prefix=settings.admin_prefix)
-    register_error_handlers(app)
+    register_error_handlers(app, fault_code="GATEWAY_FAULT")
     return app
 
 

@@ -32,8 +32,12 @@ def error_response(status: int, code: str, messages: list[str]) -> Response:
     return response
 
 
-def register_error_handlers(app: Flask) -> None:
-    """Map domain errors, HTTP errors and anything unexpected to error bodies."""
+def register_error_handlers(app: Flask, fault_code: str = "SUPPLIER_FAULT") -> None:
+    """Map domain errors, HTTP errors and anything unexpected to error bodies.
+
+    ``fault_code`` names the server's own failures: ``SUPPLIER_FAULT`` for the simulated
+    supplier, ``GATEWAY_FAULT`` for the receiver, which plays the gateway.
+    """
 
     @app.errorhandler(FibresimError)
     def _domain(error: FibresimError) -> Response:
@@ -42,7 +46,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:
         status = error.code or 500
-        code = _HTTP_CODES.get(status, "SUPPLIER_FAULT")
+        code = _HTTP_CODES.get(status, fault_code)
         response = error_response(status, code, [error.description or error.name])
         if status == 405 and error.get_response().headers.get("Allow"):
             response.headers["Allow"] = error.get_response().headers["Allow"]
@@ -53,4 +57,4 @@ def register_error_handlers(app: Flask) -> None:
         log.exception("unhandled error")
         # A simulator's users are debugging their own systems: say what broke, briefly.
         detail = str(error).strip().splitlines()[0][:300] if str(error).strip() else "see the server log"
-        return error_response(500, "SUPPLIER_FAULT", [f"unexpected {type(error).__name__}: {detail}"])
+        return error_response(500, fault_code, [f"unexpected {type(error).__name__}: {detail}"])

@@ -4,15 +4,12 @@ in sequence per order, with its own id kept on every re-delivery.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 import pytest
@@ -23,7 +20,7 @@ from simulator.domain.clock import RealClock
 from simulator.domain.retry import DELIVERED, RETRY, RetryPolicy
 from simulator.storage import Database, outbox
 from tests.integration.test_receiver import CLIENT_ID, CLIENT_SECRET, provide_story
-from tests.served import free_port
+from tests.served import served_command
 
 pytestmark = pytest.mark.e2e
 
@@ -33,45 +30,9 @@ OUTAGE = 5  # the receiver answers the first five KCI requests with 503
 
 @contextmanager
 def served_receiver(*args: str) -> Iterator[str]:
-    """Run the receiver command as its own process on a free loopback port; yield its base URL."""
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "simulator.receiver_cli",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        *args,
-    ]
-    # A file, not a pipe: a pipe nobody reads would fill up and stall the receiver.
-    with tempfile.TemporaryFile(mode="w+") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True)
-        try:
-            yield _ready(process, log, f"http://127.0.0.1:{port}")
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _ready(process: subprocess.Popen[str], log: IO[str], base: str) -> str:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(f"the receiver exited with {process.returncode}:\n{log.read()}")
-        try:
-            if httpx.get(f"{base}/_receiver/health", timeout=1).status_code == 200:
-                return base
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("the receiver did not answer within 30 seconds")
+    """Run ``fibresim receiver`` as its own process on a free loopback port; yield its base URL."""
+    with served_command("receiver", *args, ready_path="/_receiver/health") as base:
+        yield base
 
 
 def pending(database: Database) -> int:
