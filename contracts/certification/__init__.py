@@ -1,7 +1,8 @@
 """The certification suite: run the contract's rules against a live API and report a verdict per rule.
 
 Suppliers point it at their Supplier API (``fibresim certify supplier URL``), gateway
-developers at their Supplier Updates API (``fibresim certify gateway --kci-url URL``),
+developers at their Supplier Updates API (``fibresim certify gateway --kci-url URL``)
+and, in strict mode, at the calls their gateway made to a fibresim simulator (``--simulator URL``),
 and CI runs it with one command (or through the pytest plugin) for a JUnit result.
 
 Layers and who may import whom (nothing here imports the simulator's Flask app,
@@ -16,6 +17,7 @@ application or storage; the order state machine comes from the pure
     kci_stream, kci_rules     layer 3: the KCI stream validator and its rules (KCI-…)
     receiver                  the in-process KCI receiver on 127.0.0.1
     gateway                   gateway mode                                   (GW-…)
+    inbound                   gateway strict mode: a simulator's journal     (GWI-…)
     runner                    run rules, collect verdicts, exit codes
     reports, html_report      console, JUnit, JSON and HTML reports
     cli, pytest_plugin, docs  entry points

@@ -3,6 +3,10 @@
 :func:`add_certify_command` registers both on the ``fibresim`` argparse subparsers; each
 sets ``run`` to a function taking the parsed arguments and returning the exit code
 (0 certified, 1 a required rule failed, 2 tool error or bad options).
+
+``certify gateway`` takes the gateway's Supplier Updates API (``--kci-url``, for the GW
+rules), a fibresim simulator the gateway has been calling (``--simulator``, for the GWI
+rules of strict mode), or both.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import os
 import random
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -124,11 +129,32 @@ def add_certify_command(subparsers: Any) -> argparse.ArgumentParser:
     supplier.set_defaults(run=run_certify, certify_mode="supplier")
     gateway = modes.add_parser(
         "gateway",
-        help="certify a gateway's Supplier Updates API (the suite plays supplier)",
-        description="Post valid, malformed, invalid, duplicate and out-of-order KCIs to a gateway.",
+        help="certify a gateway: its Supplier Updates API, and (strict mode) its calls to a simulator",
+        description="Post valid, malformed, invalid, duplicate and out-of-order KCIs to a gateway "
+        "(--kci-url); in strict mode (--simulator), check the calls the gateway made to a fibresim "
+        "simulator against the Supplier API contract. Give either or both.",
     )
     gateway.add_argument(
-        "--kci-url", required=True, help="base URL of the Supplier Updates API; KCIs go to URL/kcis"
+        "--kci-url", help="base URL of the Supplier Updates API; KCIs go to URL/kcis (the GW rules)"
+    )
+    strict_mode = gateway.add_argument_group("strict mode: the gateway's calls to a simulator (GWI rules)")
+    strict_mode.add_argument(
+        "--simulator",
+        metavar="URL",
+        help="base URL of a fibresim simulator the gateway under test has been calling; "
+        "its request journal (GET URL/_admin/journal) is checked against the Supplier API contract",
+    )
+    strict_mode.add_argument(
+        "--tenant",
+        help="check only the calls made for this tenant (by their Tenant header; calls without one are "
+        "left out)",
+    )
+    strict_mode.add_argument(
+        "--since",
+        type=_instant,
+        metavar="ISO-TIME",
+        help="check only the calls that arrived at or after this time on the simulator's clock, "
+        "e.g. 2026-07-01T09:00:00Z",
     )
     gateway.add_argument(
         "--order-id",
@@ -144,15 +170,25 @@ def add_certify_command(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def _auth(args: argparse.Namespace, base_url: str, mode: Mode) -> Any:
+def _instant(text: str) -> datetime:
+    """``--since``: an ISO-8601 date-time with a UTC offset (the journal's ``since`` needs one)."""
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 date-time") from None
+    if instant.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset (add Z or +01:00)")
+    return instant
+
+
+def _auth(args: argparse.Namespace, base_url: str | None, mode: Mode) -> Any:
     from contracts.certification.target import BearerToken, ClientCredentials, NoAuth
 
     if args.token:
         return BearerToken(args.token)
     if args.client_id or args.token_url:
-        token_url = args.token_url or (
-            f"{base_url.rstrip('/')}/auth/supplier/access-token" if mode is Mode.GATEWAY else None
-        )
+        derived = f"{(base_url or '').rstrip('/')}/auth/supplier/access-token"
+        token_url = args.token_url or (derived if mode is Mode.GATEWAY and base_url else None)
         if not (args.client_id and args.client_secret and token_url):
             raise SetupError("client credentials need --client-id, --client-secret and --token-url")
         return ClientCredentials(token_url, args.client_id, args.client_secret, args.scope)
@@ -167,14 +203,22 @@ def settings_from(args: argparse.Namespace) -> Any:
     mode = Mode(args.certify_mode)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
     if mode is Mode.GATEWAY:
+        if not (args.kci_url or args.simulator):
+            raise SetupError(
+                "give --kci-url (the gateway's Supplier Updates API), --simulator (a fibresim simulator "
+                "the gateway has been calling, for strict mode), or both"
+            )
         return TargetSettings(
-            base_url=args.kci_url,
+            base_url=args.kci_url or "",
             mode=mode,
+            tenant=args.tenant,
             auth=_auth(args, args.kci_url, mode),
             seed=seed,
             id_base=args.id_base,
             timeout=args.timeout,
             order_ids=tuple(args.order_id),
+            simulator_url=args.simulator,
+            since=args.since,
         )
     return TargetSettings(
         base_url=args.url,

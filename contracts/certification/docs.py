@@ -35,7 +35,12 @@ _LAYERS = {
     ),
     Layer.GATEWAY: (
         "Gateway mode",
-        "`fibresim certify gateway --kci-url URL`: the suite plays supplier against a Supplier Updates API.",
+        "`fibresim certify gateway --kci-url URL`: the suite plays supplier against a Supplier Updates API "
+        "(`GW-…`). Strict mode, `--simulator URL` (unrelated to `--strict`): the calls the gateway made to "
+        "a fibresim simulator, read from its request journal (`GET /_admin/journal`, narrowed by `--tenant` "
+        "and `--since`), are checked against the Supplier API contract, and each violation lists the "
+        "offending calls by journal entry, method, path and `X-Request-ID` (`GWI-…`). Give either option "
+        "or both; the rules of the missing one are skipped and name it.",
     ),
 }
 
@@ -68,7 +73,8 @@ def render_rules_markdown() -> str:
         "rules are reported but decide nothing unless `--strict`. A rule runs only when the target "
         "offers its capabilities (announced at `GET /_admin/capabilities`, declared with "
         "`--capability`, or assumed: availability and appointments, plus clock when "
-        "`GET /_admin/clock` answers).",
+        "`GET /_admin/clock` answers). In gateway mode `kcis` comes with `--kci-url`, and `inbound` with "
+        "`--simulator` when its `GET /_admin/journal` answers.",
         "",
         "Capabilities: " + ", ".join(f"`{c.value}`" for c in Capability) + ".",
         "",
@@ -78,6 +84,8 @@ def render_rules_markdown() -> str:
         "fibresim certify supplier http://127.0.0.1:8080 --addresses simulator-demo \\",
         "    --kci-wait 30 --kci-port 9090 --junit certification.xml --html certification.html",
         "fibresim certify gateway --kci-url https://cvt.example/v1 --client-id ID --client-secret SECRET",
+        "fibresim certify gateway --simulator http://127.0.0.1:8080 --tenant TENANT1 \\",
+        "    --since 2026-07-01T09:00:00Z --html gateway-calls.html",
         "pytest -p contracts.certification.pytest_plugin --fibresim-target http://127.0.0.1:8080 \\",
         "    --fibresim-addresses simulator-demo --junitxml=certification.xml",
         "```",

@@ -67,6 +67,7 @@ class Capability(StrEnum):
     CANCELLATIONS = "cancellations"
     KCIS = "kcis"
     ASSURANCE = "assurance"  # service tests and service problems (T2R)
+    INBOUND = "inbound"  # gateway mode: a fibresim simulator's journal of the gateway's calls to it
 
 
 class Mode(StrEnum):
@@ -79,7 +80,7 @@ class Mode(StrEnum):
 Check = Callable[["Target"], Evidence]
 
 _LAYER_ORDER = tuple(Layer)
-_FAMILY_ORDER = ("CON", "AVL", "APT", "ORD", "KCI", "GW")
+_FAMILY_ORDER = ("CON", "AVL", "APT", "ORD", "KCI", "GW", "GWI")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,7 @@ _RULE_MODULES = (
     "contracts.certification.behaviour.orders",
     "contracts.certification.kci_rules",
     "contracts.certification.gateway",
+    "contracts.certification.inbound",
 )
 
 

@@ -125,9 +125,9 @@ class SuiteResult:
 def run_rule(rule: Rule, target: Target) -> RuleResult:
     """Check one rule against ``target`` and classify the outcome."""
     started = time.monotonic()
-    missing = sorted(c.value for c in rule.capabilities - target.capabilities)
+    missing = rule.capabilities - target.capabilities
     if missing:
-        return RuleResult(rule, Verdict.SKIPPED, f"the target does not offer {', '.join(missing)}")
+        return RuleResult(rule, Verdict.SKIPPED, target.missing_reason(missing))
     with target.recording():
         try:
             evidence = rule.check(target)
@@ -199,8 +199,13 @@ def certify(
     on_start: Callable[[Rule], None] | None = None,
     on_result: Callable[[RuleResult], None] | None = None,
     transport: httpx.BaseTransport | None = None,
+    simulator_transport: httpx.BaseTransport | None = None,
 ) -> SuiteResult:
-    """A whole certification session for ``settings`` (see the module docstring)."""
+    """A whole certification session for ``settings`` (see the module docstring).
+
+    ``transport`` and ``simulator_transport`` replace the network for the target and for the
+    simulator whose journal the inbound rules read (tests serve both in-process).
+    """
     rules = select(catalogue(settings.mode), patterns)
     receiver = None
     if settings.mode is Mode.SUPPLIER and settings.kci_wait > 0:
@@ -209,7 +214,7 @@ def certify(
             f"KCI receiver listening on {receiver.url}: configure it as the supplier's Supplier Updates URL"
         )
     try:
-        with Target(settings, transport=transport) as target:
+        with Target(settings, transport=transport, simulator_transport=simulator_transport) as target:
             target.kci_receiver = receiver
             return run_suite(
                 target, rules, mode=settings.mode, patterns=patterns, on_start=on_start, on_result=on_result

@@ -9,6 +9,11 @@ Capabilities are declared by the operator (``--capability``) or discovered: a ta
 that answers ``GET /_admin/capabilities`` lists them; otherwise the suite assumes the
 synchronous Supplier API (availability and appointments) and adds ``clock`` when
 ``GET /_admin/clock`` answers 200 (the fibresim admin API).
+
+In gateway mode the target is the gateway's Supplier Updates API (``kcis``, when its URL
+is given) and, for strict mode, a fibresim simulator the gateway has been calling
+(``inbound``, when its URL is given and its ``GET /_admin/journal`` answers). Either may be
+absent; :meth:`Target.missing_reason` then says which option would have supplied it.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -48,6 +53,8 @@ __all__ = [
 
 UK = ZoneInfo("Europe/London")
 ASSUMED_CAPABILITIES = frozenset({Capability.AVAILABILITY, Capability.APPOINTMENTS})
+JOURNAL_PATH = "/_admin/journal"
+"""Where a fibresim simulator lists the Supplier API requests it received."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +87,10 @@ class TargetSettings:
     """Everything the operator said about the target and the run."""
 
     base_url: str
+    """The Supplier API (supplier mode) or the Supplier Updates API (gateway mode; empty when not given)."""
     mode: Mode = Mode.SUPPLIER
     tenant: str | None = None
+    """Supplier mode: the tenant to send. Gateway mode: only the journalled calls with this ``Tenant``."""
     auth: Auth = field(default_factory=NoAuth)
     addresses: AddressBook = field(default_factory=AddressBook)
     capabilities: frozenset[Capability] | None = None
@@ -100,6 +109,10 @@ class TargetSettings:
     """How long to wait for KCIs after the order rules ran; 0 skips the KCI layer."""
     order_ids: tuple[int, ...] = ()
     """Gateway mode: order ids the gateway knows, used in turn by the rules that need an order."""
+    simulator_url: str | None = None
+    """Gateway mode: a fibresim simulator the gateway calls (the inbound rules read its journal)."""
+    since: datetime | None = None
+    """Gateway mode: only the journalled calls that arrived at or after this time (simulator clock)."""
 
     @property
     def effective_tenant(self) -> str | None:
@@ -169,12 +182,32 @@ class _Tokens:
 class Target:
     """A target API, its recorder, its random generator and what it offers."""
 
-    def __init__(self, settings: TargetSettings, *, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        settings: TargetSettings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        simulator_transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.settings = settings
-        self.base_url = settings.base_url.rstrip("/")
+        # A gateway certified on its inbound calls alone is reported under the simulator's URL.
+        self.base_url = (settings.base_url or settings.simulator_url or "").rstrip("/")
         self.rng = random.Random(settings.seed)
         self._client = httpx.Client(
             base_url=self.base_url, timeout=settings.timeout, transport=transport, follow_redirects=False
+        )
+        self.simulator_url = (settings.simulator_url or "").rstrip("/") or None
+        """The simulator whose journal the inbound rules read (gateway mode), if any."""
+        # No credentials go to the simulator: the operator's are the gateway's.
+        self._simulator = (
+            httpx.Client(
+                base_url=self.simulator_url,
+                timeout=settings.timeout,
+                transport=simulator_transport,
+                follow_redirects=False,
+            )
+            if self.simulator_url
+            else None
         )
         self._tokens = (
             _Tokens(settings.auth, settings.timeout, transport)
@@ -191,6 +224,8 @@ class Target:
         self._recording: list[Exchange] | None = None
         self._capabilities: frozenset[Capability] | None = settings.capabilities
         self.capability_source = "declared with --capability" if settings.capabilities is not None else ""
+        self.capability_gaps: dict[Capability, str] = {}
+        """Why a capability is not offered, when discovery knows (the option that would supply it)."""
         self.placed_orders: dict[int, str] = {}
         """Gateway order id -> how the target answered it (``201 ACKNOWLEDGED``, ``202``)."""
         self.kci_receiver: KciReceiver | None = None
@@ -201,8 +236,10 @@ class Target:
     # --- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the HTTP client."""
+        """Close the HTTP clients."""
         self._client.close()
+        if self._simulator is not None:
+            self._simulator.close()
 
     def __enter__(self) -> Target:
         return self
@@ -332,11 +369,27 @@ class Target:
         return self.request("POST", path, **kwargs)
 
     def check_reachable(self) -> None:
-        """Raise TargetError unless the target answers HTTP at all (any status will do)."""
+        """Raise TargetError unless the target answers HTTP at all (any status will do).
+
+        A gateway certified on its inbound calls alone is reached through the simulator, on
+        its admin surface: a Supplier API call would land in the journal being judged.
+        """
+        client, path, headers = self._client, "/", self.auth_headers
+        if self._simulator is not None and not self.settings.base_url:
+            client, path, headers = self._simulator, JOURNAL_PATH, dict
         try:
-            self._client.get("/", headers=self.auth_headers())
+            client.get(path, headers=headers())
         except httpx.HTTPError as error:
             raise TargetError(f"{self.base_url} cannot be reached: {type(error).__name__}: {error}") from None
+
+    def simulator_get(self, path: str, params: Mapping[str, str | int] | None = None) -> httpx.Response:
+        """``GET`` on the simulator (not recorded: what it answers is evidence only once judged)."""
+        if self._simulator is None:
+            raise RuleSkipped("no simulator given (--simulator)")
+        try:
+            return self._simulator.get(path, params=params)
+        except httpx.HTTPError as error:
+            raise TargetError(f"GET {self.simulator_url}{path}: {type(error).__name__}: {error}") from None
 
     # --- capabilities ----------------------------------------------------------------------------
 
@@ -361,7 +414,7 @@ class Target:
 
     def _discover(self) -> tuple[frozenset[Capability], str]:
         if self.settings.mode is Mode.GATEWAY:
-            return frozenset({Capability.KCIS}), "gateway mode"
+            return self._discover_gateway()
         announced = self._admin_json("/_admin/capabilities")
         if isinstance(announced, dict) and isinstance(announced.get("capabilities"), list):
             known = {c.value for c in Capability}
@@ -374,9 +427,55 @@ class Target:
             how += "; clock found at GET /_admin/clock"
         return frozenset(found), how
 
+    def _discover_gateway(self) -> tuple[frozenset[Capability], str]:
+        found: set[Capability] = set()
+        how = ["gateway mode"]
+        if self.settings.base_url:
+            found.add(Capability.KCIS)
+            how.append(f"KCIs to {self.settings.base_url.rstrip('/')}/kcis")
+        else:
+            self.capability_gaps[Capability.KCIS] = (
+                "no Supplier Updates API given (--kci-url): the KCI rules post to the gateway"
+            )
+        if self.simulator_url is None:
+            self.capability_gaps[Capability.INBOUND] = (
+                "no simulator given (--simulator): the inbound rules read its request journal"
+            )
+        else:
+            trouble = self._journal_trouble()
+            if trouble is None:
+                found.add(Capability.INBOUND)
+                how.append(f"inbound calls from {self.simulator_url}{JOURNAL_PATH}")
+            else:
+                self.capability_gaps[Capability.INBOUND] = trouble
+        return frozenset(found), "; ".join(how)
+
+    def _journal_trouble(self) -> str | None:
+        """Why the simulator's journal cannot be read, or ``None`` when it answers with a list."""
+        where = f"GET {self.simulator_url}{JOURNAL_PATH}"
+        try:
+            answer = self.simulator_get(JOURNAL_PATH, {"limit": 1})
+        except TargetError as error:
+            return str(error)
+        if answer.status_code != 200:
+            return f"{where} answered {answer.status_code}: not a fibresim simulator with a request journal"
+        try:
+            listed = isinstance(answer.json(), list)
+        except ValueError:
+            listed = False
+        return None if listed else f"{where} did not answer with a list of journal entries"
+
     def offers(self, capability: Capability) -> bool:
         """Whether the target offers ``capability``."""
         return capability in self.capabilities
+
+    def missing_reason(self, missing: Iterable[Capability]) -> str:
+        """Why the rule needing ``missing`` cannot run: what discovery learnt, else what is not offered."""
+        wanted = sorted(set(missing), key=lambda c: c.value)
+        known = [self.capability_gaps[c] for c in wanted if c in self.capability_gaps]
+        unknown = [c.value for c in wanted if c not in self.capability_gaps]
+        reasons = [*known, f"the target does not offer {', '.join(unknown)}" if unknown else ""]
+        return "; ".join(reason for reason in reasons if reason)
 
     # --- time --------------------------------------------------------------------------------------
 
@@ -418,9 +517,9 @@ class Target:
 
     def require(self, *capabilities: Capability) -> None:
         """Skip the rule unless the target offers every one of ``capabilities``."""
-        missing = [c.value for c in capabilities if c not in self.capabilities]
+        missing = [c for c in capabilities if c not in self.capabilities]
         if missing:
-            raise RuleSkipped(f"the target does not offer {', '.join(missing)}")
+            raise RuleSkipped(self.missing_reason(missing))
 
 
 def parse_capabilities(values: Sequence[str]) -> frozenset[Capability]:

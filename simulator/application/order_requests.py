@@ -54,8 +54,22 @@ CANCEL_OTHER_REASONS = frozenset(
         "END_USER_NOT_MOVING",
     }
 )
-# Fields of an amendment that identify it rather than change the order.
-_AMENDMENT_KEYS = frozenset({"id", "orderId", "supplierOrderReference"})
+# What an amendment may change (reference §3.8); anything else it carries is ignored, so an
+# unknown field can never overwrite the order's identity or status.
+AMENDABLE_FIELDS = frozenset(
+    {
+        "serviceCharacteristics",
+        "primaryContact",
+        "secondaryContact",
+        "appointmentReservationId",
+        "appointmentReservationReference",
+        "requestedCompletionDate",
+        "engineerTasks",
+        "hazards",
+        "onSiteRestrictions",
+        "notes",
+    }
+)
 
 
 def _order_for_request(connection: Connection, body: dict[str, Any], tenant: str) -> OrderRecord:
@@ -157,7 +171,7 @@ def amend_order(context: Context, body: dict[str, Any], tenant: str, scenario: S
             raise BusinessRuleViolation(f"amendment {body['id']} is refused by scenario {script.name}")
         now = context.clock.now()
         request = _new_request(AppliesTo.AMENDMENT, body, scenario, "AM")
-        request["changes"] = {k: v for k, v in body.items() if k not in _AMENDMENT_KEYS}
+        request["changes"] = {k: v for k, v in body.items() if k in AMENDABLE_FIELDS}
         if "appointmentReservationId" in request["changes"]:
             gateway_id = record.gateway_id or 0
             start = confirm_reservation(connection, request["changes"], tenant, gateway_id, now)
@@ -176,9 +190,14 @@ def amend_order(context: Context, body: dict[str, Any], tenant: str, scenario: S
 def _request_reply(script: KciScript, body: dict[str, Any], reference: str, record: OrderRecord) -> Answer:
     if script.response is not ScriptResponse.APPLIED:
         return Answer(202, None)
-    return Answer(
-        201, {**body, "supplierReference": reference, "supplierOrderReference": record.supplier_reference}
-    )
+    applied = {
+        "id": body["id"],
+        "orderId": body["orderId"],
+        "supplierReference": reference,
+        "supplierOrderReference": record.supplier_reference,
+        "status": "COMPLETED",
+    }
+    return Answer(201, applied)
 
 
 def cancel_order(context: Context, body: dict[str, Any], tenant: str, scenario: Scenario) -> Answer:

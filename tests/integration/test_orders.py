@@ -388,3 +388,20 @@ def test_the_profile_chooses_how_orders_are_answered_by_default(tmp_path: Path) 
     advance(client)
     assert reasons(client, "1200")[0] == "ACKNOWLEDGED"
     app.extensions["fibresim.context"].database.dispose()
+
+
+def test_fields_an_amendment_may_not_change_are_ignored(client: FlaskClient) -> None:
+    post(client, "/service-orders", provide(1300))
+    amendment = {
+        "id": 70,
+        "orderId": 1300,
+        "notes": "gate code 1234",
+        "tenant": "TENANT9",
+        "status": "COMPLETED",
+    }
+    assert post(client, "/service-order-amendments", amendment).status_code == 202
+    advance(client, "PT40S")
+    amended = next(k for k in kcis(client, "1300") if k["reasonCode"] == "AMENDED")["provideServiceOrder"]
+    assert amended["notes"] == "gate code 1234"
+    assert amended["tenant"] == "TENANT1"
+    assert amended["status"] == "ACKNOWLEDGED"
