@@ -13,43 +13,23 @@ import re
 from typing import Any
 
 import pytest
-from flask import Blueprint, Flask
+from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 from werkzeug.test import TestResponse
 
 from contracts import ADMIN_API, load_document
 from simulator.domain.errors import MalformedRequest
-from simulator.http.admin_tools import register_admin_tools
 from simulator.http.fault_injection import (
     ConnectionDropped,
-    install_fault_injection,
     parse_rule,
     supplier_operations,
 )
-from simulator.http.journal import install_journal
 from tests.conftest import address_query, gateway_headers
 from tests.contract.test_openapi_documents import ExampleCase, collect_examples, schema_errors
 
 PREFIX = "/_admin"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
-
-
-def with_admin_tools(app: Flask) -> Flask:
-    """The journal, fault injection and their admin endpoints, unless the app has them already."""
-    install_journal(app)
-    install_fault_injection(app)
-    if not any(rule.rule.endswith("/journal") for rule in app.url_map.iter_rules()):
-        tools = Blueprint("admin_tools", __name__)
-        register_admin_tools(tools)
-        app.register_blueprint(tools, url_prefix=app.extensions["fibresim.settings"].admin_prefix)
-    return app
-
-
-@pytest.fixture
-def app(app: Flask) -> Flask:
-    """The conftest app, with the journal and fault injection installed."""
-    return with_admin_tools(app)
 
 
 def document() -> dict[str, Any]:

@@ -9,41 +9,22 @@ from typing import Any
 
 import httpx
 import pytest
-from flask import Blueprint, Flask
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from contracts import SUPPLIER_API, load_document
-from simulator.http.admin_tools import register_admin_tools
 from simulator.http.fault_injection import (
     ConnectionDropped,
     FaultRules,
     FaultSpec,
-    install_fault_injection,
     supplier_operations,
 )
-from simulator.http.journal import BODY_CAP, install_journal
+from simulator.http.journal import BODY_CAP
 from tests.conftest import address_query, gateway_headers
 
 COVERED = "100000000002"
-
-
-def with_admin_tools(app: Flask) -> Flask:
-    """The journal, fault injection and their admin endpoints, unless the app has them already."""
-    install_journal(app)
-    install_fault_injection(app)
-    if not any(rule.rule.endswith("/journal") for rule in app.url_map.iter_rules()):
-        tools = Blueprint("admin_tools", __name__)
-        register_admin_tools(tools)
-        app.register_blueprint(tools, url_prefix=app.extensions["fibresim.settings"].admin_prefix)
-    return app
-
-
-@pytest.fixture
-def app(app: Flask) -> Flask:
-    """The conftest app, with the journal and fault injection installed."""
-    return with_admin_tools(app)
 
 
 def availability(client: FlaskClient, tenant: str = "TENANT1", uprn: str = COVERED, **headers: str) -> Any:
