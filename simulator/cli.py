@@ -16,7 +16,11 @@ from simulator.settings import Settings
 def _serve(args: argparse.Namespace) -> int:
     import logging
 
+    from simulator.application.context import Context
+    from simulator.domain.clock import clock_from_spec
     from simulator.http.app import create_app
+    from simulator.profiles import load_profile
+    from simulator.storage import Database
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from simulator.serving import serve
@@ -32,13 +36,19 @@ def _serve(args: argparse.Namespace) -> int:
         kci_bearer_token=args.kci_token,
         kci_basic=args.kci_basic,
     )
-    app = create_app(settings)
+    # Check the profile, the clock and the database here, so a mistake is reported plainly
+    # before any worker starts; the worker then builds its own app (see simulator.serving).
+    profile = load_profile(settings.profile)
+    clock_from_spec(settings.clock)
+    database = Database(settings.database)
+    Context.open(profile, database, clock_from_spec(settings.clock))
+    database.dispose()
     print(
-        f"fibresim: {app.extensions['fibresim.context'].profile.name} on http://{args.host}:{args.port} "
+        f"fibresim: {profile.name} on http://{args.host}:{args.port} "
         f"(database {settings.database}, clock {settings.clock})",
         flush=True,
     )
-    serve(app, args.host, args.port, server=args.server, threads=args.threads)
+    serve(lambda: create_app(settings), args.host, args.port, server=args.server, threads=args.threads)
     return 0
 
 

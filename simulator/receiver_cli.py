@@ -81,7 +81,7 @@ def _run(args: argparse.Namespace) -> int:
         f"fibresim receiver: Supplier Updates API on http://{args.host}:{args.port}/kcis ({token}; "
         f"failures injected: {settings.fail_first}; admin on {settings.admin_prefix})"
     )
-    serve(app, args.host, args.port, server=args.server)
+    serve(lambda: app, args.host, args.port, server=args.server)  # in-memory state, no threads
     return 0
 
 

@@ -1,19 +1,25 @@
-"""Run the app under gunicorn (one process, many threads) or Werkzeug's development server.
+"""Run the app under gunicorn (one worker process, many threads) or Werkzeug's development server.
 
 One process keeps one simulator clock and one KCI dispatcher; threads give concurrency.
+The app is built by a factory *inside* the gunicorn worker: database connections and
+background threads must not be created before gunicorn forks, or the worker would share
+the master's sockets and the threads would run in the master.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
 
 
-def serve(app: Flask, host: str, port: int, *, server: str = "gunicorn", threads: int = 8) -> None:
-    """Serve ``app`` on ``host:port`` until interrupted."""
+def serve(
+    app_factory: Callable[[], Flask], host: str, port: int, *, server: str = "gunicorn", threads: int = 8
+) -> None:
+    """Serve the app ``app_factory`` builds on ``host:port`` until interrupted."""
     if server == "werkzeug":
-        app.run(host=host, port=port, threaded=True, use_reloader=False)
+        app_factory().run(host=host, port=port, threaded=True, use_reloader=False)
         return
     from gunicorn.app.base import BaseApplication
 
@@ -33,6 +39,6 @@ def serve(app: Flask, host: str, port: int, *, server: str = "gunicorn", threads
                 self.cfg.set(key, value)
 
         def load(self) -> Flask:
-            return app
+            return app_factory()
 
     _Gunicorn().run()

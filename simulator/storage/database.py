@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from simulator.domain.errors import ConfigurationError
@@ -45,8 +46,12 @@ class Database:
             raise ConfigurationError(f"cannot open database {self.url}: {error}") from None
 
     def create_schema(self) -> None:
-        """Create any missing tables (existing data is kept)."""
-        metadata.create_all(self.engine)
+        """Create any missing tables (existing data is kept); an unreachable database is named plainly."""
+        try:
+            metadata.create_all(self.engine)
+        except SQLAlchemyError as error:
+            reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+            raise ConfigurationError(f"cannot open database {self.engine.url!r}: {reason}") from None
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
