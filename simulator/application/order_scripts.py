@@ -34,6 +34,7 @@ from simulator.domain.order_states import (
     ProblemCode,
     ReasonCode,
     advance,
+    is_terminal,
 )
 from simulator.domain.orders import (
     OrderKind,
@@ -81,14 +82,12 @@ def schedule_next(context: Context, record: OrderRecord, after: datetime) -> Non
     found = _current_step(context, record)
     waiting_for_tenant = record.status is OrderStatus.PENDING and not record.context.get("requests")
     paused = bool(record.context.get("paused"))
-    if found is None or waiting_for_tenant or paused or record.status.value in TERMINAL:
+    if found is None or waiting_for_tenant or paused or is_terminal(record.status):
         record.next_step_due = None
         return
     step, _request = found
     record.next_step_due = after + step.delay
 
-
-TERMINAL = frozenset({"REJECTED", "CANCELLED", "COMPLETED"})
 
 
 def run_due_steps(context: Context, limit: int = 1000) -> int:
@@ -324,7 +323,7 @@ def _complete(connection: Connection, record: OrderRecord) -> None:
 def pause_linked(connection: Connection, record: OrderRecord, at: datetime) -> None:
     """While the losing side's objection is decided, the takeover it objects to waits."""
     takeover = order_store.get(connection, record.context.get("linked") or "")
-    if takeover is None or takeover.status.value in TERMINAL:
+    if takeover is None or is_terminal(takeover.status):
         return
     takeover.context["paused"] = True
     takeover.next_step_due = None
@@ -350,7 +349,7 @@ def cancel_linked(context: Context, connection: Connection, record: OrderRecord,
     if record.kind is not OrderKind.UNSOLICITED_CEASE or not linked_key:
         return
     takeover = order_store.get(connection, linked_key)
-    if takeover is None or takeover.status.value in TERMINAL:
+    if takeover is None or is_terminal(takeover.status):
         return
     takeover.context.pop("paused", None)
     step = ScriptStep(
