@@ -89,7 +89,6 @@ def schedule_next(context: Context, record: OrderRecord, after: datetime) -> Non
     record.next_step_due = after + step.delay
 
 
-
 def run_due_steps(context: Context, limit: int = 1000) -> int:
     """Play every scripted step that is due on the simulator clock; returns how many KCIs that made."""
     played = 0
