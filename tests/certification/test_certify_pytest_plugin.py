@@ -1,41 +1,24 @@
-"""The pytest plugin: one item per rule when given a target, nothing otherwise."""
+"""The pytest plugin: one item per rule when given a target, nothing otherwise.
+
+Inner runs are subprocesses: an in-process run shares hypothesis' and schemathesis' global
+state with this process and leaves later contract-layer runs generating nothing.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import json
 import xml.etree.ElementTree as ET
 from importlib.metadata import entry_points
 from pathlib import Path
 
-import httpx
 import pytest
-from flask import Flask
 
-from contracts.certification.rules import catalogue
 from tests.certification.fakes import FAKE_ADDRESSES, serve_wsgi, supplier_app
 from tests.served import free_port, served_simulator
 
 pytest_plugins = ("pytester",)
 
 PLUGIN = "contracts.certification.pytest_plugin"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _modules_the_inner_runs_import() -> None:
-    """Import here what the inner runs import, so pytester's module snapshot keeps it.
-
-    An in-process run drops the modules it imported when it ends; a dropped httpcore
-    submodule imported again no longer matches httpx's exception map, and later tests
-    would see raw httpcore errors.
-    """
-    importlib.import_module(PLUGIN)
-    catalogue()
-    with serve_wsgi(Flask("warm-up")) as base:
-        httpx.get(base, timeout=5)
-    with contextlib.suppress(httpx.TransportError):
-        httpx.get(f"http://127.0.0.1:{free_port()}", timeout=1)
 
 
 def plugin_args() -> list[str]:
@@ -45,13 +28,13 @@ def plugin_args() -> list[str]:
 
 
 def test_without_a_target_the_plugin_collects_nothing(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_inprocess(*plugin_args())
+    result = pytester.runpytest_subprocess(*plugin_args())
     assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
 
 
 def test_an_unreachable_target_makes_each_rule_an_error(pytester: pytest.Pytester) -> None:
     target = f"http://127.0.0.1:{free_port()}"
-    result = pytester.runpytest_inprocess(
+    result = pytester.runpytest_subprocess(
         *plugin_args(), "--fibresim-target", target, "--fibresim-only", "AVL-00[12]"
     )
     result.assert_outcomes(errors=2)
@@ -64,7 +47,7 @@ def test_a_failing_rule_fails_its_item_with_the_evidence_and_a_skip_says_why(
     addresses = pytester.path / "addresses.yaml"
     addresses.write_text(json.dumps(FAKE_ADDRESSES))  # JSON is YAML
     with serve_wsgi(supplier_app({"ignore_headers"})) as base:
-        result = pytester.runpytest_inprocess(
+        result = pytester.runpytest_subprocess(
             *plugin_args(),
             "--fibresim-target",
             base,
@@ -89,7 +72,7 @@ def test_each_rule_is_a_pytest_item_named_by_its_id(pytester: pytest.Pytester, t
     with served_simulator(
         "--db", str(tmp_path / "s.sqlite3"), "--clock", "manual@2026-07-01T09:00:00Z"
     ) as base:
-        result = pytester.runpytest_inprocess(
+        result = pytester.runpytest_subprocess(
             *plugin_args(),
             "--fibresim-target",
             base,
