@@ -12,7 +12,6 @@ from simulator.domain.errors import BusinessRuleViolation
 from simulator.domain.inventory import AddressId, Site
 from simulator.domain.reservations import Reservation, expire_due, reserve_slot
 from simulator.domain.slots import Slot, offered_slots
-from simulator.storage import reservations as reservation_store
 
 # Only a provide waits for the specification's installation lead time; an engineer visit
 # for a repair or a modify can be booked from tomorrow.
@@ -63,8 +62,8 @@ def available_appointments(
     """Slots the supplier would book now for ``spec_id`` at ``address``."""
     site, specification = _covered(context, address, spec_id)
     now = context.clock.now()
-    with context.database.reading() as connection:
-        booked = reservation_store.booked_counts(connection, patch_of(site), now)
+    with context.store.reading() as unit:
+        booked = unit.reservations.booked_counts(patch_of(site), now)
     slots = offered_slots(
         context.profile.appointments,
         now=now,
@@ -90,13 +89,14 @@ def reserve_appointment(
 ) -> tuple[Reservation, ServiceSpecification]:
     """Hold the slot ``start``-``end``; a repeat of the same request returns the same hold.
 
-    The capacity check and the insert run in one transaction that holds the patch's
-    lock, so concurrent requests for the last unit of a slot cannot both win.
+    Reservation ids are the tenant's own. The capacity check and the insert run in one
+    transaction that holds the patch's lock, so concurrent requests for the last unit of
+    a slot cannot both win.
     """
     site, specification = _covered(context, address, spec_id)
     patch = patch_of(site)
-    with context.database.transaction() as connection:
-        context.database.lock(connection, f"patch:{patch}")
+    with context.store.transaction() as unit:
+        unit.lock(f"patch:{patch}")
         now = context.clock.now()
         reservation, made = reserve_slot(
             context.profile.appointments,
@@ -110,11 +110,11 @@ def reserve_appointment(
             purpose=purpose,
             start=start,
             end=end,
-            existing=reservation_store.get(connection, reservation_id),
-            others=reservation_store.holding_in_patch(connection, patch, now),
+            existing=unit.reservations.get(tenant, reservation_id),
+            others=unit.reservations.holding_in_patch(patch, now),
         )
         if made is not None:
-            reservation_store.save(connection, reservation)
+            unit.reservations.save(made.reservation)
     return reservation, specification
 
 
@@ -122,11 +122,17 @@ def expire_reservations(context: Context) -> int:
     """Mark every held reservation past its expiry as expired; returns how many."""
     now = context.clock.now()
     # The ticker asks every half second: look first, so an idle simulator takes no write lock.
-    with context.database.reading() as connection:
-        if not reservation_store.due_for_expiry(connection, now):
+    with context.store.reading() as unit:
+        if not unit.reservations.due_for_expiry(now):
             return 0
-    with context.database.transaction() as connection:
-        expired = expire_due(reservation_store.due_for_expiry(connection, now), now)
+    with context.store.transaction() as unit:
+        expired = expire_due(unit.reservations.due_for_expiry(now), now)
         for reservation, _event in expired:
-            reservation_store.set_status(connection, reservation)
+            unit.reservations.save(reservation)
     return len(expired)
+
+
+def recent_reservations(context: Context) -> list[Reservation]:
+    """The most recent reservations, newest first (the admin API's view)."""
+    with context.store.reading() as unit:
+        return unit.reservations.listing()

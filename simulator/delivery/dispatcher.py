@@ -149,7 +149,9 @@ class KciDispatcher:
     def _reorder(self, entry: OutboxEntry, tally: Counter[str]) -> None:
         """Send the order's next KCI before ``entry``; wait while there is none, or it is not due."""
         with self._database.reading() as connection:
-            following = outbox.next_pending_after(connection, entry.order_key, entry.sequence_number)
+            following = outbox.next_pending_after(
+                connection, entry.order_key, entry.sequence_number, entry.tenant
+            )
         now = self._clock.now()
         if following is None or (following.next_attempt_at is not None and following.next_attempt_at > now):
             tally["held"] += 1

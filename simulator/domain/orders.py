@@ -13,55 +13,27 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
-from enum import StrEnum
-from typing import Any
 
 from simulator.domain.availability import can_install_new_line, first_free_port
 from simulator.domain.catalogue import Catalogue
 from simulator.domain.errors import BusinessRuleViolation
 from simulator.domain.inventory import AddressId, LiveService, Site
+from simulator.domain.order_commands import EXISTING_LINE_TYPES, OrderKind, OrderType, PlaceOrder
 
+__all__ = [
+    "AcceptedOrder",
+    "InventoryChange",
+    "OrderKind",
+    "check_cease",
+    "check_modify",
+    "check_provide",
+    "check_requested_date",
+    "completion_problem",
+    "target_of",
+]
 
-class OrderKind(StrEnum):
-    """Which KCI entity an order travels as."""
-
-    PROVIDE = "PROVIDE"
-    MODIFY = "MODIFY"
-    CEASE = "CEASE"
-    UNSOLICITED_CEASE = "UNSOLICITED_CEASE"
-
-    @property
-    def entity_key(self) -> str:
-        """The KCI field that carries an order of this kind."""
-        return {
-            OrderKind.PROVIDE: "provideServiceOrder",
-            OrderKind.MODIFY: "modifyServiceOrder",
-        }.get(self, "ceaseServiceOrder")
-
-
-PROVIDE_TYPES = frozenset({"NEW", "START", "TAKEOVER", "TRANSFER", "SWAP"})
-EXISTING_LINE_TYPES = frozenset({"START", "TAKEOVER", "TRANSFER"})
-
-
-def kind_of(order_type: str) -> OrderKind:
-    """The kind of an order from its ``orderType``."""
-    if order_type in PROVIDE_TYPES:
-        return OrderKind.PROVIDE
-    return OrderKind(order_type)
-
-
-def characteristics(body: Mapping[str, Any]) -> dict[str, str]:
-    """The order's service characteristics as ``{name: value}``."""
-    item = body.get("serviceOrderItem") or {}
-    found = item.get("serviceCharacteristics") or body.get("serviceCharacteristics") or []
-    return {str(c["name"]): str(c["value"]) for c in found if "name" in c and "value" in c}
-
-
-def specification_of(body: Mapping[str, Any]) -> str | None:
-    """The specification id the order names, if any."""
-    item = body.get("serviceOrderItem") or {}
-    spec = item.get("serviceSpecification") or {}
-    return None if spec.get("id") is None else str(spec["id"])
+# How far ahead a requested completion date may lie: further is a typo, not a plan.
+LATEST_REQUESTED_DAYS = 730
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,27 +82,27 @@ def _port(site: Site, chars: Mapping[str, str]) -> int:
 
 
 def check_provide(
-    body: Mapping[str, Any],
+    order: PlaceOrder,
     site: Site | None,
     live: Sequence[LiveService],
     catalogue: Catalogue,
     new_service_id: str,
 ) -> AcceptedOrder:
     """Accept or refuse a provide order at ``site`` holding the ``live`` services."""
-    address = AddressId(str(body["address"]["id"]), str(body["address"].get("type", "UPRN")))
+    address = order.address or AddressId("")
     if site is None or not site.covered:
         raise BusinessRuleViolation(f"{address.type} {address.id} is not within our coverage area")
-    spec_id = specification_of(body) or ""
+    spec_id = order.specification_id or ""
     if spec_id not in site.specifications:
         offered = ", ".join(site.specifications)
         raise BusinessRuleViolation(
             f"{spec_id} is not available at {address.type} {address.id} (offered: {offered})"
         )
-    chars = characteristics(body)
+    chars = dict(order.characteristics)
     profile_id = _line_profile(catalogue, spec_id, chars)
-    tenant, order_type = str(body["tenant"]), str(body["orderType"])
+    tenant, order_type = order.tenant, order.order_type
     lead = catalogue.specifications[spec_id].minimum_lead_time_days
-    if order_type == "NEW":
+    if order_type is OrderType.NEW:
         port = first_free_port(site, live)
         if port is None or not can_install_new_line(site, live):
             raise BusinessRuleViolation(
@@ -142,7 +114,7 @@ def check_provide(
     if order_type in EXISTING_LINE_TYPES:
         port = _port(site, chars)
         current = next((s for s in live if s.ont_port == port), None)
-        if order_type == "START":
+        if order_type is OrderType.START:
             if current is not None:
                 raise BusinessRuleViolation(f"port {port} is in use; START takes an unused port")
             added = LiveService(new_service_id, tenant, address, spec_id, profile_id, port)
@@ -165,21 +137,21 @@ def check_provide(
     return AcceptedOrder(InventoryChange(add=swapped, remove=service_id), lead)
 
 
-def check_modify(body: Mapping[str, Any], service: LiveService | None, catalogue: Catalogue) -> AcceptedOrder:
+def check_modify(order: PlaceOrder, service: LiveService | None, catalogue: Catalogue) -> AcceptedOrder:
     """Accept or refuse a change of line profile on a live service of the tenant."""
-    tenant, service_id = str(body["tenant"]), str(body["serviceId"])
+    tenant, service_id = order.tenant, order.service_id or ""
     current = _owned(service, tenant, service_id)
-    spec_id = specification_of(body) or current.specification_id
+    spec_id = order.specification_id or current.specification_id
     if spec_id != current.specification_id:
         raise BusinessRuleViolation(f"a MODIFY keeps the specification {current.specification_id}; use SWAP")
-    profile_id = _line_profile(catalogue, spec_id, characteristics(body))
+    profile_id = _line_profile(catalogue, spec_id, dict(order.characteristics))
     changed = LiveService(service_id, tenant, current.address, spec_id, profile_id, current.ont_port)
     return AcceptedOrder(InventoryChange(add=changed, remove=service_id), 1)
 
 
-def check_cease(body: Mapping[str, Any], service: LiveService | None) -> AcceptedOrder:
+def check_cease(order: PlaceOrder, service: LiveService | None) -> AcceptedOrder:
     """Accept or refuse the cease of a live service of the tenant."""
-    current = _owned(service, str(body["tenant"]), str(body["serviceId"]))
+    current = _owned(service, order.tenant, order.service_id or "")
     return AcceptedOrder(InventoryChange(remove=current.service_id), 1)
 
 
@@ -188,6 +160,12 @@ def check_requested_date(requested: date | None, today: date, lead_time_days: in
     if requested is None:
         raise BusinessRuleViolation("give appointmentReservationId or a requestedCompletionDate")
     earliest = today + timedelta(days=lead_time_days)
+    latest = today + timedelta(days=LATEST_REQUESTED_DAYS)
+    if requested > latest:
+        raise BusinessRuleViolation(
+            f"requestedCompletionDate {requested} is more than {LATEST_REQUESTED_DAYS} days ahead "
+            f"(latest {latest})"
+        )
     if requested < earliest:
         raise BusinessRuleViolation(
             f"requestedCompletionDate {requested} is inside the minimum lead time of {lead_time_days} days "
@@ -202,3 +180,33 @@ def target_of(requested: date | None, slot_start: datetime | None, now: datetime
     if requested is not None:
         return datetime.combine(requested, time(8), tzinfo=zone)
     return now
+
+
+def completion_problem(
+    change: InventoryChange, live: Sequence[LiveService], removed_is_live: bool, site: Site | None
+) -> tuple[str | None, InventoryChange]:
+    """Why ``change`` can no longer be made at completion (``None``: it can), and the change to make.
+
+    ``live`` are the services now at the added service's address. Another order may
+    have taken the new line's port since the order was accepted: a new line moves to
+    the first free port; a line taken over or regraded cannot move, so the order fails.
+    """
+    removed, added = change.remove, change.add
+    if removed and not removed_is_live:
+        return f"service {removed} is no longer live", change
+    if added is None:
+        return None, change
+    others = [s for s in live if s.service_id != removed]
+    if all(s.ont_port != added.ont_port for s in others):
+        return None, change
+    port = None if site is None else first_free_port(site, others)
+    if port is None or removed:
+        address = added.address
+        return (
+            f"ONT port {added.ont_port} at {address.type} {address.id} has been taken by another service",
+            change,
+        )
+    moved = LiveService(
+        added.service_id, added.tenant, added.address, added.specification_id, added.line_profile_id, port
+    )
+    return None, InventoryChange(add=moved, remove=removed)

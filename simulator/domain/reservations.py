@@ -40,7 +40,10 @@ class ReservationStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Reservation:
-    """A slot held for a tenant at an address, under the gateway's reservation ``id``."""
+    """A slot held for a tenant at an address, under the gateway's reservation ``id``.
+
+    Its identity is (``tenant``, ``id``): gateway ids are unique per tenant only (§2.4).
+    """
 
     id: int
     supplier_reference: str

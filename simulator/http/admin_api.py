@@ -8,20 +8,16 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from simulator.application import order_reads
+from simulator.application.appointments import recent_reservations
 from simulator.application.context import Context
 from simulator.application.due_work import DueWorkDone, run_due_work
-from simulator.application.order_scripts import force_next_step
-from simulator.application.orders import get_order
+from simulator.application.order_reads import KciView, OrderView
 from simulator.domain.clock import parse_duration
-from simulator.domain.errors import MalformedRequest, NotFound
+from simulator.domain.errors import MalformedRequest
 from simulator.domain.reservations import Reservation
 from simulator.http.admin_tools import register_admin_tools
-from simulator.http.representations import instant
-from simulator.storage import orders as order_store
-from simulator.storage import outbox
-from simulator.storage import reservations as reservation_store
-from simulator.storage.orders import OrderRecord
-from simulator.storage.outbox import OutboxEntry
+from simulator.http.representations import instant, order_entity
 
 
 def _context() -> Context:
@@ -65,19 +61,18 @@ CAPABILITIES = ("availability", "appointments", "clock", "orders", "amendments",
 FAULTS = ("duplicate", "swap_with_next", "hold_back")
 
 
-def _order(record: OrderRecord, *, full: bool = False) -> dict[str, Any]:
-    with _context().database.reading() as connection:
-        history = order_store.history(connection, record.order_key)
+def _order(view: OrderView, *, full: bool = False) -> dict[str, Any]:
+    order = view.order
     summary: dict[str, Any] = {
-        "orderKey": record.order_key,
-        "gatewayId": record.gateway_id,
-        "supplierOrderReference": record.supplier_reference,
-        "tenant": record.tenant,
-        "kind": record.kind.value,
-        "orderType": record.order_type,
-        "status": record.status.value,
-        "script": record.script,
-        "nextStepDue": None if record.next_step_due is None else instant(record.next_step_due),
+        "orderKey": order.id.key,
+        "gatewayId": order.gateway_id,
+        "supplierOrderReference": order.supplier_reference,
+        "tenant": order.id.tenant,
+        "kind": order.kind.value,
+        "orderType": order.order_type.value,
+        "status": order.status.value,
+        "script": order.script,
+        "nextStepDue": None if order.next_step_due is None else instant(order.next_step_due),
         "history": [
             {
                 "at": instant(entry.at),
@@ -86,15 +81,16 @@ def _order(record: OrderRecord, *, full: bool = False) -> dict[str, Any]:
                 "toStatus": entry.to_status,
                 "detail": entry.detail,
             }
-            for entry in history
+            for entry in view.history
         ],
     }
     if full:
-        summary["body"] = record.body
+        summary["body"] = order_entity(order)
     return summary
 
 
-def _kci(entry: OutboxEntry, *, attempts: bool = True) -> dict[str, Any]:
+def _kci(view: KciView) -> dict[str, Any]:
+    entry = view.entry
     listed: dict[str, Any] = {
         "kciId": entry.kci_id,
         "orderKey": entry.order_key,
@@ -105,11 +101,9 @@ def _kci(entry: OutboxEntry, *, attempts: bool = True) -> dict[str, Any]:
         "lastError": entry.last_error,
         "deliveredAt": None if entry.delivered_at is None else instant(entry.delivered_at),
         "fault": entry.fault,
-        "payload": outbox.kci_body(entry.payload),
+        "payload": view.payload,
     }
-    if attempts:
-        with _context().database.reading() as connection:
-            log = outbox.attempts_for(connection, entry.kci_id)
+    if view.attempts is not None:
         listed["attemptLog"] = [
             {
                 "attempt": a.attempt,
@@ -119,9 +113,14 @@ def _kci(entry: OutboxEntry, *, attempts: bool = True) -> dict[str, Any]:
                 "error": a.error,
                 "nextAttemptAt": None if a.next_attempt_at is None else instant(a.next_attempt_at),
             }
-            for a in log
+            for a in view.attempts
         ]
     return listed
+
+
+def _tenant() -> str | None:
+    """The ``?tenant=`` naming whose order a key is, when several tenants used the same id."""
+    return request.args.get("tenant") or None
 
 
 def blueprint() -> Blueprint:
@@ -186,8 +185,7 @@ def blueprint() -> Blueprint:
     @bp.get("/reservations")
     def list_reservations() -> ResponseReturnValue:
         """The most recent appointment reservations with their status."""
-        with _context().database.reading() as connection:
-            return jsonify([_reservation(held) for held in reservation_store.listing(connection)])
+        return jsonify([_reservation(held) for held in recent_reservations(_context())])
 
     _order_routes(bp)
     register_admin_tools(bp)
@@ -205,27 +203,22 @@ def _order_routes(bp: Blueprint) -> None:
     @bp.get("/orders")
     def list_orders() -> ResponseReturnValue:
         """Orders, newest first, each with its state history (``?tenant=`` filters)."""
-        with _context().database.reading() as connection:
-            records = order_store.listing(connection, tenant=request.args.get("tenant"))
-        return jsonify([_order(record) for record in records])
+        return jsonify([_order(view) for view in order_reads.list_orders(_context(), _tenant())])
 
     @bp.get("/orders/<order_key>")
     def one_order(order_key: str) -> ResponseReturnValue:
         """One order with its latest full body and history."""
-        return jsonify(_order(get_order(_context(), order_key), full=True))
+        return jsonify(_order(order_reads.find_order(_context(), order_key, _tenant()), full=True))
 
     @bp.get("/orders/<order_key>/kcis")
     def order_kcis(order_key: str) -> ResponseReturnValue:
         """The KCIs of an order with their delivery attempts."""
-        get_order(_context(), order_key)
-        with _context().database.reading() as connection:
-            entries = outbox.for_order(connection, order_key)
-        return jsonify([_kci(entry) for entry in entries])
+        return jsonify([_kci(view) for view in order_reads.order_kcis(_context(), order_key, _tenant())])
 
     @bp.post("/orders/<order_key>/next-step")
     def next_step(order_key: str) -> ResponseReturnValue:
         """Play the order's next scripted step now."""
-        return jsonify(_order(force_next_step(_context(), order_key), full=True))
+        return jsonify(_order(order_reads.play_next_step(_context(), order_key, _tenant()), full=True))
 
     @bp.post("/orders/<order_key>/faults")
     def order_fault(order_key: str) -> ResponseReturnValue:
@@ -234,19 +227,10 @@ def _order_routes(bp: Blueprint) -> None:
         fault, sequence = body.get("fault"), body.get("sequenceNumber")
         if fault not in FAULTS or not isinstance(sequence, int):
             raise MalformedRequest(f'give {{"fault": one of {", ".join(FAULTS)}, "sequenceNumber": n}}')
-        get_order(_context(), order_key)
-        with _context().database.transaction() as connection:
-            entry = next(
-                (e for e in outbox.for_order(connection, order_key) if e.sequence_number == sequence), None
-            )
-            if entry is None or entry.state != outbox.PENDING:
-                raise NotFound(f"order {order_key} has no pending KCI {sequence}")
-            outbox.set_fault(connection, entry.kci_id, fault)
+        order_reads.add_delivery_fault(_context(), order_key, _tenant(), sequence, str(fault))
         return "", 204
 
     @bp.get("/kcis")
     def all_kcis() -> ResponseReturnValue:
         """Every KCI in the outbox, newest first."""
-        with _context().database.reading() as connection:
-            entries = outbox.recent(connection)
-        return jsonify([_kci(entry, attempts=False) for entry in entries])
+        return jsonify([_kci(view) for view in order_reads.recent_kcis(_context())])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from simulator.application.order_views import order_entity
 from simulator.domain.availability import Availability, ExistingLine
 from simulator.domain.catalogue import ServiceSpecification
 from simulator.domain.clock import format_instant
@@ -15,6 +16,7 @@ from simulator.domain.slots import Slot
 if TYPE_CHECKING:
     from simulator.application.appointments import Offer
 
+__all__ = ["instant", "order_entity"]
 
 instant = format_instant
 

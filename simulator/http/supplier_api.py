@@ -14,10 +14,10 @@ from simulator.application import availability as availability_use_case
 from simulator.application import order_requests
 from simulator.application import orders as orders_use_case
 from simulator.application.context import Context
+from simulator.application.orders import Answer
 from simulator.domain.errors import MalformedRequest, NotImplementedOperation
 from simulator.domain.inventory import AddressId
-from simulator.domain.kci_scripts import parse_scenario_header
-from simulator.http import representations
+from simulator.http import order_commands, representations
 from simulator.http.operations import add_route
 from simulator.http.request_validation import ValidRequest
 
@@ -85,48 +85,25 @@ def reserve_appointment(valid: ValidRequest) -> ResponseReturnValue:
     return jsonify(representations.reservation(reservation, specification, body)), 201
 
 
-def _scenario(valid: ValidRequest) -> orders_use_case.Scenario:
-    header = valid.headers.get("X-Scenario")
-    name, params = (None, {}) if not header else parse_scenario_header(header)
-    return orders_use_case.Scenario(
-        name,
-        tuple(sorted(params.items())),
-        valid.headers.get("X-Problem-Code"),
-        valid.headers.get("X-Kci-Delay"),
-    )
-
-
-def _answer(answer: orders_use_case.Answer) -> ResponseReturnValue:
+def _answer(answer: Answer) -> ResponseReturnValue:
     if answer.body is None:
-        return "", answer.status
-    return jsonify(answer.body), answer.status
+        return "", answer.reply.status
+    return jsonify(answer.body), answer.reply.status
 
 
 def create_order(valid: ValidRequest) -> ResponseReturnValue:
     """``POST /service-orders``: 201 with the acknowledged order, 202 (a KCI follows) or 422."""
-    return _answer(
-        orders_use_case.place_order(
-            _context(),
-            valid.body,
-            valid.headers["Tenant"],
-            _scenario(valid),
-            valid.headers.get("X-Conversation-ID"),
-        )
-    )
+    return _answer(orders_use_case.place_order(_context(), order_commands.place_order(valid)))
 
 
 def amend_order(valid: ValidRequest) -> ResponseReturnValue:
     """``POST /service-order-amendments``: 201 applied, 202 (answer by KCI), 404 or 422."""
-    return _answer(
-        order_requests.amend_order(_context(), valid.body, valid.headers["Tenant"], _scenario(valid))
-    )
+    return _answer(order_requests.amend_order(_context(), order_commands.amend_order(valid)))
 
 
 def cancel_order(valid: ValidRequest) -> ResponseReturnValue:
     """``POST /service-order-cancellations``: 201 cancelled, 202 (answer by KCI), 404 or 422."""
-    return _answer(
-        order_requests.cancel_order(_context(), valid.body, valid.headers["Tenant"], _scenario(valid))
-    )
+    return _answer(order_requests.cancel_order(_context(), order_commands.cancel_order(valid)))
 
 
 def _not_implemented(method: str, path: str) -> Any:

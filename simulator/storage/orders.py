@@ -1,39 +1,34 @@
-"""Orders and their history: the latest full order, its script position, and every event."""
+"""Orders, their amendments and cancellations, and their history, as typed rows.
+
+An order is stored under (tenant, order key): gateway ids are unique per tenant only.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from simulator.domain.order_states import OrderStatus
-from simulator.domain.orders import OrderKind
+from simulator.domain.inventory import AddressId, LiveService
+from simulator.domain.kci_scripts import AppliesTo
+from simulator.domain.order import Appointment, Order, OrderRequest, Reply
+from simulator.domain.order_commands import (
+    REMOVE,
+    AmendmentChanges,
+    Contact,
+    ContactChange,
+    OrderDetails,
+    OrderType,
+    Removal,
+    Scenario,
+)
+from simulator.domain.order_events import OrderId
+from simulator.domain.order_states import OrderStatus, ReasonCode
+from simulator.domain.orders import InventoryChange
 from simulator.storage.database import utc
-from simulator.storage.tables import order_history, orders
-
-
-@dataclass
-class OrderRecord:
-    """One order as stored: identity, state, script position, latest body and context."""
-
-    order_key: str
-    gateway_id: int | None
-    supplier_reference: str
-    tenant: str
-    kind: OrderKind
-    order_type: str
-    status: OrderStatus
-    previous: OrderStatus | None
-    script: str
-    next_step: int
-    next_step_due: datetime | None
-    last_sequence: int
-    body: dict[str, Any]
-    context: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
+from simulator.storage.tables import order_history, order_requests, orders
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,86 +42,387 @@ class HistoryEntry:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def _record(row: Any) -> OrderRecord:
-    return OrderRecord(
-        order_key=row.order_key,
+# --- value objects to columns and back ----------------------------------------------------
+
+
+def _contact_json(contact: Contact | None) -> dict[str, str] | None:
+    if contact is None:
+        return None
+    parts = {"name": contact.name, "email": contact.email, "phoneNumber": contact.phone_number}
+    return {key: value for key, value in parts.items() if value is not None}
+
+
+def _contact(raw: dict[str, str] | None) -> Contact | None:
+    return None if raw is None else Contact(raw.get("name"), raw.get("email"), raw.get("phoneNumber"))
+
+
+def _optional(value: str | Removal | None) -> dict[str, str] | None:
+    # An amendment field: absent (None), removed ({"remove": true}) or set ({"value": ...}).
+    if value is None:
+        return None
+    return {"remove": "true"} if value is REMOVE else {"value": str(value)}
+
+
+def _from_optional(raw: dict[str, str] | None) -> str | Removal | None:
+    if raw is None:
+        return None
+    return REMOVE if "remove" in raw else raw["value"]
+
+
+def _contact_change_json(change: ContactChange | None) -> dict[str, Any] | None:
+    if change is None:
+        return None
+    return {
+        "name": _optional(change.name),
+        "email": _optional(change.email),
+        "phoneNumber": _optional(change.phone_number),
+        "removeContact": change.remove_contact,
+    }
+
+
+def _contact_change(raw: dict[str, Any] | None) -> ContactChange | None:
+    if raw is None:
+        return None
+    return ContactChange(
+        _from_optional(raw["name"]),
+        _from_optional(raw["email"]),
+        _from_optional(raw["phoneNumber"]),
+        bool(raw["removeContact"]),
+    )
+
+
+def _changes_json(changes: AmendmentChanges | None) -> dict[str, Any] | None:
+    if changes is None:
+        return None
+    return {
+        "characteristics": None
+        if changes.characteristics is None
+        else [list(c) for c in changes.characteristics],
+        "primaryContact": _contact_change_json(changes.primary_contact),
+        "secondaryContact": _contact_change_json(changes.secondary_contact),
+        "reservationId": changes.reservation_id,
+        "reservationReference": _optional(changes.reservation_reference),
+        "requestedDate": None if changes.requested_date is None else changes.requested_date.isoformat(),
+        "engineerTasks": None if changes.engineer_tasks is None else list(changes.engineer_tasks),
+        "hazards": _optional(changes.hazards),
+        "onSiteRestrictions": _optional(changes.on_site_restrictions),
+        "notes": _optional(changes.notes),
+    }
+
+
+def _changes(raw: dict[str, Any] | None) -> AmendmentChanges | None:
+    if raw is None:
+        return None
+    chars, tasks, requested = raw["characteristics"], raw["engineerTasks"], raw["requestedDate"]
+    return AmendmentChanges(
+        characteristics=None if chars is None else tuple((str(n), str(v)) for n, v in chars),
+        primary_contact=_contact_change(raw["primaryContact"]),
+        secondary_contact=_contact_change(raw["secondaryContact"]),
+        reservation_id=raw["reservationId"],
+        reservation_reference=_from_optional(raw["reservationReference"]),
+        requested_date=None if requested is None else date.fromisoformat(requested),
+        engineer_tasks=None if tasks is None else tuple(tasks),
+        hazards=_from_optional(raw["hazards"]),
+        on_site_restrictions=_from_optional(raw["onSiteRestrictions"]),
+        notes=_from_optional(raw["notes"]),
+    )
+
+
+def _scenario_values(scenario: Scenario) -> dict[str, Any]:
+    return {
+        "scenario_name": scenario.name,
+        "scenario_params": dict(scenario.params),
+        "problem_code": scenario.problem_code,
+        "kci_delay": scenario.kci_delay,
+    }
+
+
+def _scenario(row: Any) -> Scenario:
+    params = tuple(sorted((str(k), str(v)) for k, v in (row.scenario_params or {}).items()))
+    return Scenario(row.scenario_name, params, row.problem_code, row.kci_delay)
+
+
+def _when(value: datetime | None) -> datetime | None:
+    return None if value is None else utc(value)
+
+
+def _change_values(change: InventoryChange | None) -> dict[str, Any]:
+    added = None if change is None else change.add
+    return {
+        "change_remove": None if change is None else change.remove,
+        "add_service_id": None if added is None else added.service_id,
+        "add_tenant": None if added is None else added.tenant,
+        "add_address_id": None if added is None else added.address.id,
+        "add_address_type": None if added is None else added.address.type,
+        "add_specification_id": None if added is None else added.specification_id,
+        "add_line_profile_id": None if added is None else added.line_profile_id,
+        "add_ont_port": None if added is None else added.ont_port,
+    }
+
+
+def _change(row: Any) -> InventoryChange | None:
+    if row.change_remove is None and row.add_service_id is None:
+        return None
+    added = None
+    if row.add_service_id is not None:
+        added = LiveService(
+            row.add_service_id,
+            row.add_tenant,
+            AddressId(row.add_address_id, row.add_address_type),
+            row.add_specification_id,
+            row.add_line_profile_id,
+            row.add_ont_port,
+        )
+    return InventoryChange(add=added, remove=row.change_remove)
+
+
+def _values(order: Order, reply_body: dict[str, Any] | None) -> dict[str, Any]:
+    details, appointment = order.details, order.appointment
+    return {
+        "gateway_id": order.gateway_id,
+        "supplier_reference": order.supplier_reference,
+        "order_type": order.order_type.value,
+        "status": order.status.value,
+        "previous_status": None if order.previous is None else order.previous.value,
+        "address_id": None if order.address is None else order.address.id,
+        "address_type": None if order.address is None else order.address.type,
+        "service_id": order.service_id,
+        "specification_id": order.specification_id,
+        "characteristics": [list(pair) for pair in order.characteristics],
+        "primary_contact": _contact_json(details.primary_contact),
+        "secondary_contact": _contact_json(details.secondary_contact),
+        "engineer_tasks": list(details.engineer_tasks),
+        "hazards": details.hazards,
+        "on_site_restrictions": details.on_site_restrictions,
+        "notes": details.notes,
+        "requested_date": order.requested_date,
+        "reservation_id": order.reservation_id,
+        "reservation_reference": order.reservation_reference,
+        "unsolicited_reason": order.unsolicited_reason,
+        **_change_values(order.change),
+        "target_at": order.target,
+        "committed_at": order.committed_date,
+        "target_date_at": order.target_date,
+        "completed_at": order.completed_date,
+        "appointment_start": None if appointment is None else appointment.start.isoformat(),
+        "appointment_end": None if appointment is None else appointment.end.isoformat(),
+        "appointment_reference": None if appointment is None else appointment.supplier_reference,
+        "linked_tenant": None if order.linked is None else order.linked.tenant,
+        "linked_key": None if order.linked is None else order.linked.key,
+        "paused": order.paused,
+        **_scenario_values(order.scenario),
+        "script": order.script,
+        "next_step": order.next_step,
+        "next_step_due": order.next_step_due,
+        "tail": [reason.value for reason in order.tail],
+        "last_sequence": order.last_sequence,
+        "conversation_id": order.conversation_id,
+        "reply": order.reply.value,
+        **({} if reply_body is None else {"reply_body": reply_body}),
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+    }
+
+
+def _order(row: Any, requests: tuple[OrderRequest, ...]) -> Order:
+    appointment = None
+    if row.appointment_start is not None:
+        appointment = Appointment(
+            datetime.fromisoformat(row.appointment_start),
+            datetime.fromisoformat(row.appointment_end),
+            row.appointment_reference,
+        )
+    return Order(
+        id=OrderId(row.tenant, row.order_key),
         gateway_id=row.gateway_id,
         supplier_reference=row.supplier_reference,
-        tenant=row.tenant,
-        kind=OrderKind(row.kind),
-        order_type=row.order_type,
+        order_type=OrderType(row.order_type),
         status=OrderStatus(row.status),
         previous=None if row.previous_status is None else OrderStatus(row.previous_status),
+        address=None if row.address_id is None else AddressId(row.address_id, row.address_type),
+        service_id=row.service_id,
+        specification_id=row.specification_id,
+        characteristics=tuple((str(n), str(v)) for n, v in row.characteristics),
+        details=OrderDetails(
+            primary_contact=_contact(row.primary_contact),
+            secondary_contact=_contact(row.secondary_contact),
+            engineer_tasks=tuple(row.engineer_tasks),
+            hazards=row.hazards,
+            on_site_restrictions=row.on_site_restrictions,
+            notes=row.notes,
+        ),
+        requested_date=row.requested_date,
+        reservation_id=row.reservation_id,
+        reservation_reference=row.reservation_reference,
+        unsolicited_reason=row.unsolicited_reason,
+        change=_change(row),
+        target=_when(row.target_at),
+        committed_date=_when(row.committed_at),
+        target_date=_when(row.target_date_at),
+        completed_date=_when(row.completed_at),
+        appointment=appointment,
+        linked=None if row.linked_key is None else OrderId(row.linked_tenant, row.linked_key),
+        paused=bool(row.paused),
+        scenario=_scenario(row),
         script=row.script,
         next_step=row.next_step,
-        next_step_due=None if row.next_step_due is None else utc(row.next_step_due),
+        next_step_due=_when(row.next_step_due),
+        tail=tuple(ReasonCode(reason) for reason in row.tail),
         last_sequence=row.last_sequence,
-        body=dict(row.body),
-        context=dict(row.context),
+        requests=requests,
+        conversation_id=row.conversation_id,
+        reply=Reply(row.reply),
         created_at=utc(row.created_at),
         updated_at=utc(row.updated_at),
     )
 
 
-def _values(record: OrderRecord) -> dict[str, Any]:
-    return {
-        "gateway_id": record.gateway_id,
-        "supplier_reference": record.supplier_reference,
-        "tenant": record.tenant,
-        "kind": record.kind.value,
-        "order_type": record.order_type,
-        "status": record.status.value,
-        "previous_status": None if record.previous is None else record.previous.value,
-        "script": record.script,
-        "next_step": record.next_step,
-        "next_step_due": record.next_step_due,
-        "last_sequence": record.last_sequence,
-        "body": record.body,
-        "context": record.context,
-        "created_at": record.created_at,
-        "updated_at": record.updated_at,
-    }
+def _request(row: Any) -> OrderRequest:
+    return OrderRequest(
+        kind=AppliesTo(row.kind),
+        request_id=row.request_id,
+        reference=row.reference,
+        order_id_sent=row.order_id_sent,
+        scenario=_scenario(row),
+        reply=Reply(row.reply),
+        queued=bool(row.queued),
+        step=row.step,
+        changes=_changes(row.changes),
+        new_target=_when(row.new_target),
+        reason_code=row.reason_code,
+    )
 
 
-def insert_order(connection: Connection, record: OrderRecord) -> None:
-    """Store a new order."""
-    connection.execute(insert(orders).values(order_key=record.order_key, **_values(record)))
-
-
-def save(connection: Connection, record: OrderRecord) -> None:
-    """Store an order's new state."""
-    connection.execute(update(orders).where(orders.c.order_key == record.order_key).values(_values(record)))
-
-
-def get(connection: Connection, order_key: str) -> OrderRecord | None:
-    """The order under ``order_key``, if any."""
-    row = connection.execute(select(orders).where(orders.c.order_key == order_key)).first()
-    return None if row is None else _record(row)
-
-
-def by_supplier_reference(connection: Connection, reference: str) -> OrderRecord | None:
-    """The order the supplier knows as ``reference``, if any."""
-    row = connection.execute(select(orders).where(orders.c.supplier_reference == reference)).first()
-    return None if row is None else _record(row)
-
-
-def due(connection: Connection, now: datetime, limit: int = 200) -> list[str]:
-    """Keys of orders whose next scripted step is due, earliest first."""
+def _requests_of(connection: Connection, tenant: str, key: str) -> tuple[OrderRequest, ...]:
     rows = connection.execute(
-        select(orders.c.order_key)
+        select(order_requests)
+        .where(order_requests.c.tenant == tenant, order_requests.c.order_key == key)
+        .order_by(order_requests.c.position)
+    )
+    return tuple(_request(row) for row in rows)
+
+
+def _loaded(connection: Connection, row: Any) -> Order:
+    return _order(row, _requests_of(connection, row.tenant, row.order_key))
+
+
+def _save_requests(connection: Connection, order: Order) -> None:
+    stored = {(r.kind, r.request_id): r for r in _requests_of(connection, order.id.tenant, order.id.key)}
+    for position, request in enumerate(order.requests):
+        if stored.get((request.kind, request.request_id)) == request:
+            continue
+        values = {
+            "order_key": order.id.key,
+            "position": position,
+            "reference": request.reference,
+            "order_id_sent": request.order_id_sent,
+            **_scenario_values(request.scenario),
+            "reply": request.reply.value,
+            "queued": request.queued,
+            "step": request.step,
+            "changes": _changes_json(request.changes),
+            "new_target": request.new_target,
+            "reason_code": request.reason_code,
+        }
+        key = (
+            (order_requests.c.tenant == order.id.tenant)
+            & (order_requests.c.kind == request.kind.value)
+            & (order_requests.c.request_id == request.request_id)
+        )
+        if (request.kind, request.request_id) in stored:
+            connection.execute(update(order_requests).where(key).values(values))
+        else:
+            connection.execute(
+                insert(order_requests).values(
+                    tenant=order.id.tenant, kind=request.kind.value, request_id=request.request_id, **values
+                )
+            )
+
+
+# --- the repository functions -------------------------------------------------------------
+
+
+def insert_order(connection: Connection, order: Order, reply_body: dict[str, Any] | None = None) -> None:
+    """Store a new order, with the body of its first answer (given again to a repeat)."""
+    connection.execute(
+        insert(orders).values(tenant=order.id.tenant, order_key=order.id.key, **_values(order, reply_body))
+    )
+    _save_requests(connection, order)
+
+
+def save(connection: Connection, order: Order) -> None:
+    """Store an order's new state."""
+    connection.execute(
+        update(orders)
+        .where(orders.c.tenant == order.id.tenant, orders.c.order_key == order.id.key)
+        .values(_values(order, None))
+    )
+    _save_requests(connection, order)
+
+
+def get(connection: Connection, tenant: str, order_key: str) -> Order | None:
+    """The tenant's order under ``order_key``, if any."""
+    row = connection.execute(
+        select(orders).where(orders.c.tenant == tenant, orders.c.order_key == order_key)
+    ).first()
+    return None if row is None else _loaded(connection, row)
+
+
+def reply_body(connection: Connection, tenant: str, order_key: str) -> dict[str, Any] | None:
+    """The body of the first answer to the order."""
+    body = connection.execute(
+        select(orders.c.reply_body).where(orders.c.tenant == tenant, orders.c.order_key == order_key)
+    ).scalar_one_or_none()
+    return None if body is None else dict(body)
+
+
+def with_key(connection: Connection, order_key: str) -> list[Order]:
+    """Every tenant's order under ``order_key`` (for the admin API, which sees all tenants)."""
+    rows = connection.execute(select(orders).where(orders.c.order_key == order_key).order_by(orders.c.tenant))
+    return [_loaded(connection, row) for row in rows]
+
+
+def by_supplier_reference(connection: Connection, tenant: str, reference: str) -> Order | None:
+    """The tenant's order the supplier knows as ``reference``, if any."""
+    row = connection.execute(
+        select(orders).where(orders.c.tenant == tenant, orders.c.supplier_reference == reference)
+    ).first()
+    return None if row is None else _loaded(connection, row)
+
+
+def request_owner(connection: Connection, tenant: str, kind: AppliesTo, request_id: int) -> str | None:
+    """The key of the tenant's order that received amendment/cancellation ``request_id``, if any."""
+    key = connection.execute(
+        select(order_requests.c.order_key).where(
+            order_requests.c.tenant == tenant,
+            order_requests.c.kind == kind.value,
+            order_requests.c.request_id == request_id,
+        )
+    ).scalar_one_or_none()
+    return None if key is None else str(key)
+
+
+def due(connection: Connection, now: datetime, limit: int = 200) -> list[OrderId]:
+    """Orders whose next scripted step is due, earliest first."""
+    rows = connection.execute(
+        select(orders.c.tenant, orders.c.order_key)
         .where(orders.c.next_step_due.is_not(None), orders.c.next_step_due <= now)
         .order_by(orders.c.next_step_due)
         .limit(limit)
     )
-    return [row.order_key for row in rows]
+    return [OrderId(row.tenant, row.order_key) for row in rows]
 
 
-def listing(connection: Connection, tenant: str | None = None, limit: int = 500) -> list[OrderRecord]:
+def listing(connection: Connection, tenant: str | None = None, limit: int = 500) -> list[Order]:
     """The most recent orders, newest first."""
-    query = select(orders).order_by(orders.c.created_at.desc(), orders.c.order_key.desc()).limit(limit)
+    query = (
+        select(orders)
+        .order_by(orders.c.created_at.desc(), orders.c.order_key.desc(), orders.c.tenant)
+        .limit(limit)
+    )
     if tenant is not None:
         query = query.where(orders.c.tenant == tenant)
-    return [_record(row) for row in connection.execute(query)]
+    return [_loaded(connection, row) for row in connection.execute(query)]
 
 
 def next_unsolicited_number(connection: Connection) -> int:
@@ -135,11 +431,12 @@ def next_unsolicited_number(connection: Connection) -> int:
     return int(count) + 1
 
 
-def add_history(connection: Connection, order_key: str, entry: HistoryEntry) -> None:
+def add_history(connection: Connection, order: OrderId, entry: HistoryEntry) -> None:
     """Record an event of an order."""
     connection.execute(
         insert(order_history).values(
-            order_key=order_key,
+            tenant=order.tenant,
+            order_key=order.key,
             at=entry.at,
             event=entry.event,
             from_status=entry.from_status,
@@ -149,9 +446,10 @@ def add_history(connection: Connection, order_key: str, entry: HistoryEntry) -> 
     )
 
 
-def history(connection: Connection, order_key: str) -> list[HistoryEntry]:
-    """Everything that happened to an order, in order."""
-    rows = connection.execute(
-        select(order_history).where(order_history.c.order_key == order_key).order_by(order_history.c.id)
-    )
+def history(connection: Connection, order_key: str, tenant: str | None = None) -> list[HistoryEntry]:
+    """Everything that happened to an order, in order (``tenant``: that tenant's order under the key)."""
+    query = select(order_history).where(order_history.c.order_key == order_key).order_by(order_history.c.id)
+    if tenant is not None:
+        query = query.where(order_history.c.tenant == tenant)
+    rows = connection.execute(query)
     return [HistoryEntry(utc(r.at), r.event, r.from_status, r.to_status, dict(r.detail)) for r in rows]

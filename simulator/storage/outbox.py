@@ -42,6 +42,7 @@ class OutboxEntry:
     last_status_code: int | None
     last_error: str | None
     delivered_at: datetime | None
+    tenant: str = ""  # whose order: order keys are unique per tenant only
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,7 @@ def _entry(row: Any) -> OutboxEntry:
         last_status_code=row.last_status_code,
         last_error=row.last_error,
         delivered_at=None if row.delivered_at is None else utc(row.delivered_at),
+        tenant=row.tenant,
     )
 
 
@@ -88,11 +90,13 @@ def enqueue(
     payload: dict[str, Any],
     now: datetime,
     fault: str | None = None,
+    tenant: str = "",
 ) -> None:
-    """Add a KCI issued at ``now`` (simulator clock) to the outbox, deliverable at once."""
+    """Add a KCI of ``tenant``'s order ``order_key``, issued at ``now`` (simulator clock), to the outbox."""
     connection.execute(
         insert(kci_outbox).values(
             kci_id=kci_id,
+            tenant=tenant,
             order_key=order_key,
             sequence_number=sequence_number,
             payload=payload,
@@ -115,16 +119,21 @@ def deliverable(connection: Connection, now: datetime, limit: int = 100) -> list
     dispatcher looks up the order's next KCI itself (:func:`next_pending_after`).
     """
     lowest = (
-        select(kci_outbox.c.order_key, func.min(kci_outbox.c.sequence_number).label("sequence_number"))
+        select(
+            kci_outbox.c.tenant,
+            kci_outbox.c.order_key,
+            func.min(kci_outbox.c.sequence_number).label("sequence_number"),
+        )
         .where(kci_outbox.c.state == PENDING)
-        .group_by(kci_outbox.c.order_key)
+        .group_by(kci_outbox.c.tenant, kci_outbox.c.order_key)
         .subquery()
     )
     rows = connection.execute(
         select(kci_outbox)
         .join(
             lowest,
-            (kci_outbox.c.order_key == lowest.c.order_key)
+            (kci_outbox.c.tenant == lowest.c.tenant)
+            & (kci_outbox.c.order_key == lowest.c.order_key)
             & (kci_outbox.c.sequence_number == lowest.c.sequence_number),
         )
         .where(or_(kci_outbox.c.next_attempt_at.is_(None), kci_outbox.c.next_attempt_at <= now))
@@ -134,11 +143,14 @@ def deliverable(connection: Connection, now: datetime, limit: int = 100) -> list
     return [_entry(row) for row in rows]
 
 
-def next_pending_after(connection: Connection, order_key: str, sequence_number: int) -> OutboxEntry | None:
+def next_pending_after(
+    connection: Connection, order_key: str, sequence_number: int, tenant: str = ""
+) -> OutboxEntry | None:
     """The order's next pending KCI after ``sequence_number``, if one is queued."""
     row = connection.execute(
         select(kci_outbox)
         .where(
+            kci_outbox.c.tenant == tenant,
             kci_outbox.c.order_key == order_key,
             kci_outbox.c.sequence_number > sequence_number,
             kci_outbox.c.state == PENDING,
@@ -199,11 +211,12 @@ def set_fault(connection: Connection, kci_id: str, fault: str | None) -> None:
     )
 
 
-def for_order(connection: Connection, order_key: str) -> list[OutboxEntry]:
-    """Every KCI of an order, by sequence number."""
-    rows = connection.execute(
-        select(kci_outbox).where(kci_outbox.c.order_key == order_key).order_by(kci_outbox.c.sequence_number)
-    )
+def for_order(connection: Connection, order_key: str, tenant: str | None = None) -> list[OutboxEntry]:
+    """Every KCI of an order, by sequence number (``tenant``: that tenant's order under the key)."""
+    query = select(kci_outbox).where(kci_outbox.c.order_key == order_key)
+    if tenant is not None:
+        query = query.where(kci_outbox.c.tenant == tenant)
+    rows = connection.execute(query.order_by(kci_outbox.c.sequence_number))
     return [_entry(row) for row in rows]
 
 

@@ -1,4 +1,4 @@
-"""Appointment reservations: stored by gateway id, counted per patch and slot."""
+"""Appointment reservations: stored by tenant and gateway id, counted per patch and slot."""
 
 from __future__ import annotations
 
@@ -41,9 +41,15 @@ def _reservation(row: Any) -> Reservation:
     )
 
 
-def get(connection: Connection, reservation_id: int) -> Reservation | None:
-    """The reservation stored under the gateway's id, if any."""
-    row = connection.execute(select(reservations).where(reservations.c.id == reservation_id)).first()
+def _key(reservation: Reservation) -> Any:
+    return (reservations.c.tenant == reservation.tenant) & (reservations.c.id == reservation.id)
+
+
+def get(connection: Connection, tenant: str, reservation_id: int) -> Reservation | None:
+    """The tenant's reservation under the gateway's id, if any (ids are unique per tenant)."""
+    row = connection.execute(
+        select(reservations).where(reservations.c.tenant == tenant, reservations.c.id == reservation_id)
+    ).first()
     return None if row is None else _reservation(row)
 
 
@@ -84,7 +90,6 @@ def save(connection: Connection, reservation: Reservation) -> None:
     """Insert a new reservation or update the stored one (same gateway id)."""
     values = {
         "supplier_reference": reservation.supplier_reference,
-        "tenant": reservation.tenant,
         "address_key": reservation.address_key,
         "specification_id": reservation.specification_id,
         "patch": reservation.patch,
@@ -104,11 +109,11 @@ def save(connection: Connection, reservation: Reservation) -> None:
             "slotEnd": reservation.slot.end.isoformat(),
         },
     }
-    updated = connection.execute(
-        update(reservations).where(reservations.c.id == reservation.id).values(values)
-    )
+    updated = connection.execute(update(reservations).where(_key(reservation)).values(values))
     if updated.rowcount == 0:
-        connection.execute(insert(reservations).values(id=reservation.id, **values))
+        connection.execute(
+            insert(reservations).values(tenant=reservation.tenant, id=reservation.id, **values)
+        )
 
 
 def due_for_expiry(connection: Connection, now: datetime) -> list[Reservation]:
@@ -125,7 +130,7 @@ def set_status(connection: Connection, reservation: Reservation) -> None:
     """Store a reservation's new status (and order, once confirmed)."""
     connection.execute(
         update(reservations)
-        .where(reservations.c.id == reservation.id)
+        .where(_key(reservation))
         .values(status=reservation.status.value, order_id=reservation.order_id)
     )
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
+    Date,
     DateTime,
     Index,
     Integer,
@@ -38,12 +40,13 @@ live_services = Table(
     UniqueConstraint("address_key", "ont_port", name="one_service_per_port"),
 )
 
+# Gateway ids are unique per tenant (reference §2.4): every tenant-facing table is keyed by both.
 reservations = Table(
     "reservations",
     metadata,
+    Column("tenant", String(50), primary_key=True),
     Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("supplier_reference", String(50), nullable=False),
-    Column("tenant", String(50), nullable=False),
     Column("address_key", String(80), nullable=False),
     Column("specification_id", String(50), nullable=False),
     Column("patch", String(80), nullable=False),
@@ -65,41 +68,112 @@ reservations = Table(
 orders = Table(
     "orders",
     metadata,
+    Column("tenant", String(50), primary_key=True),
     # The gateway's order id as text, or "UC-<n>" for an unsolicited cease the supplier raised.
     Column("order_key", String(40), primary_key=True),
-    Column("gateway_id", BigInteger, nullable=True, unique=True),
-    Column("supplier_reference", String(40), nullable=False, unique=True),
-    Column("tenant", String(50), nullable=False, index=True),
-    Column("kind", String(20), nullable=False),  # PROVIDE, MODIFY, CEASE, UNSOLICITED_CEASE
-    Column("order_type", String(20), nullable=False),
+    Column("gateway_id", BigInteger, nullable=True),
+    Column("supplier_reference", String(40), nullable=False),
+    Column("order_type", String(20), nullable=False),  # NEW ... CEASE, UNSOLICITED_CEASE
     Column("status", String(30), nullable=False),
     Column("previous_status", String(30), nullable=True),
+    # What was ordered.
+    Column("address_id", String(64), nullable=True),
+    Column("address_type", String(20), nullable=True),
+    Column("service_id", String(50), nullable=True),
+    Column("specification_id", String(50), nullable=True),
+    Column("characteristics", JSON, nullable=False),  # [[name, value], ...]
+    Column("primary_contact", JSON, nullable=True),  # {name, email, phoneNumber}
+    Column("secondary_contact", JSON, nullable=True),
+    Column("engineer_tasks", JSON, nullable=False),  # [task, ...]
+    Column("hazards", String(1000), nullable=True),
+    Column("on_site_restrictions", String(1000), nullable=True),
+    Column("notes", String(1000), nullable=True),
+    Column("requested_date", Date, nullable=True),
+    Column("reservation_id", BigInteger, nullable=True),
+    Column("reservation_reference", String(64), nullable=True),
+    Column("unsolicited_reason", String(30), nullable=True),
+    # What completing it does (all NULL: nothing, an unsolicited cease).
+    Column("change_remove", String(50), nullable=True),
+    Column("add_service_id", String(50), nullable=True),
+    Column("add_tenant", String(50), nullable=True),
+    Column("add_address_id", String(64), nullable=True),
+    Column("add_address_type", String(20), nullable=True),
+    Column("add_specification_id", String(50), nullable=True),
+    Column("add_line_profile_id", String(50), nullable=True),
+    Column("add_ont_port", Integer, nullable=True),
+    # Dates.
+    Column("target_at", DateTime(timezone=True), nullable=True),
+    Column("committed_at", DateTime(timezone=True), nullable=True),
+    Column("target_date_at", DateTime(timezone=True), nullable=True),
+    Column("completed_at", DateTime(timezone=True), nullable=True),
+    Column("appointment_start", String(40), nullable=True),  # local time with its offset
+    Column("appointment_end", String(40), nullable=True),
+    Column("appointment_reference", String(64), nullable=True),
+    # The linked takeover / unsolicited cease.
+    Column("linked_tenant", String(50), nullable=True),
+    Column("linked_key", String(40), nullable=True),
+    Column("paused", Boolean, nullable=False),
+    # The script and how it was chosen.
+    Column("scenario_name", String(60), nullable=True),
+    Column("scenario_params", JSON, nullable=False),  # {name: value}
+    Column("problem_code", String(40), nullable=True),
+    Column("kci_delay", String(20), nullable=True),
     Column("script", String(60), nullable=False),
     Column("next_step", Integer, nullable=False),
     Column("next_step_due", DateTime(timezone=True), nullable=True, index=True),
+    Column("tail", JSON, nullable=False),  # [reason code, ...]
     Column("last_sequence", Integer, nullable=False),
-    Column("body", JSON, nullable=False),  # the latest full order, as KCIs carry it
-    Column("context", JSON, nullable=False),  # scenario parameters, linked orders, pending requests
+    Column("conversation_id", String(100), nullable=True),
+    # The first answer, given again to a repeat of the same order.
+    Column("reply", String(10), nullable=False),
+    Column("reply_body", JSON, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant", "supplier_reference", name="one_order_per_reference"),
+)
+
+order_requests = Table(
+    "order_requests",
+    metadata,
+    Column("tenant", String(50), primary_key=True),
+    Column("kind", String(20), primary_key=True),  # amendment, cancellation
+    Column("request_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("order_key", String(40), nullable=False),
+    Column("position", Integer, nullable=False),  # the order's requests in arrival order
+    Column("reference", String(40), nullable=False),
+    Column("order_id_sent", BigInteger, nullable=False),
+    Column("scenario_name", String(60), nullable=True),
+    Column("scenario_params", JSON, nullable=False),
+    Column("problem_code", String(40), nullable=True),
+    Column("kci_delay", String(20), nullable=True),
+    Column("reply", String(10), nullable=False),
+    Column("queued", Boolean, nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("changes", JSON, nullable=True),  # an amendment's changes, field by field
+    Column("new_target", DateTime(timezone=True), nullable=True),
+    Column("reason_code", String(30), nullable=True),
+    Index("order_requests_by_order", "tenant", "order_key"),
 )
 
 order_history = Table(
     "order_history",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("order_key", String(40), nullable=False, index=True),
+    Column("tenant", String(50), nullable=False),
+    Column("order_key", String(40), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("event", String(40), nullable=False),
     Column("from_status", String(30), nullable=True),
     Column("to_status", String(30), nullable=True),
     Column("detail", JSON, nullable=False),
+    Index("order_history_by_order", "tenant", "order_key"),
 )
 
 kci_outbox = Table(
     "kci_outbox",
     metadata,
     Column("kci_id", String(36), primary_key=True),
+    Column("tenant", String(50), nullable=False),
     Column("order_key", String(40), nullable=False),
     Column("sequence_number", Integer, nullable=False),
     Column("payload", JSON, nullable=False),
@@ -112,7 +186,7 @@ kci_outbox = Table(
     Column("last_error", String(2000), nullable=True),
     Column("delivered_at", DateTime(timezone=True), nullable=True),
     Column("fault", String(30), nullable=True),  # duplicate, swap_with_next, hold_back
-    UniqueConstraint("order_key", "sequence_number", name="one_kci_per_sequence"),
+    UniqueConstraint("tenant", "order_key", "sequence_number", name="one_kci_per_sequence"),
     Index("outbox_pending", "state", "next_attempt_at"),
 )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -134,17 +133,17 @@ class OrderFlows(RuleBasedStateMachine):
         seen: set[str] = set()
         with self.context.database.reading() as connection:
             for record in order_store.listing(connection):
-                stream = outbox.for_order(connection, record.order_key)
+                stream = outbox.for_order(connection, record.id.key, record.id.tenant)
                 assert [e.sequence_number for e in stream] == list(range(1, len(stream) + 1))
                 for entry in stream:
                     assert entry.kci_id not in seen
                     seen.add(entry.kci_id)
                     assert contract_problems(outbox.kci_body(entry.payload)) == [], entry.payload
-                for event in order_store.history(connection, record.order_key):
+                for event in order_store.history(connection, record.id.key, record.id.tenant):
                     if event.from_status is None or event.event in {"PAUSED", "RESUMED", "STEP_SKIPPED"}:
                         continue
                     assert legal(event.from_status, event.event, event.to_status or ""), (
-                        record.order_key,
+                        record.id,
                         event,
                     )
 
@@ -154,7 +153,9 @@ class OrderFlows(RuleBasedStateMachine):
             completed = [
                 (
                     next(
-                        e.at for e in order_store.history(connection, r.order_key) if e.event == "COMPLETED"
+                        e.at
+                        for e in order_store.history(connection, r.id.key, r.id.tenant)
+                        if e.event == "COMPLETED"
                     ),
                     r,
                 )
@@ -164,21 +165,23 @@ class OrderFlows(RuleBasedStateMachine):
             expected: dict[str, LiveService] = {}
             touched: set[str] = set()
             for _at, record in sorted(completed, key=lambda pair: (pair[0], pair[1].last_sequence)):
-                change: dict[str, Any] = record.context.get("change") or {}
-                if change.get("remove"):
-                    expected[change["remove"]] = None  # type: ignore[assignment]
-                    touched.add(change["remove"])
-                added = change.get("add")
+                change = record.change
+                if change is None:
+                    continue
+                if change.remove:
+                    expected[change.remove] = None  # type: ignore[assignment]
+                    touched.add(change.remove)
+                added = change.add
                 if added:
-                    expected[added["serviceId"]] = LiveService(
-                        added["serviceId"],
-                        added["tenant"],
-                        AddressId(added["address"]["id"]),
-                        added["specification"],
-                        added["lineProfile"],
-                        added["ontPort"],
+                    expected[added.service_id] = LiveService(
+                        added.service_id,
+                        added.tenant,
+                        AddressId(added.address.id),
+                        added.specification_id,
+                        added.line_profile_id,
+                        added.ont_port,
                     )
-                    touched.add(added["serviceId"])
+                    touched.add(added.service_id)
             for service_id in touched:
                 assert inventory.get(connection, service_id) == expected[service_id]
 

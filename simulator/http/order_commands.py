@@ -1,0 +1,163 @@
+"""Validated Supplier API order requests to domain commands: each order kind keeps only its fields.
+
+The contract has checked types and shapes; here dates become ``date`` values (a
+malformed one is a 400 now, never stored) and the fields an order kind does not use
+are left behind, so they can never be echoed or acted on later.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from simulator.domain.errors import MalformedRequest
+from simulator.domain.inventory import AddressId
+from simulator.domain.kci_scripts import parse_scenario_header
+from simulator.domain.order_commands import (
+    REMOVE,
+    AmendmentChanges,
+    AmendOrder,
+    CancelOrder,
+    Characteristics,
+    Contact,
+    ContactChange,
+    OrderDetails,
+    OrderKind,
+    OrderType,
+    PlaceOrder,
+    Removal,
+    Scenario,
+)
+from simulator.http.request_validation import ValidRequest
+
+
+def scenario(valid: ValidRequest) -> Scenario:
+    """The test-stub headers of the request (reference §8)."""
+    header = valid.headers.get("X-Scenario")
+    name, params = (None, {}) if not header else parse_scenario_header(header)
+    return Scenario(
+        name,
+        tuple(sorted(params.items())),
+        valid.headers.get("X-Problem-Code"),
+        valid.headers.get("X-Kci-Delay"),
+    )
+
+
+def _date(body: dict[str, Any], field: str) -> date | None:
+    value = body.get(field)
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise MalformedRequest(f"body {field}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _address(raw: dict[str, Any] | None) -> AddressId | None:
+    return None if raw is None else AddressId(str(raw["id"]), str(raw.get("type", "UPRN")))
+
+
+def _contact(raw: dict[str, Any] | None) -> Contact | None:
+    if raw is None:
+        return None
+    return Contact(raw.get("name"), raw.get("email"), raw.get("phoneNumber"))
+
+
+def _characteristics(found: list[dict[str, Any]] | None) -> Characteristics:
+    return tuple((str(c["name"]), str(c["value"])) for c in found or [] if "name" in c and "value" in c)
+
+
+def _text(body: dict[str, Any], field: str) -> str | None:
+    value = body.get(field)
+    return None if value is None else str(value)
+
+
+def place_order(valid: ValidRequest) -> PlaceOrder:
+    """``POST /service-orders`` as a command: provides, modifies and ceases keep their own fields."""
+    body = valid.body
+    order_type = OrderType(str(body["orderType"]))
+    kind = order_type.kind
+    item = body.get("serviceOrderItem") or {}
+    ordered = kind in {OrderKind.PROVIDE, OrderKind.MODIFY}
+    details = OrderDetails(
+        primary_contact=_contact(body.get("primaryContact")),
+        secondary_contact=None if kind is OrderKind.CEASE else _contact(body.get("secondaryContact")),
+        engineer_tasks=tuple(body.get("engineerTasks") or ()) if kind is OrderKind.PROVIDE else (),
+        hazards=_text(body, "hazards") if kind is OrderKind.PROVIDE else None,
+        on_site_restrictions=_text(body, "onSiteRestrictions") if kind is OrderKind.PROVIDE else None,
+        notes=_text(body, "notes"),
+    )
+    appointed = kind is not OrderKind.CEASE and body.get("appointmentReservationId") is not None
+    return PlaceOrder(
+        order_id=int(body["id"]),
+        tenant=valid.headers["Tenant"],
+        named_tenant=str(body["tenant"]),
+        order_type=order_type,
+        address=_address(body.get("address")),
+        service_id=None if kind is OrderKind.PROVIDE else str(body["serviceId"]),
+        specification_id=(item.get("serviceSpecification") or {}).get("id") if ordered else None,
+        characteristics=_characteristics(item.get("serviceCharacteristics")) if ordered else (),
+        requested_date=_date(body, "requestedCompletionDate"),
+        reservation_id=int(body["appointmentReservationId"]) if appointed else None,
+        reservation_reference=_text(body, "appointmentReservationReference") if appointed else None,
+        details=details,
+        scenario=scenario(valid),
+        conversation_id=valid.headers.get("X-Conversation-ID") or None,
+    )
+
+
+def _change(body: dict[str, Any], field: str) -> str | Removal | None:
+    if field not in body:
+        return None
+    value = body[field]
+    return REMOVE if value in ("", None) else str(value)
+
+
+def _contact_change(raw: dict[str, Any] | None) -> ContactChange | None:
+    if raw is None:
+        return None
+    if not raw:
+        return ContactChange(remove_contact=True)  # ``{}`` removes the contact (§3.8)
+    return ContactChange(_change(raw, "name"), _change(raw, "email"), _change(raw, "phoneNumber"))
+
+
+def amend_order(valid: ValidRequest) -> AmendOrder:
+    """``POST /service-order-amendments`` as a command: only what an amendment may change (§3.8)."""
+    body = valid.body
+    characteristics = body.get("serviceCharacteristics")
+    tasks = body.get("engineerTasks")
+    changes = AmendmentChanges(
+        characteristics=None if characteristics is None else _characteristics(characteristics),
+        primary_contact=_contact_change(body.get("primaryContact")),
+        secondary_contact=_contact_change(body.get("secondaryContact")),
+        reservation_id=None
+        if body.get("appointmentReservationId") is None
+        else int(body["appointmentReservationId"]),
+        reservation_reference=_change(body, "appointmentReservationReference"),
+        requested_date=_date(body, "requestedCompletionDate"),
+        engineer_tasks=None if tasks is None else tuple(str(t) for t in tasks),
+        hazards=_change(body, "hazards"),
+        on_site_restrictions=_change(body, "onSiteRestrictions"),
+        notes=_change(body, "notes"),
+    )
+    return AmendOrder(
+        amendment_id=int(body["id"]),
+        order_id=int(body["orderId"]),
+        tenant=valid.headers["Tenant"],
+        changes=changes,
+        supplier_order_reference=_text(body, "supplierOrderReference") or None,
+        scenario=scenario(valid),
+    )
+
+
+def cancel_order(valid: ValidRequest) -> CancelOrder:
+    """``POST /service-order-cancellations`` as a command."""
+    body = valid.body
+    return CancelOrder(
+        cancellation_id=int(body["id"]),
+        order_id=int(body["orderId"]),
+        tenant=valid.headers["Tenant"],
+        reason_code=str(body["reasonCode"]),
+        supplier_order_reference=_text(body, "supplierOrderReference") or None,
+        scenario=scenario(valid),
+    )
