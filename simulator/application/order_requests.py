@@ -14,6 +14,13 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from contracts.model.order_states import (
+    OrderState,
+    OrderStatus,
+    advance,
+    amendment_refusal,
+    cancellation_refusal,
+)
 from simulator.application.context import Context
 from simulator.application.order_scripts import (
     apply_amendment,
@@ -31,13 +38,6 @@ from simulator.domain.kci_scripts import (
     KciScript,
     ScriptResponse,
     response_triggers,
-)
-from simulator.domain.order_states import (
-    OrderState,
-    OrderStatus,
-    advance,
-    amendment_refusal,
-    cancellation_refusal,
 )
 from simulator.domain.orders import (
     OrderKind,

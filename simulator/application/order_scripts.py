@@ -16,6 +16,15 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from contracts.model.order_states import (
+    IllegalTransition,
+    OrderState,
+    OrderStatus,
+    ProblemCode,
+    ReasonCode,
+    advance,
+    is_terminal,
+)
 from simulator.application.context import Context
 from simulator.application.orders import Scenario, get_order, record_history, script_for, zone_of
 from simulator.domain.availability import first_free_port
@@ -26,15 +35,6 @@ from simulator.domain.kci_scripts import (
     AppliesTo,
     KciScript,
     ScriptStep,
-)
-from simulator.domain.order_states import (
-    IllegalTransition,
-    OrderState,
-    OrderStatus,
-    ProblemCode,
-    ReasonCode,
-    advance,
-    is_terminal,
 )
 from simulator.domain.orders import (
     OrderKind,
@@ -280,7 +280,7 @@ def _completion_problem(context: Context, connection: Connection, record: OrderR
     added = change.get("add")
     if not added:
         return None
-    address = AddressId(added["address"]["id"], added["address"]["type"])
+    address = AddressId.from_json(added["address"])
     others = [s for s in inventory_store.at_address(connection, address) if s.service_id != removed]
     if all(s.ont_port != added["ontPort"] for s in others):
         return None
@@ -311,7 +311,7 @@ def _complete(connection: Connection, record: OrderRecord) -> None:
             LiveService(
                 service_id=added["serviceId"],
                 tenant=added["tenant"],
-                address=AddressId(added["address"]["id"], added["address"]["type"]),
+                address=AddressId.from_json(added["address"]),
                 specification_id=added["specification"],
                 line_profile_id=added["lineProfile"],
                 ont_port=added["ontPort"],

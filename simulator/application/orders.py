@@ -17,6 +17,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
+from contracts.model.order_states import (
+    OrderState,
+    OrderStatus,
+    advance,
+)
 from simulator.application.context import Context
 from simulator.domain.clock import format_instant
 from simulator.domain.errors import BusinessRuleViolation, NotFound
@@ -27,11 +32,6 @@ from simulator.domain.kci_scripts import (
     ScriptResponse,
     resolve_script,
     response_triggers,
-)
-from simulator.domain.order_states import (
-    OrderState,
-    OrderStatus,
-    advance,
 )
 from simulator.domain.orders import (
     AcceptedOrder,
@@ -115,7 +115,7 @@ def record_history(
 
 
 def _address(body: dict[str, Any]) -> AddressId:
-    return AddressId(str(body["address"]["id"]), str(body["address"].get("type", "UPRN")))
+    return AddressId.from_json(body["address"])
 
 
 def _accept(context: Context, connection: Connection, body: dict[str, Any]) -> AcceptedOrder:

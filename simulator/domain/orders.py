@@ -117,7 +117,7 @@ def check_provide(
     new_service_id: str,
 ) -> AcceptedOrder:
     """Accept or refuse a provide order at ``site`` holding the ``live`` services."""
-    address = AddressId(str(body["address"]["id"]), str(body["address"].get("type", "UPRN")))
+    address = AddressId.from_json(body["address"])
     if site is None or not site.covered:
         raise BusinessRuleViolation(f"{address.type} {address.id} is not within our coverage area")
     spec_id = specification_of(body) or ""

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from simulator.domain.order_states import OrderStatus
+from contracts.model.order_states import OrderStatus
 from simulator.domain.orders import OrderKind
 from simulator.storage.database import utc
 from simulator.storage.tables import order_history, orders
