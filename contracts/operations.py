@@ -90,6 +90,8 @@ class Operation:
     """Status (``"201"``, ``"4XX"``, ``"default"``) -> JSON pointer of its JSON body's schema, or None."""
     implemented: bool
     capability: str | None
+    body_examples: Mapping[str, Any]
+    """The JSON request body's named examples (``name -> value``)."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -131,6 +133,10 @@ class OperationIndex:
     def get(self, method: str, path: str) -> Operation:
         """The operation ``method path``; ``KeyError`` when the document has none."""
         return self._operations[(method.upper(), path)]
+
+    def lookup(self, pointer: str) -> Any:
+        """The node at ``pointer`` (``#/components/…``), as it stands (a ``$ref`` is not followed)."""
+        return self._resolver.lookup(pointer).contents
 
     def resolve(self, pointer: str) -> Any:
         """The node at ``pointer`` (``#/components/…``), following ``$ref`` until a non-reference."""
@@ -192,7 +198,7 @@ class OperationIndex:
         for pointer, declared in [*shared, *own]:
             parameter = self._parameter(declared, pointer)
             parameters[(parameter.location, parameter.name)] = parameter
-        body_schema, body_required = None, False
+        body_schema, body_required, examples = None, False, {}
         if "requestBody" in raw:
             body, body_pointer = self._followed(
                 raw["requestBody"], json_pointer("paths", path, method, "requestBody")
@@ -200,6 +206,8 @@ class OperationIndex:
             body_required = bool(body.get("required", False))
             if "application/json" in body.get("content", {}):
                 body_schema = f"{body_pointer}/content/application~1json/schema"
+                named = body["content"]["application/json"].get("examples", {})
+                examples = {name: example.get("value") for name, example in named.items()}
         responses: dict[str, str | None] = {}
         for status, declared in raw.get("responses", {}).items():
             response, pointer = self._followed(
@@ -217,6 +225,7 @@ class OperationIndex:
             responses=MappingProxyType(responses),
             implemented=bool(raw.get(IMPLEMENTED, False)),
             capability=raw.get(CAPABILITY),
+            body_examples=MappingProxyType(examples),
         )
 
 
