@@ -458,11 +458,13 @@ def test_a_token_endpoint_that_refuses_the_client_leaves_the_kci_to_be_retried()
     app = create_receiver_app(ReceiverSettings(require_token=True), clock=clock)
     kci = make_kci()
     with served(app) as base:
-        auth = ClientCredentials(f"{base}/auth/supplier/access-token", CLIENT_ID, "wrong", clock=clock)
+        auth = ClientCredentials(f"{base}/auth/supplier/access-token", CLIENT_ID, "s3cr3t-guess", clock=clock)
         with HttpTransport(base, auth) as transport:
             result = transport.send(kci["id"], kci)
     assert (result.status_code, result.outcome) == (None, RETRY)
-    assert "token endpoint answered 400" in (result.error or "")
+    assert "no access token: token refused by" in (result.error or "")
+    assert "400 invalid_client" in (result.error or "")
+    assert "s3cr3t-guess" not in (result.error or "")
     assert "invalid_client" in (result.error or "")
     assert receiver_state(app).requests() == []
 
@@ -509,3 +511,20 @@ def test_a_gateway_that_never_answers_times_out() -> None:
         with HttpTransport(f"http://127.0.0.1:{port}", timeout=0.2) as transport:
             result = transport.send("k", make_kci())
     assert (result.status_code, result.timed_out, result.outcome) == (None, True, RETRY)
+
+
+def test_a_refused_token_request_is_logged_once_with_its_status_and_error_but_not_the_secret(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = ManualClock(START)
+    app = create_receiver_app(ReceiverSettings(require_token=True), clock=clock)
+    with served(app) as base:
+        auth = ClientCredentials(f"{base}/auth/supplier/access-token", CLIENT_ID, "s3cr3t-guess", clock=clock)
+        with HttpTransport(base, auth) as transport, caplog.at_level("WARNING", logger="contracts.oauth2"):
+            for _ in range(3):
+                kci = make_kci()
+                transport.send(kci["id"], kci)
+    [record] = [r for r in caplog.records if r.name == "contracts.oauth2"]
+    assert "400 invalid_client" in record.getMessage()
+    assert CLIENT_ID in record.getMessage()
+    assert "s3cr3t-guess" not in record.getMessage()
