@@ -12,7 +12,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
-from werkzeug.serving import make_server
 
 from contracts import SUPPLIER_API, load_document
 from simulator.http.fault_injection import (
@@ -23,6 +22,7 @@ from simulator.http.fault_injection import (
 )
 from simulator.http.journal import BODY_CAP
 from tests.conftest import address_query, gateway_headers
+from tests.served import serve_wsgi
 
 COVERED = "100000000002"
 
@@ -306,13 +306,8 @@ def test_a_dropped_call_raises_under_the_test_client_and_is_journalled_with_stat
 @pytest.fixture
 def served(app: Flask) -> Iterator[str]:
     """``app`` behind Werkzeug's server on a loopback port, in a thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.port}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serve_wsgi(app) as base:
+        yield base
 
 
 def test_a_dropped_call_closes_a_real_connection_without_an_answer(served: str) -> None:
