@@ -19,6 +19,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from contracts import load_schema
+from contracts.model.order_states import OrderStatus, ProblemCode, ReasonCode
 from simulator.domain.clock import parse_duration
 from simulator.domain.errors import ConfigurationError, MalformedRequest
 from simulator.domain.kci_scripts import (
@@ -30,7 +31,6 @@ from simulator.domain.kci_scripts import (
     ScriptStep,
     validate_script,
 )
-from simulator.domain.order_states import OrderStatus, ProblemCode, ReasonCode
 
 SCRIPT_SCHEMA = "kci-script.schema.json"
 

@@ -130,7 +130,7 @@ def _sites(
     seen_services: set[str] = set()
     for index, raw in enumerate(raw_sites):
         where = f"addresses/{index}"
-        address = AddressId(raw["address"]["id"], raw["address"].get("type", "UPRN"))
+        address = AddressId.from_json(raw["address"])
         if address.key in seen_addresses:
             errors.append(f"{where}/address: {address.key} is listed twice")
         seen_addresses.add(address.key)

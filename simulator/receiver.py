@@ -39,7 +39,8 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
-from contracts import SUPPLIER_UPDATES_API, load_document
+from contracts import SUPPLIER_UPDATES_API
+from contracts.operations import operation_index
 from simulator.domain.clock import Clock, RealClock
 from simulator.domain.errors import FibresimError, MalformedRequest, NotAuthorised
 from simulator.http.errors import error_response, register_error_handlers
@@ -309,7 +310,7 @@ def create_receiver_app(
     app = Flask("fibresim-receiver")
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the contract's field order
     app.extensions[_STATE] = state
-    app.extensions[_VALIDATOR] = RequestValidator(load_document(SUPPLIER_UPDATES_API))
+    app.extensions[_VALIDATOR] = RequestValidator(operation_index(SUPPLIER_UPDATES_API))
     app.extensions[_LISTENER] = on_request
     app.register_blueprint(_gateway_blueprint())
     app.register_blueprint(_admin_blueprint(), url_prefix=settings.admin_prefix)

@@ -1,4 +1,4 @@
-"""Run the simulator as a real process on loopback, for end-to-end tests."""
+"""Serve on loopback: a WSGI app on a thread (:func:`serve_wsgi`), or the simulator as a real process."""
 
 from __future__ import annotations
 
@@ -6,12 +6,17 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import httpx
+from werkzeug.serving import make_server
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 
 def free_port() -> int:
@@ -20,6 +25,20 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+@contextmanager
+def serve_wsgi(app: WSGIApplication) -> Iterator[str]:
+    """Serve ``app`` on a free port of 127.0.0.1 from a thread; yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
 
 
 @contextmanager

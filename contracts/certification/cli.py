@@ -12,8 +12,6 @@ rules of strict mode), or both.
 from __future__ import annotations
 
 import argparse
-import os
-import random
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -21,45 +19,26 @@ from pathlib import Path
 from typing import Any
 
 from contracts.certification.errors import SetupError
-from contracts.certification.rules import Capability, Mode
+from contracts.certification.options import (
+    AUTH_OPTIONS,
+    RUN_OPTIONS,
+    SECRET_ENV,
+    SUPPLIER_OPTIONS,
+    TOKEN_ENV,
+    add_argparse_options,
+    auth_from,
+    seed_from,
+    supplier_settings,
+)
+from contracts.certification.rules import Mode
 
-__all__ = ["add_certify_command", "run_certify"]
-
-TOKEN_ENV = "FIBRESIM_CERTIFY_TOKEN"  # noqa: S105 - the name of a variable, not a secret
-SECRET_ENV = "FIBRESIM_CERTIFY_CLIENT_SECRET"  # noqa: S105 - the name of a variable, not a secret
+__all__ = ["SECRET_ENV", "TOKEN_ENV", "add_certify_command", "run_certify"]
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    auth = parser.add_argument_group("authentication (default: none)")
-    auth.add_argument(
-        "--token",
-        default=os.environ.get(TOKEN_ENV),
-        help=f"send Authorization: Bearer TOKEN (default: ${TOKEN_ENV})",
-    )
-    auth.add_argument("--token-url", help="OAuth 2.0 token endpoint for the client-credentials grant")
-    auth.add_argument("--client-id", help="client id for the client-credentials grant")
-    auth.add_argument(
-        "--client-secret", default=os.environ.get(SECRET_ENV), help=f"client secret (default: ${SECRET_ENV})"
-    )
-    auth.add_argument("--scope", help="scope to ask the token endpoint for")
+    add_argparse_options(parser.add_argument_group("authentication (default: none)"), AUTH_OPTIONS)
     run = parser.add_argument_group("the run")
-    run.add_argument(
-        "--only",
-        action="append",
-        default=[],
-        metavar="PATTERN",
-        help="run only the rules whose id matches (shell pattern, e.g. 'AVL-*'; repeatable)",
-    )
-    run.add_argument(
-        "--seed", type=int, default=None, help="seed for every random choice (default: random, printed)"
-    )
-    run.add_argument(
-        "--id-base",
-        type=int,
-        default=None,
-        help="first gateway id to use (default: derived from the time, so reruns never clash)",
-    )
-    run.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default: 10)")
+    add_argparse_options(run, RUN_OPTIONS)
     run.add_argument(
         "--strict", action="store_true", help="fail the run on skipped rules and advisory failures too"
     )
@@ -87,44 +66,7 @@ def add_certify_command(subparsers: Any) -> argparse.ArgumentParser:
         description="Contract, behaviour and KCI rules against a Supplier API base URL.",
     )
     supplier.add_argument("url", help="base URL of the Supplier API, e.g. http://127.0.0.1:8080")
-    supplier.add_argument("--tenant", help="tenant code to send (default: the address file's, else TENANT1)")
-    supplier.add_argument(
-        "--addresses",
-        metavar="FILE",
-        help="test addresses by role: a YAML file or a bundled name (simulator-demo)",
-    )
-    supplier.add_argument(
-        "--capability",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="declare what the target offers instead of discovering it "
-        f"({', '.join(c.value for c in Capability)}, all; repeatable)",
-    )
-    supplier.add_argument(
-        "--max-examples",
-        type=int,
-        default=20,
-        help="generated requests per operation in the fuzzing phase (default: 20)",
-    )
-    supplier.add_argument(
-        "--max-wait",
-        type=float,
-        default=0.0,
-        help="seconds a rule may wait in real time, e.g. for a reservation to expire (default: 0)",
-    )
-    supplier.add_argument(
-        "--kci-wait",
-        type=float,
-        default=0.0,
-        help="seconds to wait for the supplier's KCIs after the order rules; 0 skips them",
-    )
-    supplier.add_argument(
-        "--kci-port",
-        type=int,
-        default=0,
-        help="port of the KCI receiver on 127.0.0.1 (default: a free one, printed)",
-    )
+    add_argparse_options(supplier, SUPPLIER_OPTIONS)
     _common(supplier)
     supplier.set_defaults(run=run_certify, certify_mode="supplier")
     gateway = modes.add_parser(
@@ -181,58 +123,31 @@ def _instant(text: str) -> datetime:
     return instant
 
 
-def _auth(args: argparse.Namespace, base_url: str | None, mode: Mode) -> Any:
-    from contracts.certification.target import BearerToken, ClientCredentials, NoAuth
-
-    if args.token:
-        return BearerToken(args.token)
-    if args.client_id or args.token_url:
-        derived = f"{(base_url or '').rstrip('/')}/auth/supplier/access-token"
-        token_url = args.token_url or (derived if mode is Mode.GATEWAY and base_url else None)
-        if not (args.client_id and args.client_secret and token_url):
-            raise SetupError("client credentials need --client-id, --client-secret and --token-url")
-        return ClientCredentials(token_url, args.client_id, args.client_secret, args.scope)
-    return NoAuth()
-
-
 def settings_from(args: argparse.Namespace) -> Any:
     """The run's TargetSettings from the parsed arguments."""
-    from contracts.certification.addresses import load_address_book
-    from contracts.certification.target import TargetSettings, parse_capabilities
+    from contracts.certification.target import TargetSettings
 
     mode = Mode(args.certify_mode)
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
-    if mode is Mode.GATEWAY:
-        if not (args.kci_url or args.simulator):
-            raise SetupError(
-                "give --kci-url (the gateway's Supplier Updates API), --simulator (a fibresim simulator "
-                "the gateway has been calling, for strict mode), or both"
-            )
-        return TargetSettings(
-            base_url=args.kci_url or "",
-            mode=mode,
-            tenant=args.tenant,
-            auth=_auth(args, args.kci_url, mode),
-            seed=seed,
-            id_base=args.id_base,
-            timeout=args.timeout,
-            order_ids=tuple(args.order_id),
-            simulator_url=args.simulator,
-            since=args.since,
+    values = vars(args)
+    if mode is Mode.SUPPLIER:
+        return supplier_settings(args.url, values)
+    if not (args.kci_url or args.simulator):
+        raise SetupError(
+            "give --kci-url (the gateway's Supplier Updates API), --simulator (a fibresim simulator "
+            "the gateway has been calling, for strict mode), or both"
         )
+    derived = f"{args.kci_url.rstrip('/')}/auth/supplier/access-token" if args.kci_url else None
     return TargetSettings(
-        base_url=args.url,
+        base_url=args.kci_url or "",
         mode=mode,
         tenant=args.tenant,
-        auth=_auth(args, args.url, mode),
-        addresses=load_address_book(args.addresses),
-        capabilities=parse_capabilities(args.capability) if args.capability else None,
-        seed=seed,
+        auth=auth_from(values, derived),
+        seed=seed_from(values),
         id_base=args.id_base,
         timeout=args.timeout,
-        max_examples=args.max_examples,
-        max_wait=args.max_wait,
-        kci_wait=args.kci_wait,
+        order_ids=tuple(args.order_id),
+        simulator_url=args.simulator,
+        since=args.since,
     )
 
 

@@ -33,23 +33,14 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from contracts import SUPPLIER_API, load_document
+from contracts import SUPPLIER_API
 from contracts.certification.errors import RuleViolation, SetupError, TargetError, ToolError
 from contracts.certification.evidence import Evidence, Exchange
 from contracts.certification.rules import Capability, Layer, Rule, register
 from contracts.certification.target import Target
+from contracts.operations import operation_index
 
-__all__ = ["CAPABILITY_BY_PATH", "certifiable_document", "contract_rule_id", "run_operation"]
-
-CAPABILITY_BY_PATH = {
-    "/service-availability": Capability.AVAILABILITY,
-    "/available-appointments": Capability.APPOINTMENTS,
-    "/appointments": Capability.APPOINTMENTS,
-    "/service-orders": Capability.ORDERS,
-    "/service-order-amendments": Capability.AMENDMENTS,
-    "/service-order-cancellations": Capability.CANCELLATIONS,
-}
-"""The capability each operation belongs to; the T2R operations are ``assurance``."""
+__all__ = ["certifiable_document", "contract_rule_id", "run_operation"]
 
 CHECKS = (
     "not_a_server_error",
@@ -61,8 +52,6 @@ CHECKS = (
 )
 TRANSPORT_LIMIT_STATUSES = frozenset({414, 431})
 MAX_FAILING_EXCHANGES = 3
-_HTTP_METHODS = ("get", "put", "post", "patch", "delete")
-
 
 TEST_STUB_PARAMETERS = frozenset({"XScenario", "XProblemCode", "XKciDelay"})
 
@@ -70,17 +59,15 @@ TEST_STUB_PARAMETERS = frozenset({"XScenario", "XProblemCode", "XKciDelay"})
 @cache
 def certifiable_document() -> dict[str, Any]:
     """The Supplier API document without the gateway test-stub headers (see the module docstring)."""
-    document = copy.deepcopy(load_document(SUPPLIER_API))
-    for item in document["paths"].values():
-        for method in _HTTP_METHODS:
-            operation = item.get(method)
-            if operation is None:
-                continue
-            operation["parameters"] = [
-                parameter
-                for parameter in operation.get("parameters", [])
-                if parameter.get("$ref", "").rsplit("/", 1)[-1] not in TEST_STUB_PARAMETERS
-            ]
+    index = operation_index(SUPPLIER_API)
+    document = copy.deepcopy(dict(index.document))
+    for operation in index:
+        declared = document["paths"][operation.path][operation.method.lower()]
+        declared["parameters"] = [
+            parameter
+            for parameter in declared.get("parameters", [])
+            if parameter.get("$ref", "").rsplit("/", 1)[-1] not in TEST_STUB_PARAMETERS
+        ]
     return document
 
 
@@ -246,22 +233,20 @@ def _check_for(method: str, path: str) -> Callable[[Target], Evidence]:
 
 
 def _register_operations() -> None:
-    for path, item in load_document(SUPPLIER_API)["paths"].items():
-        for method in _HTTP_METHODS:
-            operation = item.get(method)
-            if operation is None:
-                continue
-            register(
-                Rule(
-                    id=contract_rule_id(method, path),
-                    title=f"{method.upper()} {path} answers generated requests as the contract says",
-                    reference=f"supplier-api.yaml {method.upper()} {path} ({operation.get('operationId')})",
-                    layer=Layer.CONTRACT,
-                    capability=CAPABILITY_BY_PATH.get(path, Capability.ASSURANCE),
-                    required=True,
-                    check=_check_for(method, path),
-                )
+    for operation in operation_index(SUPPLIER_API):
+        method, path = operation.method, operation.path
+        register(
+            Rule(
+                id=contract_rule_id(method, path),
+                title=f"{method} {path} answers generated requests as the contract says",
+                reference=f"supplier-api.yaml {method} {path} ({operation.operation_id})",
+                layer=Layer.CONTRACT,
+                # The operation's x-fibresim-capability; T2R operations are ``assurance``.
+                capability=Capability(operation.capability or Capability.ASSURANCE),
+                required=True,
+                check=_check_for(method.lower(), path),
             )
+        )
 
 
 _register_operations()

@@ -21,12 +21,13 @@ from typing import Any
 
 import httpx
 
-from contracts import SUPPLIER_UPDATES_API, load_document
+from contracts import SUPPLIER_UPDATES_API
 from contracts.certification.behaviour.support import expect_error
 from contracts.certification.errors import RuleSkipped, RuleViolation
 from contracts.certification.evidence import Evidence
 from contracts.certification.rules import Capability, Layer, rule
 from contracts.certification.target import Target
+from contracts.operations import operation_index
 
 __all__ = ["GatewayOrder", "example_kci", "kci_about"]
 
@@ -34,15 +35,10 @@ KCIS = Capability.KCIS
 HAPPY_PATH = ("ACKNOWLEDGED", "COMMITTED", "UPDATE", "ADDITIONAL", "COMPLETED")
 
 
-def _examples() -> Mapping[str, Any]:
-    operation = load_document(SUPPLIER_UPDATES_API)["paths"]["/kcis"]["post"]
-    examples: Mapping[str, Any] = operation["requestBody"]["content"]["application/json"]["examples"]
-    return examples
-
-
 def example_kci(reason: str) -> dict[str, Any]:
     """A private copy of the contract's example KCI for ``reason``."""
-    value: dict[str, Any] = copy.deepcopy(_examples()[reason]["value"])
+    examples = operation_index(SUPPLIER_UPDATES_API).get("POST", "/kcis").body_examples
+    value: dict[str, Any] = copy.deepcopy(examples[reason])
     return value
 
 

@@ -27,12 +27,13 @@ from functools import cache
 from typing import Any
 from urllib.parse import parse_qs
 
-from contracts import SUPPLIER_API, load_document
+from contracts import SUPPLIER_API
 from contracts.certification.errors import RuleSkipped, RuleViolation, TargetError
 from contracts.certification.evidence import Evidence, Exchange
 from contracts.certification.rules import Capability, Layer, rule
-from contracts.certification.schemas import json_pointer, problems_at
+from contracts.certification.schemas import problems_at
 from contracts.certification.target import JOURNAL_PATH, Target
+from contracts.operations import Operation, Parameter, operation_index
 
 __all__ = [
     "GATEWAY_ID_FIELDS",
@@ -40,8 +41,6 @@ __all__ = [
     "PAGE",
     "InboundCall",
     "Journal",
-    "Operation",
-    "Parameter",
     "journal",
     "operations",
 ]
@@ -60,113 +59,38 @@ MAX_GATEWAY_ID = 2**53 - 1
 # The simulator keeps a body over 16 KiB as text ending in this marker; its JSON cannot be judged.
 _TRUNCATED = re.compile(r"…\[\d+ bytes, truncated\]$")
 _JOURNALLED_HEADERS = ("X-Request-ID", "X-Conversation-ID", "Tenant")
-_HTTP_METHODS = ("get", "put", "post", "patch", "delete")
 _CACHE_KEY = "inbound.journal"
 
 
 # --- the contract's operations, as far as the journal shows them ------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Parameter:
-    """A header or query parameter of an operation, and where its schema is in the document."""
-
-    name: str
-    location: str
-    required: bool
-    schema: str
-    """JSON pointer of the parameter's schema (its ``content`` schema for a JSON-encoded one)."""
-    json_encoded: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Operation:
-    """What the inbound rules need of one Supplier API operation."""
-
-    method: str
-    path: str
-    parameters: tuple[Parameter, ...]
-    body_schema: str | None
-    """JSON pointer of the request body's schema, when the operation takes one."""
-    body_required: bool
-
-    @property
-    def json_queries(self) -> tuple[Parameter, ...]:
-        """The query parameters carried as JSON (``address``, ``serviceSpecification``)."""
-        return tuple(p for p in self.parameters if p.location == "query" and p.json_encoded)
-
-    @property
-    def journalled_headers(self) -> tuple[Parameter, ...]:
-        """The header parameters the journal keeps (the stub headers such as X-Scenario it does not)."""
-        return tuple(p for p in self.parameters if p.location == "header" and p.name in _JOURNALLED_HEADERS)
-
-
-def _resolve(document: Mapping[str, Any], pointer: str) -> Any:
-    node: Any = document
-    for part in pointer.removeprefix("#/").split("/"):
-        node = node[part.replace("~1", "/").replace("~0", "~")]
-    return node
-
-
-def _parameter(document: Mapping[str, Any], raw: Mapping[str, Any], pointer: str) -> Parameter:
-    if "$ref" in raw:
-        pointer = str(raw["$ref"])
-        raw = _resolve(document, pointer)
-    content = raw.get("content")
-    if content:
-        media = next(iter(content))
-        schema = f"{pointer}/content/{media.replace('~', '~0').replace('/', '~1')}/schema"
-    else:
-        media, schema = "", f"{pointer}/schema"
-    return Parameter(
-        name=str(raw["name"]),
-        location=str(raw["in"]),
-        required=bool(raw.get("required", False)),
-        schema=schema,
-        json_encoded=media.endswith("json"),
-    )
-
-
-@cache
 def operations() -> Mapping[tuple[str, str], Operation]:
     """The Supplier API's operations by ``(METHOD, path)``, in the document's order."""
-    document = load_document(SUPPLIER_API)
-    found: dict[tuple[str, str], Operation] = {}
-    for path, item in document["paths"].items():
-        for method in _HTTP_METHODS:
-            operation = item.get(method)
-            if operation is None:
-                continue
-            parameters = tuple(
-                _parameter(document, raw, json_pointer("paths", path, method, "parameters", str(index)))
-                for index, raw in enumerate(operation.get("parameters", []))
-            )
-            body = operation.get("requestBody")
-            body_pointer = json_pointer("paths", path, method, "requestBody")
-            if body is not None and "$ref" in body:
-                body_pointer = str(body["$ref"])
-                body = _resolve(document, body_pointer)
-            schema = None
-            if body is not None and "application/json" in body.get("content", {}):
-                schema = f"{body_pointer}/content/application~1json/schema"
-            found[(method.upper(), path)] = Operation(
-                method=method.upper(),
-                path=path,
-                parameters=parameters,
-                body_schema=schema,
-                body_required=bool(body and body.get("required", False)),
-            )
-    return found
+    return {operation.key: operation for operation in operation_index(SUPPLIER_API)}
+
+
+def _json_queries(operation: Operation) -> tuple[Parameter, ...]:
+    """The query parameters carried as JSON (``address``, ``serviceSpecification``)."""
+    return tuple(p for p in operation.parameters if p.location == "query" and p.json_encoded)
+
+
+def _journalled_headers(operation: Operation) -> tuple[Parameter, ...]:
+    """The header parameters the journal keeps (the stub headers such as X-Scenario it does not)."""
+    return tuple(p for p in operation.parameters if p.location == "header" and p.name in _JOURNALLED_HEADERS)
 
 
 @cache
 def _headers_off_contract() -> tuple[Parameter, ...]:
     """The headers §2.2 requires on every request, for a call to a path the contract lacks."""
-    document = load_document(SUPPLIER_API)
-    return tuple(
-        _parameter(document, {"$ref": ref}, ref)
-        for ref in ("#/components/parameters/XRequestId", "#/components/parameters/XConversationId")
-    )
+    names = ("X-Request-ID", "X-Conversation-ID")
+    found = {
+        p.name: p
+        for operation in operation_index(SUPPLIER_API)
+        for p in operation.parameters
+        if p.location == "header" and p.name in names
+    }
+    return tuple(found[name] for name in names)
 
 
 # --- the journal ---------------------------------------------------------------------------------------
@@ -415,10 +339,10 @@ def _discriminated(pointer: str, instance: Any) -> str:
     Judged against its own branch, a body's problems are named ("primaryContact is a required
     property") instead of "not valid under any of the given schemas".
     """
-    document = load_document(SUPPLIER_API)
-    schema = _resolve(document, pointer)
+    index = operation_index(SUPPLIER_API)
+    schema = index.lookup(pointer)
     while isinstance(schema, Mapping) and "$ref" in schema and "discriminator" not in schema:
-        schema = _resolve(document, str(schema["$ref"]))
+        schema = index.lookup(str(schema["$ref"]))
     discriminator = schema.get("discriminator") if isinstance(schema, Mapping) else None
     if not isinstance(discriminator, Mapping) or not isinstance(instance, Mapping):
         return pointer
@@ -432,7 +356,7 @@ def _preview(text: str) -> str:
 
 def _header_problems(call: InboundCall) -> list[str]:
     operation = call.operation
-    expected = operation.journalled_headers if operation is not None else _headers_off_contract()
+    expected = _journalled_headers(operation) if operation is not None else _headers_off_contract()
     found = []
     for header in expected:
         value = call.header(header.name)
@@ -440,7 +364,7 @@ def _header_problems(call: InboundCall) -> list[str]:
             if header.required:
                 found.append(f"no {header.name}" if value is None else f"{header.name} is empty")
             continue
-        wrong = _schema_problems(header.schema, value)
+        wrong = _schema_problems(header.schema_pointer, value)
         if wrong:
             found.append(f"{header.name} {_preview(value)}: {wrong}")
     return found
@@ -449,7 +373,7 @@ def _header_problems(call: InboundCall) -> list[str]:
 def _query_problems(call: InboundCall, operation: Operation) -> list[str]:
     given = parse_qs(call.query, keep_blank_values=True)
     found = []
-    for parameter in operation.json_queries:
+    for parameter in _json_queries(operation):
         values = given.get(parameter.name, [])
         if not values:
             if parameter.required:
@@ -463,7 +387,7 @@ def _query_problems(call: InboundCall, operation: Operation) -> list[str]:
         except ValueError:
             found.append(f"query {parameter.name} {_preview(values[0])} is not JSON")
             continue
-        wrong = _schema_problems(parameter.schema, value)
+        wrong = _schema_problems(parameter.schema_pointer, value)
         if wrong:
             found.append(f"query {parameter.name} {_preview(values[0])}: {wrong}")
     return found
@@ -550,7 +474,7 @@ def query_objects_are_json_of_the_contract(target: Target) -> Evidence:
     offences = []
     for call in journal(target).calls:
         operation = call.operation
-        if operation is None or not operation.json_queries:
+        if operation is None or not _json_queries(operation):
             continue
         checked.append(call)
         found = _query_problems(call, operation)

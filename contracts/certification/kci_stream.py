@@ -18,7 +18,7 @@ The rules (§2.4, §6 and §7 of the reference):
 * KCI-003 per order, sequence numbers start at 1 and rise without gaps or repeats
   (arrival out of order is *info*: the gateway buffers and re-orders);
 * KCI-004 the order moves only along the legal transitions of
-  :mod:`simulator.domain.order_states`, starting from ``RECEIVED``; the entity's
+  :mod:`contracts.model.order_states`, starting from ``RECEIVED``; the entity's
   ``status`` is the status the KCI claims;
 * KCI-005 each reason code carries the fields it requires (``missing_fields``);
 * KCI-006 ``committedDate`` never changes once set, unless an AMENDED KCI came between;
@@ -50,7 +50,7 @@ from datetime import datetime
 from typing import Any
 
 from contracts.certification.schemas import SUPPLIER_UPDATES_API, problems
-from simulator.domain.order_states import (
+from contracts.model.order_states import (
     WAITING_STATUSES,
     IllegalTransition,
     OrderState,

@@ -17,42 +17,32 @@ from typing import Any
 
 import pytest
 
-from contracts.certification.addresses import load_address_book
 from contracts.certification.errors import SetupError, ToolError
+from contracts.certification.options import (
+    AUTH_OPTIONS,
+    RUN_OPTIONS,
+    SUPPLIER_OPTIONS,
+    add_pytest_options,
+    supplier_settings,
+)
 from contracts.certification.receiver import KciReceiver
 from contracts.certification.reports import evidence_text
 from contracts.certification.rules import Mode, Rule, catalogue, run_order, select
 from contracts.certification.runner import RUN_ORDER, RuleResult, Verdict, run_rule
-from contracts.certification.target import BearerToken, NoAuth, Target, TargetSettings, parse_capabilities
+from contracts.certification.target import Target
 
 __all__ = ["RuleItem", "pytest_addoption", "pytest_collection_modifyitems", "pytest_configure"]
 
 _SESSION = pytest.StashKey["_Certification"]()
+_OPTIONS = (*SUPPLIER_OPTIONS, *AUTH_OPTIONS, *RUN_OPTIONS)
+"""The CLI's supplier options, as ``--fibresim-*``."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """The ``--fibresim-*`` options."""
+    """The ``--fibresim-*`` options: the CLI's supplier options, declared once in ``options``."""
     group = parser.getgroup("fibresim", "fibresim certification of a Supplier API")
     group.addoption("--fibresim-target", metavar="URL", help="base URL of the Supplier API to certify")
-    group.addoption(
-        "--fibresim-tenant", metavar="T", help="tenant code to send (default: address file's, TENANT1)"
-    )
-    group.addoption(
-        "--fibresim-addresses", metavar="FILE", help="test addresses by role (YAML or bundled name)"
-    )
-    group.addoption("--fibresim-only", action="append", default=[], metavar="PATTERN", help="rule ids to run")
-    group.addoption(
-        "--fibresim-capability",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="declare the target's capabilities instead of discovering them",
-    )
-    group.addoption("--fibresim-token", metavar="TOKEN", help="bearer token to send")
-    group.addoption("--fibresim-seed", type=int, default=0, help="seed of the run (default: 0)")
-    group.addoption("--fibresim-max-examples", type=int, default=20, help="fuzzing examples per operation")
-    group.addoption("--fibresim-kci-wait", type=float, default=0.0, help="seconds to wait for KCIs (0: skip)")
-    group.addoption("--fibresim-kci-port", type=int, default=0, help="port of the KCI receiver on 127.0.0.1")
+    add_pytest_options(group, _OPTIONS)
 
 
 class _Certification:
@@ -60,26 +50,15 @@ class _Certification:
 
     def __init__(self, config: pytest.Config) -> None:
         option = config.getoption
+        values = {
+            o.dest: option(f"fibresim_{o.dest}") for o in (*SUPPLIER_OPTIONS, *AUTH_OPTIONS, *RUN_OPTIONS)
+        }
         try:
-            capabilities = option("fibresim_capability")
-            token = option("fibresim_token")
-            self.settings = TargetSettings(
-                base_url=option("fibresim_target"),
-                mode=Mode.SUPPLIER,
-                tenant=option("fibresim_tenant"),
-                auth=BearerToken(token) if token else NoAuth(),
-                addresses=load_address_book(option("fibresim_addresses")),
-                capabilities=parse_capabilities(capabilities) if capabilities else None,
-                seed=option("fibresim_seed"),
-                max_examples=option("fibresim_max_examples"),
-                kci_wait=option("fibresim_kci_wait"),
-            )
+            self.settings = supplier_settings(option("fibresim_target"), values)
         except SetupError as error:
             raise pytest.UsageError(str(error)) from None
         self.rules = select(catalogue(Mode.SUPPLIER), option("fibresim_only"))
-        self.receiver = (
-            KciReceiver(option("fibresim_kci_port")).start() if self.settings.kci_wait > 0 else None
-        )
+        self.receiver = KciReceiver(values["kci_port"]).start() if self.settings.kci_wait > 0 else None
         self._target: Target | None = None
 
     @property

@@ -1,7 +1,8 @@
-"""JSON Schema validators for the contract's schemas (Draft 2020-12, formats checked).
+r"""JSON Schema validators for the contract's schemas (Draft 2020-12, formats checked).
 
-The OpenAPI document is registered whole with a ``referencing`` registry, so a
-schema's ``$ref`` into the rest of the document resolves as it does in the document.
+Each validator resolves ``$ref``\ s in the document's ``referencing`` registry, the one its
+:func:`~contracts.operations.operation_index` holds, so a schema's ``$ref`` into the rest of
+the document resolves as it does in the document.
 A schema is named by its component (:func:`validator_for`) or by a JSON pointer to any
 schema in the document, e.g. a query parameter's or a request body's (:func:`validator_at`).
 """
@@ -12,10 +13,9 @@ from functools import cache
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from referencing import Registry
-from referencing.jsonschema import DRAFT202012
 
-from contracts import SUPPLIER_API, SUPPLIER_UPDATES_API, load_document
+from contracts import SUPPLIER_API, SUPPLIER_UPDATES_API
+from contracts.operations import json_pointer, operation_index
 
 __all__ = [
     "SUPPLIER_API",
@@ -28,30 +28,13 @@ __all__ = [
 ]
 
 
-def json_pointer(*parts: str) -> str:
-    """``#/paths/~1service-orders/post``: a JSON pointer fragment with each part escaped."""
-    return "#/" + "/".join(part.replace("~", "~0").replace("/", "~1") for part in parts)
-
-
-def _uri(document: str) -> str:
-    return f"urn:fibresim:{document}"
-
-
-@cache
-def _registry(document: str) -> Registry[Any]:
-    # One registry per document: every validator of the document resolves its $refs in it.
-    registry: Registry[Any] = Registry().with_resource(
-        _uri(document), DRAFT202012.create_resource(load_document(document))
-    )
-    return registry
-
-
 @cache
 def validator_at(document: str, pointer: str) -> Draft202012Validator:
     """A validator for the schema at ``pointer`` (``#/components/…``) of a bundled OpenAPI document."""
+    index = operation_index(document)
     return Draft202012Validator(
-        {"$ref": f"{_uri(document)}{pointer}"},
-        registry=_registry(document),
+        {"$ref": f"{index.uri}{pointer}"},
+        registry=index.registry,
         format_checker=Draft202012Validator.FORMAT_CHECKER,
     )
 

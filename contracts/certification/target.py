@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import math
 import random
-import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -38,6 +37,7 @@ from contracts.certification.errors import RuleSkipped, SetupError, TargetError
 from contracts.certification.evidence import Evidence, Exchange
 from contracts.certification.receiver import KciReceiver, ReceivedKci
 from contracts.certification.rules import Capability, Mode
+from contracts.oauth2 import BearerToken, ClientCredentials, NoAuth, TokenError
 
 __all__ = [
     "UK",
@@ -57,29 +57,8 @@ JOURNAL_PATH = "/_admin/journal"
 """Where a fibresim simulator lists the Supplier API requests it received."""
 
 
-@dataclass(frozen=True, slots=True)
-class NoAuth:
-    """Send no credentials."""
-
-
-@dataclass(frozen=True, slots=True)
-class BearerToken:
-    """Send a fixed ``Authorization: Bearer <token>``."""
-
-    token: str
-
-
-@dataclass(frozen=True, slots=True)
-class ClientCredentials:
-    """Fetch a token with the OAuth 2.0 client-credentials grant, and reuse it until it expires."""
-
-    token_url: str
-    client_id: str
-    client_secret: str
-    scope: str | None = None
-
-
-Auth = NoAuth | BearerToken | ClientCredentials
+Auth = httpx.Auth
+"""The operator's credentials: ``NoAuth``, ``BearerToken`` or ``ClientCredentials`` (contracts.oauth2)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,53 +111,6 @@ def iso_duration(span: timedelta) -> str:
     return f"PT{max(0, math.ceil(span.total_seconds()))}S"
 
 
-class _Tokens:
-    """Fetches client-credentials tokens and reuses each until shortly before it expires."""
-
-    def __init__(
-        self, credentials: ClientCredentials, timeout: float, transport: httpx.BaseTransport | None
-    ) -> None:
-        self._credentials = credentials
-        self._timeout = timeout
-        self._transport = transport
-        self._token: str | None = None
-        self._expires = 0.0
-        self._lock = threading.Lock()
-
-    def token(self) -> str:
-        with self._lock:
-            if self._token is None or time.monotonic() >= self._expires:
-                self._token, lifetime = self._fetch()
-                # Renew a minute early, so a token never expires between fetch and use.
-                self._expires = time.monotonic() + max(0.0, lifetime - 60)
-            return self._token
-
-    def _fetch(self) -> tuple[str, float]:
-        creds = self._credentials
-        form = {"grant_type": "client_credentials"}
-        if creds.scope:
-            form["scope"] = creds.scope
-        with httpx.Client(timeout=self._timeout, transport=self._transport) as client:
-            try:
-                answer = client.post(creds.token_url, data=form, auth=(creds.client_id, creds.client_secret))
-                if answer.status_code in {400, 401}:
-                    # Some token endpoints take the credentials as form fields only (§2.1 allows both).
-                    fields = {**form, "client_id": creds.client_id, "client_secret": creds.client_secret}
-                    answer = client.post(creds.token_url, data=fields)
-            except httpx.HTTPError as error:
-                raise TargetError(f"token endpoint {creds.token_url}: {error}") from None
-        try:
-            body = answer.json()
-            token = str(body["access_token"])
-            lifetime = float(body.get("expires_in", 3600))
-        except (ValueError, KeyError, TypeError):
-            raise TargetError(
-                f"token endpoint {creds.token_url} answered {answer.status_code} without an access_token: "
-                f"{answer.text[:300]}"
-            ) from None
-        return token, lifetime
-
-
 class Target:
     """A target API, its recorder, its random generator and what it offers."""
 
@@ -209,11 +141,7 @@ class Target:
             if self.simulator_url
             else None
         )
-        self._tokens = (
-            _Tokens(settings.auth, settings.timeout, transport)
-            if isinstance(settings.auth, ClientCredentials)
-            else None
-        )
+        self._transport = transport
         # Millisecond clock modulo 10^9: runs a second apart never reuse a gateway id.
         self._next_id = (
             settings.id_base if settings.id_base is not None else time.time_ns() // 10**6 % 10**9 + 1
@@ -282,9 +210,14 @@ class Target:
         """The ``Authorization`` header the operator configured, if any."""
         auth = self.settings.auth
         if isinstance(auth, BearerToken):
-            return {"Authorization": f"Bearer {auth.token}"}
-        if self._tokens is not None:
-            return {"Authorization": f"Bearer {self._tokens.token()}"}
+            return {"Authorization": auth.header}
+        if isinstance(auth, ClientCredentials):
+            # Its own client: the token endpoint is no part of the target's recorded exchanges.
+            with httpx.Client(timeout=self.settings.timeout, transport=self._transport) as tokens:
+                try:
+                    return {"Authorization": auth.authorization(tokens.send)}
+                except (TokenError, httpx.HTTPError) as error:
+                    raise TargetError(f"token endpoint {auth.token_url}: {error}") from None
         return {}
 
     @property

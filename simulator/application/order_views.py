@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from contracts.model.order_states import OrderStatus, ReasonCode
 from simulator.domain.clock import format_instant
 from simulator.domain.kci_scripts import AppliesTo
 from simulator.domain.order import Order, OrderRequest, Reply
 from simulator.domain.order_commands import Contact, OrderKind
-from simulator.domain.order_states import OrderStatus, ReasonCode
 
 
 def _contact(contact: Contact) -> dict[str, str]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from simulator.domain.catalogue import ServicesPerAddress
 
@@ -19,6 +20,11 @@ class AddressId:
     def key(self) -> str:
         """A single string naming the address, used as a storage key."""
         return f"{self.type}:{self.id}"
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> AddressId:
+        """The address of a request, a profile or a KCI script: ``{"id": ..., "type": "UPRN"}``."""
+        return cls(str(raw["id"]), str(raw.get("type", "UPRN")))
 
 
 @dataclass(frozen=True, slots=True)

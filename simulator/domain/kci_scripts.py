@@ -38,8 +38,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from urllib.parse import parse_qsl
 
-from simulator.domain.errors import BusinessRuleViolation, ConfigurationError, MalformedRequest
-from simulator.domain.order_states import (
+from contracts.model.order_states import (
     REQUIRED_FIELDS,
     IllegalTransition,
     OrderState,
@@ -54,6 +53,7 @@ from simulator.domain.order_states import (
     can_cancel,
     reachable_states,
 )
+from simulator.domain.errors import BusinessRuleViolation, ConfigurationError, MalformedRequest
 
 __all__ = [
     "DEFAULT_KCI_DELAY",

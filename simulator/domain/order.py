@@ -16,7 +16,7 @@ reservations, the linked order):
 While an amendment or cancellation waits for its scripted answer, the order's own
 script waits; an order in PENDING waits for the tenant's amendment, after which the
 supplier carries on to completion. Every status change goes through
-:func:`~simulator.domain.order_states.advance`.
+:func:`~contracts.model.order_states.advance`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,17 @@ from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Protocol
 
+from contracts.model.order_states import (
+    IllegalTransition,
+    OrderState,
+    OrderStatus,
+    ProblemCode,
+    ReasonCode,
+    advance,
+    amendment_refusal,
+    cancellation_refusal,
+    is_terminal,
+)
 from simulator.domain.errors import BusinessRuleViolation
 from simulator.domain.inventory import AddressId, LiveService, Site
 from simulator.domain.kci_scripts import AppliesTo, KciScript, ScriptResponse, ScriptStep, response_triggers
@@ -55,17 +66,6 @@ from simulator.domain.order_events import (
     ReservationConsumed,
     StatusChanged,
     UnsolicitedCeaseDue,
-)
-from simulator.domain.order_states import (
-    IllegalTransition,
-    OrderState,
-    OrderStatus,
-    ProblemCode,
-    ReasonCode,
-    advance,
-    amendment_refusal,
-    cancellation_refusal,
-    is_terminal,
 )
 from simulator.domain.orders import (
     AcceptedOrder,

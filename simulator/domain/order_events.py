@@ -13,8 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from contracts.model.order_states import OrderStatus, ProblemCode, ReasonCode
 from simulator.domain.inventory import LiveService
-from simulator.domain.order_states import OrderStatus, ProblemCode, ReasonCode
 from simulator.domain.orders import InventoryChange
 from simulator.domain.reservations import Reservation
 

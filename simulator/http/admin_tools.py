@@ -18,12 +18,14 @@ from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from simulator.application.context import Context
-from simulator.domain.errors import MalformedRequest, NotImplementedOperation
-from simulator.http.fault_injection import FAULTS, FaultRules, parse_rule
+from simulator.domain.errors import NotImplementedOperation
+from simulator.http.fault_injection import FAULTS, FaultRules, parse_rule, rule_problems
 from simulator.http.journal import flush_journal
+from simulator.http.operations import ExtraCheck, valid_request
 from simulator.http.representations import instant
+from simulator.http.request_validation import ValidRequest
 from simulator.storage import journal as journal_store
-from simulator.storage.journal import DEFAULT_LIMIT, MAX_LIMIT, JournalEntry
+from simulator.storage.journal import DEFAULT_LIMIT, JournalEntry
 
 _JOURNAL_FILTERS = ("method", "path", "tenant", "status", "since", "limit")
 
@@ -57,52 +59,35 @@ def journal_entry_json(entry: JournalEntry) -> dict[str, Any]:
     }
 
 
-def _integer_arg(name: str, low: int, high: int, problems: list[str]) -> int | None:
-    raw = request.args.get(name)
-    if raw is None:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        problems.append(f"query {name}: {raw[:60]!r} is not an integer")
-        return None
-    if not low <= value <= high:
-        problems.append(f"query {name}: {value} must be between {low} and {high}")
-        return None
-    return value
-
-
-def _since_arg(problems: list[str]) -> datetime | None:
-    raw = request.args.get("since")
-    if raw is None:
-        return None
-    try:
-        since = datetime.fromisoformat(raw)
-    except ValueError:
-        since = None
-    if since is None or since.tzinfo is None:
-        problems.append(f"query since: {raw[:60]!r} is not a date-time with a UTC offset")
-        return None
-    return since
-
-
 def _journal_filters() -> dict[str, Any]:
-    problems = [
+    """The journal filters, as validation against the admin document decoded them."""
+    query = valid_request().query
+    since = query.get("since")
+    return {
+        "method": query.get("method"),
+        "path": query.get("path"),
+        "tenant": query.get("tenant"),
+        "status": query.get("status"),
+        "since": None if since is None else datetime.fromisoformat(since),
+        "limit": query.get("limit", DEFAULT_LIMIT),
+    }
+
+
+def _unknown_filters(_valid: ValidRequest | None) -> list[str]:
+    # The document cannot refuse a query parameter it does not declare; the journal does.
+    return [
         f"query {name}: unknown parameter; the filters are {', '.join(_JOURNAL_FILTERS)}"
         for name in request.args
         if name not in _JOURNAL_FILTERS
     ]
-    filters: dict[str, Any] = {
-        "method": request.args.get("method"),
-        "path": request.args.get("path"),
-        "tenant": request.args.get("tenant"),
-        "status": _integer_arg("status", 0, 599, problems),
-        "since": _since_arg(problems),
-        "limit": _integer_arg("limit", 1, MAX_LIMIT, problems) or DEFAULT_LIMIT,
-    }
-    if problems:
-        raise MalformedRequest(*problems)
-    return filters
+
+
+def _fault_rule_problems(_valid: ValidRequest | None) -> list[str]:
+    return rule_problems(request.get_json(silent=True, force=True), _rules().operations)
+
+
+EXTRA_CHECKS: dict[str, ExtraCheck] = {"readJournal": _unknown_filters, "addFaultRule": _fault_rule_problems}
+"""The admin operations' checks that admin-api.yaml cannot state, by operationId."""
 
 
 def register_admin_tools(bp: Blueprint) -> None:
@@ -133,7 +118,7 @@ def register_admin_tools(bp: Blueprint) -> None:
     def add_fault() -> ResponseReturnValue:
         """Add a fault rule; 400 names every problem, and the known paths for an unknown one."""
         rules = _rules()
-        rule = rules.add(parse_rule(request.get_json(silent=True, force=True), rules.operations))
+        rule = rules.add(parse_rule(valid_request().body))
         return jsonify(rule), 201
 
     @bp.delete("/faults")

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from flask import Flask
 
-from contracts import SUPPLIER_API, load_document
+from contracts import ADMIN_API, SUPPLIER_API
+from contracts.operations import operation_index
 from simulator.application.context import Context
 from simulator.background import BackgroundWork
 from simulator.domain.clock import clock_from_spec
-from simulator.http import admin_api, supplier_api
+from simulator.http import admin_api, admin_tools, supplier_api
 from simulator.http.errors import register_error_handlers
 from simulator.http.fault_injection import install_fault_injection
 from simulator.http.journal import install_journal
+from simulator.http.operations import validate_blueprint
 from simulator.http.request_validation import RequestValidator
 from simulator.profiles import load_profile
 from simulator.settings import Settings
 from simulator.storage import Database
+
+ADMIN_VALIDATOR = "fibresim.admin_validator"
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -28,9 +32,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the contract's field order
     app.extensions["fibresim.settings"] = settings
     app.extensions["fibresim.context"] = context
-    app.extensions[supplier_api.VALIDATOR] = RequestValidator(load_document(SUPPLIER_API))
+    app.extensions[supplier_api.VALIDATOR] = RequestValidator(operation_index(SUPPLIER_API))
+    app.extensions[ADMIN_VALIDATOR] = RequestValidator(operation_index(ADMIN_API))
     app.register_blueprint(supplier_api.blueprint())
-    app.register_blueprint(admin_api.blueprint(), url_prefix=settings.admin_prefix)
+    admin = admin_api.blueprint()
+    # The admin API is held to its own document, as the Supplier API is to its.
+    validate_blueprint(
+        admin, operation_index(ADMIN_API), ADMIN_VALIDATOR, settings.admin_prefix, admin_tools.EXTRA_CHECKS
+    )
+    app.register_blueprint(admin, url_prefix=settings.admin_prefix)
     register_error_handlers(app)
     install_journal(app)  # before fault injection, so a delayed call is journalled at its arrival
     install_fault_injection(app)

@@ -8,7 +8,8 @@ import uuid
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from simulator.domain.errors import FibresimError
+from contracts.model.order_states import IllegalTransition
+from simulator.domain.errors import BusinessRuleViolation, FibresimError
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,11 @@ def register_error_handlers(app: Flask, fault_code: str = "SUPPLIER_FAULT") -> N
     @app.errorhandler(FibresimError)
     def _domain(error: FibresimError) -> Response:
         return error_response(error.status, error.code, error.messages)
+
+    @app.errorhandler(IllegalTransition)
+    def _refused_transition(error: IllegalTransition) -> Response:
+        # The shared state model knows no HTTP; a refused move is a business-rule refusal.
+        return error_response(BusinessRuleViolation.status, BusinessRuleViolation.code, error.messages)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:

@@ -44,8 +44,9 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 from flask.typing import ResponseReturnValue
 
-from contracts import SUPPLIER_API, load_document
-from simulator.domain.errors import MalformedRequest, NotFound
+from contracts import SUPPLIER_API
+from contracts.operations import operation_index
+from simulator.domain.errors import NotFound
 from simulator.http.errors import error_response
 from simulator.http.journal import DROPPED, is_admin_path
 
@@ -53,7 +54,6 @@ from simulator.http.journal import DROPPED, is_admin_path
 FAULTS = "fibresim.faults"
 ANY = "*"
 MAX_DELAY_MS = 60_000
-HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 # Error codes of the API's vocabulary for the statuses a rule may answer with.
 _CODES = {400: "MALFORMED_REQUEST", 401: "NOT_AUTHORISED", 403: "NOT_AUTHORISED", 404: "NOT_FOUND"}
@@ -188,14 +188,16 @@ class FaultRules:
 
 def supplier_operations() -> dict[str, frozenset[str]]:
     """The Supplier API contract's paths and the methods each offers."""
-    return {
-        path: frozenset(method.upper() for method in item if method.upper() in HTTP_METHODS)
-        for path, item in load_document(SUPPLIER_API)["paths"].items()
-    }
+    return operation_index(SUPPLIER_API).paths()
 
 
 # --------------------------------------------------------------------------------------------
-# validating a rule from the admin surface
+# a rule from the admin surface
+#
+# ``POST /_admin/faults`` is validated against admin-api.yaml (FaultRuleInput) before it gets
+# here: types, ranges, unknown fields and which effects go together are the document's to say.
+# What it cannot say is below: near-miss help for a field or path that is not one, and whether
+# the rule's method is one its path offers.
 
 _FIELDS = {
     "method": "method",
@@ -210,24 +212,6 @@ _FIELDS = {
     "retryAfter": "retry_after",
     "message": "message",
 }
-
-
-def _integer(value: Any, name: str, low: int, high: int | None, problems: list[str]) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        problems.append(f"body {name}: {value!r} is not an integer")
-        return None
-    if value < low or (high is not None and value > high):
-        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        problems.append(f"body {name}: {value} must be {bounds}")
-        return None
-    return value
-
-
-def _text(value: Any, name: str, max_length: int, problems: list[str]) -> str | None:
-    if not isinstance(value, str) or not value.strip() or len(value) > max_length:
-        problems.append(f"body {name}: give a non-empty string of at most {max_length} characters")
-        return None
-    return value
 
 
 def _unknown_field(name: str) -> str:
@@ -251,66 +235,27 @@ def _check_operation(method: str, path: str, operations: Mapping[str, frozenset[
     return []
 
 
-def parse_rule(body: Any, operations: Mapping[str, frozenset[str]]) -> FaultSpec:
-    """Validate a rule from the admin surface; every problem is named in one :class:`MalformedRequest`."""
+def rule_problems(body: Any, operations: Mapping[str, frozenset[str]]) -> list[str]:
+    """What the admin document cannot say about a rule: near misses, and a method its path lacks."""
     if not isinstance(body, dict):
-        raise MalformedRequest(
-            'give the rule as a JSON object, e.g. {"path": "/service-orders", "status": 503}'
-        )
+        return []
     problems = [_unknown_field(name) for name in body if name not in _FIELDS]
-    values: dict[str, Any] = {}
-    checks: dict[str, Callable[[Any], Any]] = {
-        "method": lambda v: _text(v, "method", 10, problems) and v.upper(),
-        "path": lambda v: _text(v, "path", 200, problems),
-        "tenant": lambda v: _text(v, "tenant", 50, problems),
-        "status": lambda v: _integer(v, "status", 400, 599, problems),
-        "delayMs": lambda v: _integer(v, "delayMs", 0, MAX_DELAY_MS, problems),
-        "times": lambda v: _integer(v, "times", 1, None, problems),
-        "seed": lambda v: _integer(v, "seed", 0, None, problems),
-        "retryAfter": lambda v: _integer(v, "retryAfter", 0, 86_400, problems),
-        "message": lambda v: _text(v, "message", 500, problems),
-        "drop": lambda v: _boolean(v, "drop", problems),
-        "probability": lambda v: _probability(v, problems),
-    }
-    for name, check in checks.items():
-        if body.get(name) is not None:
-            checked = check(body[name])
-            if checked is not None:
-                values[_FIELDS[name]] = checked
-    spec = FaultSpec(**values)
-    problems += _check_operation(spec.method, spec.path, operations)
-    if not problems:  # a field already refused would make these checks misleading
-        problems += _check_effects(spec)
-    if problems:
-        raise MalformedRequest(*problems)
-    return spec
-
-
-def _boolean(value: Any, name: str, problems: list[str]) -> bool | None:
-    if not isinstance(value, bool):
-        problems.append(f"body {name}: give true or false")
-        return None
-    return value
-
-
-def _probability(value: Any, problems: list[str]) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        problems.append(f"body probability: {value!r} must be a number from 0 to 1")
-        return None
-    return float(value)
-
-
-def _check_effects(spec: FaultSpec) -> list[str]:
-    problems = []
-    if spec.status is None and not spec.drop and not spec.delay_ms:
-        problems.append("body: give at least one of status, delayMs or drop")
-    if spec.status is not None and spec.drop:
-        problems.append("body drop: a dropped connection has no answer, so it cannot have a status")
-    if spec.retry_after is not None and spec.status not in {429, 503}:
-        problems.append("body retryAfter: only a 429 or 503 answer carries Retry-After")
-    if spec.message is not None and (spec.status is None or spec.status == 503):
-        problems.append("body message: only an answer with an error body (a status other than 503) has one")
+    method, path = body.get("method"), body.get("path")
+    if isinstance(method, str) and isinstance(path, str):
+        problems += _check_operation(method.upper(), path, operations)
+    elif isinstance(path, str):
+        problems += _check_operation(ANY, path, operations)
     return problems
+
+
+def parse_rule(body: Mapping[str, Any]) -> FaultSpec:
+    """The rule of a request body already validated against the admin document (nulls mean absent)."""
+    values = {_FIELDS[name]: value for name, value in body.items() if value is not None}
+    if "method" in values:
+        values["method"] = values["method"].upper()
+    if "probability" in values:
+        values["probability"] = float(values["probability"])
+    return FaultSpec(**values)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Validate inbound requests against an OpenAPI 3.1 document.
 
-Validators are compiled once per operation when the app starts; a request then costs
+The operations, their parameters and body schemas come from the document's
+:class:`~contracts.operations.OperationIndex`. Validators are compiled once per operation
+when the app starts; a request then costs
 one dictionary lookup plus the JSON Schema checks of its own parameters and body.
 Query parameters declared with ``content: application/json`` are JSON-decoded first
 (the gateway sends ``address={"id": ..., "type": "UPRN"}``); arrays declared with
@@ -22,6 +24,7 @@ from typing import Any
 import jsonschema_rs
 from werkzeug.datastructures import Headers
 
+from contracts.operations import Operation, OperationIndex
 from simulator.domain.errors import MalformedRequest
 
 Validator = jsonschema_rs.Draft202012Validator
@@ -50,10 +53,7 @@ class ValidRequest:
     query: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
-
-
-def _pointer(*parts: str) -> str:
-    return "/".join(part.replace("~", "~0").replace("/", "~1") for part in parts)
+    path: dict[str, Any] = field(default_factory=dict)
 
 
 def _field_name(error: Any) -> str:
@@ -62,69 +62,31 @@ def _field_name(error: Any) -> str:
 
 
 class RequestValidator:
-    """Checks requests for every operation of one OpenAPI document."""
+    """Checks requests for every operation of one OpenAPI document, as its operation index lists them."""
 
-    def __init__(self, document: Mapping[str, Any]) -> None:
+    def __init__(self, index: OperationIndex) -> None:
+        document = index.document
         # Every $ref in the document is local ("#/components/..."), so a root that carries
         # the paths and components lets each compiled validator resolve them by itself.
         self._root = {"paths": document.get("paths", {}), "components": document.get("components", {})}
-        self._document = document
-        self._operations: dict[tuple[str, str], _Operation] = {}
-        for path, item in document.get("paths", {}).items():
-            shared = item.get("parameters", [])
-            for method, operation in item.items():
-                if method in {"parameters", "summary", "description", "servers"}:
-                    continue
-                self._operations[(method.upper(), path)] = self._compile(path, method, shared, operation)
+        self._operations = {operation.key: self._compile(operation) for operation in index}
 
     def _validator(self, pointer: str) -> Validator:
-        return Validator({**self._root, "$ref": f"#/{pointer}"}, validate_formats=True)
+        return Validator({**self._root, "$ref": pointer}, validate_formats=True)
 
-    def _resolve(self, node: Mapping[str, Any]) -> Mapping[str, Any]:
-        while "$ref" in node:
-            target: Any = self._document
-            for part in node["$ref"].removeprefix("#/").split("/"):
-                target = target[part.replace("~1", "/").replace("~0", "~")]
-            node = target
-        return node
-
-    def _compile(self, path: str, method: str, shared: list[Any], operation: Mapping[str, Any]) -> _Operation:
-        parameters = []
-        declared = [("shared", i, p) for i, p in enumerate(shared)]
-        declared += [("own", i, p) for i, p in enumerate(operation.get("parameters", []))]
-        for where, index, raw in declared:
-            base = ("paths", path) + ((method, "parameters") if where == "own" else ("parameters",))
-            pointer = _pointer(*base, str(index))
-            if "$ref" in raw:
-                pointer = raw["$ref"].removeprefix("#/")
-            spec = self._resolve(raw)
-            if "content" in spec:
-                media = next(iter(spec["content"]))
-                schema_pointer = f"{pointer}/content/{_pointer(media)}/schema"
-                decode = "json"
-            else:
-                schema_pointer = f"{pointer}/schema"
-                decode = _decoding(self._resolve(spec.get("schema", {})))
-            parameters.append(
-                _Parameter(
-                    name=spec["name"],
-                    location=spec["in"],
-                    required=bool(spec.get("required", False)),
-                    validator=self._validator(schema_pointer),
-                    decode=decode,
-                )
+    def _compile(self, operation: Operation) -> _Operation:
+        parameters = tuple(
+            _Parameter(
+                name=parameter.name,
+                location=parameter.location,
+                required=parameter.required,
+                validator=self._validator(parameter.schema_pointer),
+                decode="json" if parameter.json_encoded else _decoding(parameter.schema),
             )
-        body = None
-        body_required = False
-        if "requestBody" in operation:
-            request_body = self._resolve(operation["requestBody"])
-            body_required = bool(request_body.get("required", False))
-            if "application/json" in request_body.get("content", {}):
-                body_pointer = _pointer("paths", path, method, "requestBody")
-                if "$ref" in operation["requestBody"]:
-                    body_pointer = operation["requestBody"]["$ref"].removeprefix("#/")
-                body = self._validator(f"{body_pointer}/content/application~1json/schema")
-        return _Operation(tuple(parameters), body, body_required)
+            for parameter in operation.parameters
+        )
+        body = None if operation.body_schema is None else self._validator(operation.body_schema)
+        return _Operation(parameters, body, operation.body_required)
 
     def validate(
         self,
@@ -133,17 +95,18 @@ class RequestValidator:
         query: Mapping[str, str],
         headers: Mapping[str, str] | Headers,
         body: bytes | None = None,
+        path_args: Mapping[str, str] | None = None,
     ) -> ValidRequest:
         """Check one request for the operation ``(method, path)`` of the document.
 
-        ``path`` is the document's path template (``/service-orders``), not the URL.
+        ``path`` is the document's path template (``/service-orders``), not the URL;
+        ``path_args`` are the values of its ``{placeholders}``.
         """
         operation = self._operations[(method.upper(), path)]
         problems: list[str] = []
         result = ValidRequest()
         for parameter in operation.parameters:
-            source = headers if parameter.location == "header" else query
-            raw = source.get(parameter.name)
+            raw = _source(parameter.location, query, headers, path_args).get(parameter.name)
             if raw is None:
                 if parameter.required:
                     problems.append(f"{parameter.location} {parameter.name} is required")
@@ -158,7 +121,7 @@ class RequestValidator:
                 suffix = "" if not invalid.instance_path else f" ({_field_name(invalid)})"
                 problems.append(f"{parameter.location} {parameter.name}{suffix}: {invalid.message}")
             if not errors:
-                (result.headers if parameter.location == "header" else result.query)[parameter.name] = value
+                _destination(result, parameter.location)[parameter.name] = value
         if operation.body is not None:
             result.body = self._body(operation, body, problems)
         if problems:
@@ -182,6 +145,25 @@ class RequestValidator:
             for invalid in operation.body.iter_errors(document)
         )
         return document
+
+
+def _source(
+    location: str,
+    query: Mapping[str, str],
+    headers: Mapping[str, str] | Headers,
+    path_args: Mapping[str, str] | None,
+) -> Mapping[str, str] | Headers:
+    if location == "header":
+        return headers
+    if location == "path":
+        return path_args or {}
+    return query
+
+
+def _destination(result: ValidRequest, location: str) -> dict[str, Any]:
+    if location == "header":
+        return result.headers
+    return result.path if location == "path" else result.query
 
 
 def _decoding(schema: Mapping[str, Any]) -> str:

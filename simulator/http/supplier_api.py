@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
-from contracts import SUPPLIER_API, load_document
+from contracts import SUPPLIER_API
+from contracts.operations import operation_index
 from simulator.application import appointments as appointments_use_case
 from simulator.application import availability as availability_use_case
 from simulator.application import order_requests
@@ -18,7 +18,7 @@ from simulator.application.orders import Answer
 from simulator.domain.errors import MalformedRequest, NotImplementedOperation
 from simulator.domain.inventory import AddressId
 from simulator.http import order_commands, representations
-from simulator.http.operations import add_route
+from simulator.http.operations import Handler, add_route
 from simulator.http.request_validation import ValidRequest
 
 VALIDATOR = "fibresim.supplier_validator"
@@ -29,15 +29,11 @@ def _context() -> Context:
     return context
 
 
-def _address(raw: dict[str, Any]) -> AddressId:
-    return AddressId(str(raw["id"]), str(raw.get("type", "UPRN")))
-
-
 def service_availability(valid: ValidRequest) -> ResponseReturnValue:
     """``GET /service-availability``: what the tenant may order at the address."""
     types = valid.query.get("serviceTypes")
     answer = availability_use_case.availability_at(
-        _context(), _address(valid.query["address"]), valid.headers["Tenant"], types
+        _context(), AddressId.from_json(valid.query["address"]), valid.headers["Tenant"], types
     )
     return jsonify(representations.availability(answer))
 
@@ -48,7 +44,7 @@ def available_appointments(valid: ValidRequest) -> ResponseReturnValue:
     from_date = query.get("appointmentFromDate")
     offer = appointments_use_case.available_appointments(
         _context(),
-        _address(query["address"]),
+        AddressId.from_json(query["address"]),
         str(query["serviceSpecification"]["id"]),
         purpose=query["appointmentPurpose"],
         from_date=date.fromisoformat(from_date) if from_date else None,
@@ -76,7 +72,7 @@ def reserve_appointment(valid: ValidRequest) -> ResponseReturnValue:
         _context(),
         reservation_id=body["id"],
         tenant=valid.headers["Tenant"],
-        address=_address(body["address"]),
+        address=AddressId.from_json(body["address"]),
         spec_id=str(body["serviceSpecification"]["id"]),
         purpose=purpose,
         start=_instant(timeslot["timeslotStartDateTime"], "timeslot/timeslotStartDateTime"),
@@ -106,7 +102,7 @@ def cancel_order(valid: ValidRequest) -> ResponseReturnValue:
     return _answer(order_requests.cancel_order(_context(), order_commands.cancel_order(valid)))
 
 
-def _not_implemented(method: str, path: str) -> Any:
+def _not_implemented(method: str, path: str) -> Handler:
     def handler(_valid: ValidRequest) -> ResponseReturnValue:
         raise NotImplementedOperation(f"{method} {path} is not offered by this simulator yet")
 
@@ -114,24 +110,27 @@ def _not_implemented(method: str, path: str) -> Any:
     return handler
 
 
-IMPLEMENTED = {
-    ("GET", "/service-availability"): service_availability,
-    ("GET", "/available-appointments"): available_appointments,
-    ("POST", "/appointments"): reserve_appointment,
-    ("POST", "/service-orders"): create_order,
-    ("POST", "/service-order-amendments"): amend_order,
-    ("POST", "/service-order-cancellations"): cancel_order,
+HANDLERS: dict[str, Handler] = {
+    "handleAvailabilityCheck": service_availability,
+    "handleAppointmentAvailability": available_appointments,
+    "handleReserveAppointment": reserve_appointment,
+    "handleCreateOrder": create_order,
+    "handleAmendOrder": amend_order,
+    "handleCancelOrder": cancel_order,
 }
+"""The handler of each operation the document marks ``x-fibresim-implemented``, by operationId."""
 
 
 def blueprint() -> Blueprint:
     """Every operation of the Supplier API document, validated; unbuilt ones answer 501."""
+    index = operation_index(SUPPLIER_API)
+    implemented = {operation.operation_id for operation in index.implemented()}
+    if implemented != set(HANDLERS):  # the document's flag is the registry: the two must agree
+        raise RuntimeError(
+            f"supplier-api.yaml marks {sorted(implemented)} implemented; the handlers are {sorted(HANDLERS)}"
+        )
     bp = Blueprint("supplier_api", __name__)
-    for path, item in load_document(SUPPLIER_API)["paths"].items():
-        for method in item:
-            if method.upper() not in {"GET", "POST", "PUT", "PATCH", "DELETE"}:
-                continue
-            key = (method.upper(), path)
-            handler = IMPLEMENTED.get(key) or _not_implemented(*key)
-            add_route(bp, VALIDATOR, key[0], path, handler)
+    for operation in index:
+        handler = HANDLERS.get(operation.operation_id) or _not_implemented(*operation.key)
+        add_route(bp, VALIDATOR, operation.method, operation.path, handler)
     return bp

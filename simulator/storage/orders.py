@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from contracts.model.order_states import OrderStatus, ReasonCode
 from simulator.domain.inventory import AddressId, LiveService
 from simulator.domain.kci_scripts import AppliesTo
 from simulator.domain.order import Appointment, Order, OrderRequest, Reply
@@ -25,7 +26,6 @@ from simulator.domain.order_commands import (
     Scenario,
 )
 from simulator.domain.order_events import OrderId
-from simulator.domain.order_states import OrderStatus, ReasonCode
 from simulator.domain.orders import InventoryChange
 from simulator.storage.database import utc
 from simulator.storage.tables import order_history, order_requests, orders

@@ -1,18 +1,16 @@
-"""Fakes for the certification tests: gateways that behave (or not), and a WSGI server on loopback."""
+"""Fakes for the certification tests: the one fake gateway (a Supplier Updates API that behaves, or not)
+and a tiny supplier. ``serve_wsgi`` (from ``tests.served``) puts either on loopback."""
 
 from __future__ import annotations
 
 import base64
 import json
 import secrets
-import threading
 import uuid
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.serving import make_server
 
 from contracts.certification.schemas import SUPPLIER_UPDATES_API, validator_for
 
@@ -92,19 +90,6 @@ def gateway_app(misbehave: Collection[str] = (), *, require_auth: bool = True) -
         return "", 204
 
     return app
-
-
-@contextmanager
-def serve_wsgi(app: Flask) -> Iterator[str]:
-    """Serve ``app`` on a free port of 127.0.0.1 in a thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # --- a small fake supplier, for the behaviour rules ------------------------------------------------

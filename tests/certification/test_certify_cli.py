@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
+from contracts.certification import pytest_plugin
 from contracts.certification.cli import add_certify_command
 from tests.served import free_port
 
@@ -58,3 +60,21 @@ def test_an_unreachable_target_is_a_tool_error_for_every_rule(tmp_path: Path) ->
     assert suite is not None
     assert (suite.get("tests"), suite.get("errors")) == ("2", "2")
     assert "cannot be reached" in (suite.find("testcase/error").get("message") or "")  # type: ignore[union-attr]
+
+
+def test_the_cli_and_the_pytest_plugin_declare_the_same_supplier_options() -> None:
+    parser = argparse.ArgumentParser(prog="fibresim")
+    add_certify_command(parser.add_subparsers(dest="command"))
+    cli = parser.parse_args(["certify", "supplier", "http://127.0.0.1:1"])
+
+    registered: dict[str, dict[str, Any]] = {}
+
+    class Group:
+        def addoption(self, *names: str, **keywords: Any) -> None:
+            registered[names[0]] = keywords
+
+    pytest_plugin.pytest_addoption(cast(pytest.Parser, type("P", (), {"getgroup": lambda *_: Group()})()))
+    for name in ("client-id", "client-secret", "token-url", "scope", "token", "seed", "kci-wait", "kci-port"):
+        keywords = registered[f"--fibresim-{name}"]
+        assert keywords.get("default") == getattr(cli, name.replace("-", "_")), name
+    assert cli.seed is None  # both: a random seed, printed

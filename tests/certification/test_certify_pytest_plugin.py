@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.certification.fakes import FAKE_ADDRESSES, serve_wsgi, supplier_app
-from tests.served import free_port, served_simulator
+from tests.certification.fakes import FAKE_ADDRESSES, supplier_app
+from tests.served import free_port, serve_wsgi, served_simulator
 
 pytest_plugins = ("pytester",)
 

@@ -10,7 +10,7 @@ from contracts.certification.contract import certifiable_document, contract_rule
 from contracts.certification.rules import Capability, catalogue
 from contracts.certification.runner import Verdict, run_rule
 from contracts.certification.target import Target, TargetSettings
-from tests.certification.fakes import serve_wsgi
+from tests.served import serve_wsgi
 
 
 def broken_supplier() -> Flask:

@@ -14,7 +14,8 @@ from contracts.certification.cli import add_certify_command
 from contracts.certification.rules import Mode
 from contracts.certification.runner import SuiteResult, Verdict, certify
 from contracts.certification.target import ClientCredentials, NoAuth, TargetSettings
-from tests.certification.fakes import CLIENT_ID, CLIENT_SECRET, gateway_app, serve_wsgi
+from tests.certification.fakes import CLIENT_ID, CLIENT_SECRET, gateway_app
+from tests.served import serve_wsgi
 
 BASE = "http://gateway.test"
 

@@ -21,10 +21,10 @@ from contracts.certification.runner import RuleResult, SuiteResult, Verdict, cer
 from contracts.certification.target import TargetSettings
 from simulator.http.app import create_app
 from simulator.settings import Settings
-from tests.certification.fakes import gateway_app, serve_wsgi
+from tests.certification.fakes import gateway_app
 from tests.conftest import START, address_query, gateway_headers
 from tests.orders_support import provide
-from tests.served import served_simulator
+from tests.served import serve_wsgi, served_simulator
 
 SIMULATOR = "http://simulator.test"
 INBOUND_RULES = [f"GWI-00{n}" for n in range(1, 8)]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 
+from flask import Flask
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
+from contracts.model.order_states import TRANSITIONS, Keep, OrderStatus, RequestReceived, apply_reason
 from simulator.domain.inventory import AddressId, LiveService
-from simulator.domain.order_states import TRANSITIONS, Keep, OrderStatus, RequestReceived
 from simulator.http.app import create_app
+from simulator.http.errors import register_error_handlers
 from simulator.settings import Settings
 from simulator.storage import inventory, outbox
 from simulator.storage import orders as order_store
@@ -188,3 +190,18 @@ class OrderFlows(RuleBasedStateMachine):
 
 OrderFlows.TestCase.settings = settings(stateful_step_count=25, deadline=None)
 test_order_flows_keep_their_streams_and_inventory_sound = OrderFlows.TestCase
+
+
+def test_an_illegal_transition_reaching_the_http_layer_is_a_422_invalid_request() -> None:
+    app = Flask("refusing")
+    register_error_handlers(app)
+
+    @app.get("/move")
+    def move() -> str:
+        apply_reason(OrderStatus.ACKNOWLEDGED, None, "COMPLETED")
+        return "moved"
+
+    answer = app.test_client().get("/move")
+    assert answer.status_code == 422
+    assert answer.get_json()["code"] == "INVALID_REQUEST"
+    assert "COMPLETED is not allowed when the order is ACKNOWLEDGED" in answer.get_json()["messages"][0]

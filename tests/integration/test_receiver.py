@@ -10,10 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import socket
-import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +19,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
-from werkzeug.serving import make_server
 
 from contracts import SUPPLIER_UPDATES_API, load_document
 from simulator.delivery.transport import (
@@ -36,6 +32,7 @@ from simulator.domain.clock import ManualClock
 from simulator.domain.retry import DELIVERED, REJECTED, RETRY
 from simulator.receiver import ReceivedRequest, ReceiverSettings, create_receiver_app, receiver_state
 from simulator.receiver_cli import describe
+from tests.served import serve_wsgi
 
 EXAMPLES: dict[str, Any] = load_document(SUPPLIER_UPDATES_API)["paths"]["/kcis"]["post"]["requestBody"][
     "content"
@@ -62,20 +59,6 @@ def make_kci(reason: str = "UPDATE", *, sequence: int = 1, order_id: int = 1001)
 def provide_story(order_id: int) -> list[dict[str, Any]]:
     """The KCIs of one provide order, sequence numbers 1, 2, 3…"""
     return [make_kci(reason, sequence=n, order_id=order_id) for n, reason in enumerate(PROVIDE_STORY, 1)]
-
-
-@contextmanager
-def served(app: Flask) -> Iterator[str]:
-    """Serve ``app`` on a free port of 127.0.0.1 from a thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def headers(**extra: str) -> dict[str, str]:
@@ -354,7 +337,7 @@ def test_the_receiver_command_prints_one_line_per_kci() -> None:
 def test_the_transport_delivers_a_kci_the_receiver_accepts() -> None:
     app = receiver()
     kci = make_kci("ACKNOWLEDGED")
-    with served(app) as base, HttpTransport(base) as transport:
+    with serve_wsgi(app) as base, HttpTransport(base) as transport:
         result = transport.send(kci["id"], kci)
     assert (result.status_code, result.outcome, result.error) == (204, DELIVERED, None)
     assert [entry.id for entry in receiver_state(app).kcis()] == [kci["id"]]
@@ -364,7 +347,7 @@ def test_each_attempt_has_a_new_request_id_and_the_orders_conversation_id() -> N
     app = receiver()
     kci = make_kci()
     payload = {**kci, DELIVERY_CONTEXT: {"conversationId": "conv-42"}}
-    with served(app) as base, HttpTransport(base) as transport:
+    with serve_wsgi(app) as base, HttpTransport(base) as transport:
         results = [transport.send(kci["id"], payload) for _ in range(2)]
         transport.send(kci["id"], kci)
     first, second, third = receiver_state(app).kcis()
@@ -380,7 +363,7 @@ def test_each_attempt_has_a_new_request_id_and_the_orders_conversation_id() -> N
 def test_a_client_credentials_token_is_fetched_once_and_reused_for_many_kcis() -> None:
     clock = ManualClock(START)
     app = create_receiver_app(ReceiverSettings(require_token=True), clock=clock)
-    with served(app) as base:
+    with serve_wsgi(app) as base:
         auth = ClientCredentials(f"{base}/auth/supplier/access-token", CLIENT_ID, CLIENT_SECRET, clock=clock)
         with HttpTransport(base, auth) as transport:
             outcomes = [transport.send(kci["id"], kci).outcome for kci in provide_story(1)]
@@ -392,7 +375,7 @@ def test_a_token_is_fetched_again_shortly_before_it_expires() -> None:
     clock = ManualClock(START)
     app = create_receiver_app(ReceiverSettings(require_token=True, token_ttl_seconds=3600), clock=clock)
     first, second, third = provide_story(1)[:3]
-    with served(app) as base:
+    with serve_wsgi(app) as base:
         auth = ClientCredentials(f"{base}/auth/supplier/access-token", CLIENT_ID, CLIENT_SECRET, clock=clock)
         with HttpTransport(base, auth) as transport:
             transport.send(first["id"], first)
@@ -410,7 +393,7 @@ def test_a_token_given_as_a_numeric_string_is_understood() -> None:
     app = create_receiver_app(
         ReceiverSettings(require_token=True, token_ttl_seconds=600, expires_in_as_string=True), clock=clock
     )
-    with served(app) as base:
+    with serve_wsgi(app) as base:
         auth = ClientCredentials(f"{base}/auth/supplier/access-token", CLIENT_ID, CLIENT_SECRET, clock=clock)
         with HttpTransport(base, auth) as transport:
             for kci in provide_story(1)[:2]:
@@ -425,7 +408,7 @@ def test_a_401_discards_the_token_and_the_kci_is_sent_once_more_with_a_new_one()
     clock = ManualClock(START)
     app = create_receiver_app(ReceiverSettings(require_token=True), clock=clock)
     first, second = provide_story(1)[:2]
-    with served(app) as base:
+    with serve_wsgi(app) as base:
         auth = ClientCredentials(f"{base}/auth/supplier/access-token", CLIENT_ID, CLIENT_SECRET, clock=clock)
         with HttpTransport(base, auth) as transport:
             transport.send(first["id"], first)
@@ -443,7 +426,7 @@ def test_a_second_401_in_a_row_is_the_gateways_answer() -> None:
     app = create_receiver_app(ReceiverSettings(require_token=True), clock=clock)
     receiver_state(app).inject(401, 5)
     kci = make_kci()
-    with served(app) as base:
+    with serve_wsgi(app) as base:
         auth = ClientCredentials(f"{base}/auth/supplier/access-token", CLIENT_ID, CLIENT_SECRET, clock=clock)
         with HttpTransport(base, auth) as transport:
             result = transport.send(kci["id"], kci)
@@ -457,12 +440,14 @@ def test_a_token_endpoint_that_refuses_the_client_leaves_the_kci_to_be_retried()
     clock = ManualClock(START)
     app = create_receiver_app(ReceiverSettings(require_token=True), clock=clock)
     kci = make_kci()
-    with served(app) as base:
-        auth = ClientCredentials(f"{base}/auth/supplier/access-token", CLIENT_ID, "wrong", clock=clock)
+    with serve_wsgi(app) as base:
+        auth = ClientCredentials(f"{base}/auth/supplier/access-token", CLIENT_ID, "s3cr3t-guess", clock=clock)
         with HttpTransport(base, auth) as transport:
             result = transport.send(kci["id"], kci)
     assert (result.status_code, result.outcome) == (None, RETRY)
-    assert "token endpoint answered 400" in (result.error or "")
+    assert "no access token: token refused by" in (result.error or "")
+    assert "400 invalid_client" in (result.error or "")
+    assert "s3cr3t-guess" not in (result.error or "")
     assert "invalid_client" in (result.error or "")
     assert receiver_state(app).requests() == []
 
@@ -471,7 +456,7 @@ def test_a_fixed_bearer_token_is_sent() -> None:
     app = receiver(require_token=True)
     token = receiver_state(app).issue_token()
     kci = make_kci()
-    with served(app) as base, HttpTransport(base, BearerToken(token)) as transport:
+    with serve_wsgi(app) as base, HttpTransport(base, BearerToken(token)) as transport:
         assert transport.send(kci["id"], kci).outcome == DELIVERED
 
 
@@ -479,7 +464,7 @@ def test_a_gateways_retry_after_and_error_body_are_reported() -> None:
     app = receiver()
     receiver_state(app).inject(500, 1, retry_after=9)
     kci = make_kci()
-    with served(app) as base, HttpTransport(base, NoAuth()) as transport:
+    with serve_wsgi(app) as base, HttpTransport(base, NoAuth()) as transport:
         result = transport.send(kci["id"], kci)
     assert (result.status_code, result.outcome, result.retry_after) == (500, RETRY, timedelta(seconds=9))
     assert json.loads(result.body or "")["code"] == "GATEWAY_FAULT"
@@ -509,3 +494,20 @@ def test_a_gateway_that_never_answers_times_out() -> None:
         with HttpTransport(f"http://127.0.0.1:{port}", timeout=0.2) as transport:
             result = transport.send("k", make_kci())
     assert (result.status_code, result.timed_out, result.outcome) == (None, True, RETRY)
+
+
+def test_a_refused_token_request_is_logged_once_with_its_status_and_error_but_not_the_secret(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = ManualClock(START)
+    app = create_receiver_app(ReceiverSettings(require_token=True), clock=clock)
+    with serve_wsgi(app) as base:
+        auth = ClientCredentials(f"{base}/auth/supplier/access-token", CLIENT_ID, "s3cr3t-guess", clock=clock)
+        with HttpTransport(base, auth) as transport, caplog.at_level("WARNING", logger="contracts.oauth2"):
+            for _ in range(3):
+                kci = make_kci()
+                transport.send(kci["id"], kci)
+    [record] = [r for r in caplog.records if r.name == "contracts.oauth2"]
+    assert "400 invalid_client" in record.getMessage()
+    assert CLIENT_ID in record.getMessage()
+    assert "s3cr3t-guess" not in record.getMessage()

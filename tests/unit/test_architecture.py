@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
 
-DOMAIN = Path(__file__).resolve().parents[2] / "simulator" / "domain"
+ROOT = Path(__file__).resolve().parents[2]
+DOMAIN = ROOT / "simulator" / "domain"
+SHARED_MODEL = ROOT / "contracts" / "model"
 FORBIDDEN = {
     "flask",
     "werkzeug",
@@ -41,6 +44,17 @@ def test_domain_module_imports_only_the_standard_library_and_the_domain(module: 
         if line.startswith(("from simulator", "import simulator"))
     ]
     assert all(name.startswith("simulator.domain") for name in project_imports), project_imports
+    ours = {"contracts", "scenarios"} & imported_modules(module)
+    assert all(
+        line.startswith("from contracts.model")
+        for line in module.read_text(encoding="utf-8").splitlines()
+        if line.startswith(("from contracts", "import contracts"))
+    ), ours
+
+
+@pytest.mark.parametrize("module", sorted(SHARED_MODEL.glob("*.py")), ids=lambda p: p.name)
+def test_the_shared_model_imports_only_the_standard_library(module: Path) -> None:
+    assert imported_modules(module) <= set(sys.stdlib_module_names) | {"__future__"}
 
 
 def test_only_the_clock_module_reads_the_wall_clock() -> None:

@@ -10,6 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contracts import load_schema
+from contracts.model.order_states import (
+    TRANSITIONS,
+    OrderState,
+    OrderStatus,
+    ProblemCode,
+    ReasonCode,
+    advance,
+    is_terminal,
+)
 from simulator.domain.errors import BusinessRuleViolation, ConfigurationError, MalformedRequest
 from simulator.domain.kci_scripts import (
     DEFAULT_SCENARIOS,
@@ -23,15 +32,6 @@ from simulator.domain.kci_scripts import (
     response_triggers,
     start_states,
     validate_script,
-)
-from simulator.domain.order_states import (
-    TRANSITIONS,
-    OrderState,
-    OrderStatus,
-    ProblemCode,
-    ReasonCode,
-    advance,
-    is_terminal,
 )
 from simulator.kci_script_loader import SCRIPT_SCHEMA, build_script, load_script_file, load_scripts
 

@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from contracts.model.order_states import OrderStatus, ReasonCode
 from simulator.domain.errors import BusinessRuleViolation
 from simulator.domain.inventory import AddressId, LiveService, Site
 from simulator.domain.kci_scripts import AppliesTo, KciScript, ScriptResponse, ScriptStep
 from simulator.domain.order import Order, Reply
 from simulator.domain.order_commands import AmendmentChanges, AmendOrder, OrderType, PlaceOrder, Scenario
 from simulator.domain.order_events import InventoryChanged, KciDue, StatusChanged
-from simulator.domain.order_states import OrderStatus, ReasonCode
 from simulator.domain.orders import AcceptedOrder, InventoryChange
 
 NOW = datetime(2026, 7, 1, 9, tzinfo=UTC)

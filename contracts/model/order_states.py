@@ -50,8 +50,6 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeAlias
 
-from simulator.domain.errors import BusinessRuleViolation
-
 __all__ = [
     "AMENDABLE_STATUSES",
     "COMMON_FIELDS",
@@ -237,13 +235,19 @@ TRANSITIONS: Mapping[tuple[OrderStatus, Trigger], tuple[Target, ...]] = _declare
 """Every legal move: ``(from status, trigger) -> allowed targets``, the first being the default."""
 
 
-class IllegalTransition(BusinessRuleViolation):
-    """A reason code (or request) that the order's current status does not allow."""
+class IllegalTransition(ValueError):
+    """A reason code (or request) that the order's current status does not allow.
+
+    A plain ``ValueError``: this package knows no HTTP. The simulator answers it as a
+    business-rule refusal (422 ``INVALID_REQUEST``, see ``simulator.http.errors``).
+    """
 
     def __init__(self, from_status: OrderStatus, reason: str, detail: str) -> None:
         self.from_status = from_status
         self.reason = reason
-        super().__init__(f"{reason} is not allowed when the order is {from_status}: {detail}")
+        message = f"{reason} is not allowed when the order is {from_status}: {detail}"
+        super().__init__(message)
+        self.messages = [message]
 
 
 class OrderState(NamedTuple):
