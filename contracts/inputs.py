@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from jsonschema import ValidationError
@@ -27,6 +28,7 @@ __all__ = [
     "InputError",
     "SecretOption",
     "add_secret_option",
+    "http_url",
     "load_yaml",
     "read_bounded",
     "schema_message",
@@ -78,15 +80,21 @@ def _read_regular_file(path: Path, what: str, limit: int) -> bytes:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as error:
         raise InputError(f"cannot read {what} {path}: {error.strerror or error}") from None
-    with os.fdopen(descriptor, "rb") as handle:
+    try:
         mode = os.fstat(descriptor).st_mode
         if not stat.S_ISREG(mode):
             kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
             raise InputError(f"{what} {path} is {kind}")
-        try:
-            return handle.read(limit + 1)
-        except OSError as error:
-            raise InputError(f"cannot read {what} {path}: {error.strerror or error}") from None
+        chunks: list[bytes] = []
+        wanted = limit + 1
+        while wanted > 0 and (chunk := os.read(descriptor, min(wanted, 1 << 20))):
+            chunks.append(chunk)
+            wanted -= len(chunk)
+        return b"".join(chunks)
+    except OSError as error:
+        raise InputError(f"cannot read {what} {path}: {error.strerror or error}") from None
+    finally:
+        os.close(descriptor)
 
 
 def _size(limit: int) -> str:
@@ -210,3 +218,15 @@ def secret_from(
             raise InputError(f"{option.file_flag} {path} is empty")
         return secret
     return (os.environ if environ is None else environ).get(option.env) or None
+
+
+def http_url(value: str, flag: str) -> str:
+    """``value`` if it is an http(s) URL with a host; otherwise an error naming ``flag``."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        raise InputError(f"{flag}: not a valid URL") from None
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise InputError(f"{flag}: give an http:// or https:// URL with a host")
+    return value

@@ -12,7 +12,6 @@ rules of strict mode), or both.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 from collections.abc import Sequence
@@ -22,25 +21,77 @@ from typing import Any
 
 from contracts.certification.errors import SetupError
 from contracts.certification.rules import Capability, Mode
+from contracts.inputs import InputError, SecretOption, add_secret_option, http_url, secret_from
 
 __all__ = ["add_certify_command", "run_certify"]
 
 TOKEN_ENV = "FIBRESIM_CERTIFY_TOKEN"  # noqa: S105 - the name of a variable, not a secret
 SECRET_ENV = "FIBRESIM_CERTIFY_CLIENT_SECRET"  # noqa: S105 - the name of a variable, not a secret
+TOKEN = SecretOption("--token", TOKEN_ENV, "send Authorization: Bearer TOKEN", metavar="TOKEN")
+CLIENT_SECRET = SecretOption("--client-secret", SECRET_ENV, "client secret for the client-credentials grant")
+
+
+def _port(text: str) -> int:
+    """``--kci-port``: 0 (any free port) or a TCP port."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port (0-65535)")
+    return port
+
+
+def _number(text: str, *, least: float, integer: bool = False) -> float:
+    try:
+        number = int(text) if integer else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if integer else ''}number") from None
+    if not number >= least:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text} is less than {least:g}")
+    return number
+
+
+def _positive(text: str) -> float:
+    """Seconds that must be more than zero (``--timeout``)."""
+    number = _number(text, least=0)
+    if number == 0:
+        raise argparse.ArgumentTypeError("0 is not more than 0")
+    return number
+
+
+def _non_negative(text: str) -> float:
+    """Seconds, 0 or more (``--max-wait``, ``--kci-wait``)."""
+    return _number(text, least=0)
+
+
+def _at_least_one(text: str) -> int:
+    """A count of 1 or more (``--max-examples``)."""
+    return int(_number(text, least=1, integer=True))
+
+
+def _urls(args: argparse.Namespace) -> None:
+    """Refuse a URL option that is not an http(s) URL, naming the option."""
+    for name, flag in (
+        ("url", "url"),
+        ("kci_url", "--kci-url"),
+        ("simulator", "--simulator"),
+        ("token_url", "--token-url"),
+    ):
+        value = getattr(args, name, None)
+        if value:
+            try:
+                http_url(value, flag)
+            except InputError as error:
+                raise SetupError(str(error)) from None
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     auth = parser.add_argument_group("authentication (default: none)")
-    auth.add_argument(
-        "--token",
-        default=os.environ.get(TOKEN_ENV),
-        help=f"send Authorization: Bearer TOKEN (default: ${TOKEN_ENV})",
-    )
+    add_secret_option(auth.add_argument, TOKEN)
     auth.add_argument("--token-url", help="OAuth 2.0 token endpoint for the client-credentials grant")
     auth.add_argument("--client-id", help="client id for the client-credentials grant")
-    auth.add_argument(
-        "--client-secret", default=os.environ.get(SECRET_ENV), help=f"client secret (default: ${SECRET_ENV})"
-    )
+    add_secret_option(auth.add_argument, CLIENT_SECRET)
     auth.add_argument("--scope", help="scope to ask the token endpoint for")
     run = parser.add_argument_group("the run")
     run.add_argument(
@@ -59,7 +110,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="first gateway id to use (default: derived from the time, so reruns never clash)",
     )
-    run.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default: 10)")
+    run.add_argument("--timeout", type=_positive, default=10.0, help="seconds per request (default: 10)")
     run.add_argument(
         "--strict", action="store_true", help="fail the run on skipped rules and advisory failures too"
     )
@@ -103,25 +154,25 @@ def add_certify_command(subparsers: Any) -> argparse.ArgumentParser:
     )
     supplier.add_argument(
         "--max-examples",
-        type=int,
+        type=_at_least_one,
         default=20,
         help="generated requests per operation in the fuzzing phase (default: 20)",
     )
     supplier.add_argument(
         "--max-wait",
-        type=float,
+        type=_non_negative,
         default=0.0,
         help="seconds a rule may wait in real time, e.g. for a reservation to expire (default: 0)",
     )
     supplier.add_argument(
         "--kci-wait",
-        type=float,
+        type=_non_negative,
         default=0.0,
         help="seconds to wait for the supplier's KCIs after the order rules; 0 skips them",
     )
     supplier.add_argument(
         "--kci-port",
-        type=int,
+        type=_port,
         default=0,
         help="port of the KCI receiver on 127.0.0.1 (default: a free one, printed)",
     )
@@ -184,14 +235,19 @@ def _instant(text: str) -> datetime:
 def _auth(args: argparse.Namespace, base_url: str | None, mode: Mode) -> Any:
     from contracts.certification.target import BearerToken, ClientCredentials, NoAuth
 
-    if args.token:
-        return BearerToken(args.token)
+    try:
+        token = secret_from(lambda name: getattr(args, name), TOKEN)
+        client_secret = secret_from(lambda name: getattr(args, name), CLIENT_SECRET)
+    except InputError as error:
+        raise SetupError(str(error)) from None
+    if token:
+        return BearerToken(token)
     if args.client_id or args.token_url:
         derived = f"{(base_url or '').rstrip('/')}/auth/supplier/access-token"
         token_url = args.token_url or (derived if mode is Mode.GATEWAY and base_url else None)
-        if not (args.client_id and args.client_secret and token_url):
+        if not (args.client_id and client_secret and token_url):
             raise SetupError("client credentials need --client-id, --client-secret and --token-url")
-        return ClientCredentials(token_url, args.client_id, args.client_secret, args.scope)
+        return ClientCredentials(token_url, args.client_id, client_secret, args.scope)
     return NoAuth()
 
 
@@ -201,6 +257,7 @@ def settings_from(args: argparse.Namespace) -> Any:
     from contracts.certification.target import TargetSettings, parse_capabilities
 
     mode = Mode(args.certify_mode)
+    _urls(args)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
     if mode is Mode.GATEWAY:
         if not (args.kci_url or args.simulator):

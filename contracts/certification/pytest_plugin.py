@@ -24,10 +24,12 @@ from contracts.certification.reports import evidence_text
 from contracts.certification.rules import Mode, Rule, catalogue, run_order, select
 from contracts.certification.runner import RUN_ORDER, RuleResult, Verdict, run_rule
 from contracts.certification.target import BearerToken, NoAuth, Target, TargetSettings, parse_capabilities
+from contracts.inputs import InputError, SecretOption, add_secret_option, secret_from
 
 __all__ = ["RuleItem", "pytest_addoption", "pytest_collection_modifyitems", "pytest_configure"]
 
 _SESSION = pytest.StashKey["_Certification"]()
+TOKEN = SecretOption("--fibresim-token", "FIBRESIM_CERTIFY_TOKEN", "bearer token to send", "TOKEN")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -48,7 +50,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAME",
         help="declare the target's capabilities instead of discovering them",
     )
-    group.addoption("--fibresim-token", metavar="TOKEN", help="bearer token to send")
+    add_secret_option(group.addoption, TOKEN)
     group.addoption("--fibresim-seed", type=int, default=0, help="seed of the run (default: 0)")
     group.addoption("--fibresim-max-examples", type=int, default=20, help="fuzzing examples per operation")
     group.addoption("--fibresim-kci-wait", type=float, default=0.0, help="seconds to wait for KCIs (0: skip)")
@@ -62,7 +64,7 @@ class _Certification:
         option = config.getoption
         try:
             capabilities = option("fibresim_capability")
-            token = option("fibresim_token")
+            token = secret_from(option, TOKEN)
             self.settings = TargetSettings(
                 base_url=option("fibresim_target"),
                 mode=Mode.SUPPLIER,
@@ -74,7 +76,7 @@ class _Certification:
                 max_examples=option("fibresim_max_examples"),
                 kci_wait=option("fibresim_kci_wait"),
             )
-        except SetupError as error:
+        except (SetupError, InputError) as error:
             raise pytest.UsageError(str(error)) from None
         self.rules = select(catalogue(Mode.SUPPLIER), option("fibresim_only"))
         self.receiver = (

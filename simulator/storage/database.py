@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from simulator.domain.errors import ConfigurationError
@@ -38,7 +38,7 @@ def database_url(value: str) -> str:
 def _password(value: str) -> str | None:
     try:
         return make_url(value).password
-    except Exception:  # noqa: BLE001 - not an SQLAlchemy URL; the lenient parser may still find one
+    except (ArgumentError, ValueError):  # not an SQLAlchemy URL; the lenient parser may still find one
         try:
             return urlsplit(value).password
         except ValueError:
@@ -60,7 +60,7 @@ def shown_database(value: str) -> str:
         return value
     try:
         return make_url(value).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - unparseable: mask what the lenient parser finds
+    except (ArgumentError, ValueError):  # unparseable: mask what the lenient parser finds
         return redact(value, _password(value))
 
 
