@@ -9,7 +9,7 @@ from simulator.application.context import Context
 from simulator.background import BackgroundWork
 from simulator.domain.clock import clock_from_spec
 from simulator.http import admin_api, supplier_api
-from simulator.http.errors import register_error_handlers
+from simulator.http.errors import REDACT, register_error_handlers
 from simulator.http.fault_injection import install_fault_injection
 from simulator.http.journal import install_journal
 from simulator.http.request_validation import RequestValidator
@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the contract's field order
     app.extensions["fibresim.settings"] = settings
     app.extensions["fibresim.context"] = context
+    app.extensions[REDACT] = context.database.redact
     app.extensions[supplier_api.VALIDATOR] = RequestValidator(load_document(SUPPLIER_API))
     app.register_blueprint(supplier_api.blueprint())
     app.register_blueprint(admin_api.blueprint(), url_prefix=settings.admin_prefix)
