@@ -7,48 +7,94 @@ import sys
 from collections.abc import Sequence
 
 from contracts.certification.cli import add_certify_command
+from contracts.inputs import InputError, SecretOption, add_secret_option, http_url, secret_from
 from scenarios import bundled_profiles
+from simulator.cli_checks import check_listen, port_number, positive_int
 from simulator.domain.errors import ConfigurationError, FibresimError
 from simulator.receiver_cli import add_receiver_command
 from simulator.settings import Settings
+
+KCI_CLIENT_SECRET = SecretOption(
+    "--kci-client-secret", "FIBRESIM_KCI_CLIENT_SECRET", "client secret for --kci-token-url"
+)
+KCI_TOKEN = SecretOption(
+    "--kci-token", "FIBRESIM_KCI_TOKEN", "a fixed bearer token for KCI delivery", metavar="TOKEN"
+)
+KCI_BASIC = SecretOption(
+    "--kci-basic", "FIBRESIM_KCI_BASIC", "Basic auth for KCI delivery", metavar="USER:PASSWORD"
+)
+
+
+def _http_url(value: str | None, flag: str) -> str | None:
+    return None if value is None else http_url(value, flag)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings(
+        profile=args.profile,
+        database=args.db,
+        clock=args.clock,
+        kci_url=_http_url(args.kci_url, "--kci-url"),
+        kci_token_url=_http_url(args.kci_token_url, "--kci-token-url"),
+        kci_client_id=args.kci_client_id,
+        kci_client_secret=secret_from(lambda name: getattr(args, name), KCI_CLIENT_SECRET),
+        kci_bearer_token=secret_from(lambda name: getattr(args, name), KCI_TOKEN),
+        kci_basic=secret_from(lambda name: getattr(args, name), KCI_BASIC),
+    )
+    chosen = [s for s in (settings.kci_token_url, settings.kci_bearer_token, settings.kci_basic) if s]
+    if len(chosen) > 1:
+        raise ConfigurationError("give one KCI authentication: --kci-token-url, --kci-token or --kci-basic")
+    if chosen and not settings.kci_url:
+        raise ConfigurationError("KCI authentication is set but --kci-url is not: where should KCIs go?")
+    if settings.kci_basic is not None and ":" not in settings.kci_basic:
+        raise ConfigurationError("--kci-basic: give USER:PASSWORD")
+    return settings
 
 
 def _serve(args: argparse.Namespace) -> int:
     import logging
 
     from simulator.application.context import Context
+    from simulator.background import kci_auth
     from simulator.domain.clock import clock_from_spec
     from simulator.http.app import create_app
     from simulator.profiles import load_profile
-    from simulator.storage import Database
+    from simulator.storage import Database, shown_database
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from simulator.serving import serve
 
-    settings = Settings(
-        profile=args.profile,
-        database=args.db,
-        clock=args.clock,
-        kci_url=args.kci_url,
-        kci_token_url=args.kci_token_url,
-        kci_client_id=args.kci_client_id,
-        kci_client_secret=args.kci_client_secret,
-        kci_bearer_token=args.kci_token,
-        kci_basic=args.kci_basic,
-    )
-    # Check the profile, the clock and the database here, so a mistake is reported plainly
-    # before any worker starts; the worker then builds its own app (see simulator.serving).
+    settings = _settings(args)
+    # Check the options, the profile, the clock, the database and the address here, so a
+    # mistake is reported plainly before any worker starts; the worker then builds its own
+    # app (see simulator.serving).
+    kci_auth(settings)
     profile = load_profile(settings.profile)
     clock_from_spec(settings.clock)
+    check_listen(args.host, args.port)
     database = Database(settings.database)
-    Context.open(profile, database, clock_from_spec(settings.clock))
-    database.dispose()
+    try:
+        Context.open(profile, database, clock_from_spec(settings.clock))
+    finally:
+        database.dispose()
     print(
         f"fibresim: {profile.name} on http://{args.host}:{args.port} "
-        f"(database {settings.database}, clock {settings.clock})",
+        f"(database {shown_database(settings.database)}, clock {settings.clock})",
         flush=True,
     )
     serve(lambda: create_app(settings), args.host, args.port, server=args.server, threads=args.threads)
+    return 0
+
+
+def _reset_db(args: argparse.Namespace) -> int:
+    from simulator.storage import SCHEMA_VERSION, Database
+
+    database = Database(args.db)
+    try:
+        database.reset_schema()
+    finally:
+        database.dispose()
+    print(f"fibresim: {database.shown}: the simulator's tables are empty, at schema version {SCHEMA_VERSION}")
     return 0
 
 
@@ -71,6 +117,12 @@ def _list_profiles(_args: argparse.Namespace) -> int:
     return 0
 
 
+DB_HELP = (
+    "SQLite file, ':memory:', or a postgresql://user:password@host/db URL (default: fibresim.sqlite3); "
+    "the password is never printed"
+)
+
+
 def parser() -> argparse.ArgumentParser:
     """The command-line interface, one subcommand per task."""
     top = argparse.ArgumentParser(
@@ -85,13 +137,9 @@ def parser() -> argparse.ArgumentParser:
         description="Serve the Supplier API and the admin API (/_admin) of a simulated supplier.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
+    serve.add_argument("--port", type=port_number, default=8080, help="port to listen on (default: 8080)")
     serve.add_argument("--profile", default="demo", help="bundled profile name or YAML path (default: demo)")
-    serve.add_argument(
-        "--db",
-        default="fibresim.sqlite3",
-        help="SQLite file, ':memory:', or a postgresql:// URL (default: fibresim.sqlite3)",
-    )
+    serve.add_argument("--db", default="fibresim.sqlite3", help=DB_HELP)
     serve.add_argument(
         "--clock",
         default="real",
@@ -106,19 +154,26 @@ def parser() -> argparse.ArgumentParser:
         "--kci-token-url", default=None, help="OAuth2 client-credentials token URL for KCI delivery"
     )
     serve.add_argument("--kci-client-id", default=None, help="client id for --kci-token-url")
-    serve.add_argument("--kci-client-secret", default=None, help="client secret for --kci-token-url")
-    serve.add_argument("--kci-token", default=None, help="a fixed bearer token for KCI delivery")
-    serve.add_argument(
-        "--kci-basic", default=None, metavar="USER:PASSWORD", help="Basic auth for KCI delivery"
-    )
+    for secret in (KCI_CLIENT_SECRET, KCI_TOKEN, KCI_BASIC):
+        add_secret_option(serve.add_argument, secret)
     serve.add_argument(
         "--server",
         choices=["gunicorn", "werkzeug"],
         default="gunicorn",
         help="gunicorn (one process, threads) or Werkzeug's development server (default: gunicorn)",
     )
-    serve.add_argument("--threads", type=int, default=8, help="request threads (default: 8)")
+    serve.add_argument("--threads", type=positive_int, default=8, help="request threads (default: 8)")
     serve.set_defaults(run=_serve)
+
+    reset = commands.add_parser(
+        "reset-db",
+        help="drop the simulator's tables and create them empty",
+        description="Drop the simulator's tables in a database (whichever fibresim version wrote them; "
+        "other tables are left alone) and create them empty at this version's schema. Use it when "
+        "'fibresim serve' refuses a database written by another version.",
+    )
+    reset.add_argument("--db", default="fibresim.sqlite3", help=DB_HELP)
+    reset.set_defaults(run=_reset_db)
 
     check = commands.add_parser(
         "check-profile",
@@ -141,8 +196,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         code: int = args.run(args)
-    except (ConfigurationError, FibresimError) as error:
-        print(f"fibresim: {error}", file=sys.stderr)
+    except (ConfigurationError, FibresimError, InputError) as error:
+        # One line, however many problems the error lists (a profile may have several).
+        head, *rest = [line.strip() for line in str(error).splitlines() if line.strip()] or ["failed"]
+        print(f"fibresim: {head} {'; '.join(rest)}".rstrip(), file=sys.stderr)
         return 2
     return code
 

@@ -15,10 +15,10 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema import Draft202012Validator
 
 from contracts import load_schema
+from contracts.inputs import InputError, load_yaml, schema_message
 from contracts.model.order_states import OrderStatus, ProblemCode, ReasonCode
 from simulator.domain.clock import parse_duration
 from simulator.domain.errors import ConfigurationError, MalformedRequest
@@ -40,14 +40,11 @@ def _field(path: Any) -> str:
 
 
 def _read(source: Path | Traversable) -> Any:
+    # Shipped data, but read through the same bounded reader as a user's profile.
     try:
-        text = source.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigurationError(f"cannot read KCI script {source}: {error.strerror}") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ConfigurationError(f"KCI script {source} is not valid YAML: {error}") from None
+        return load_yaml(source, what="KCI script")
+    except InputError as error:
+        raise ConfigurationError(str(error)) from None
 
 
 def validate_document(document: Any, source: str) -> None:
@@ -55,7 +52,7 @@ def validate_document(document: Any, source: str) -> None:
     validator = Draft202012Validator(load_schema(SCRIPT_SCHEMA))
     problems = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
     if problems:
-        lines = [f"{_field(p.absolute_path)}: {p.message}" for p in problems]
+        lines = [f"{_field(p.absolute_path)}: {schema_message(p)}" for p in problems]
         raise ConfigurationError(f"{source} is not a valid KCI script:\n  " + "\n  ".join(lines))
 
 

@@ -12,11 +12,11 @@ import json
 from datetime import date, time, timedelta
 from typing import Any
 
-import yaml
 from jsonschema import Draft202012Validator
 
 from contracts import load_schema
-from scenarios import profile_path
+from contracts.inputs import InputError, load_yaml, schema_message
+from scenarios import bundled_profiles, profile_path
 from simulator.domain.catalogue import Catalogue, LineProfile, ServiceSpecification, ServicesPerAddress
 from simulator.domain.errors import ConfigurationError
 from simulator.domain.inventory import AddressId, LiveService, PostalAddress, Site
@@ -33,16 +33,19 @@ _DEFAULT_WINDOWS = (
 
 
 def load_profile(name_or_path: str) -> SupplierProfile:
-    """Load a bundled profile by name (``demo``) or a YAML file by path."""
+    """Load a bundled profile by name (``demo``) or a YAML file by path.
+
+    The file must be a regular file of at most ``contracts.inputs.MAX_FILE_BYTES``; a YAML error
+    names its line and column.
+    """
     path = profile_path(name_or_path)
+    if path.name != name_or_path and not path.exists() and "/" not in name_or_path:
+        known = ", ".join(bundled_profiles())
+        raise ConfigurationError(f"no bundled profile {name_or_path!r} and no such file (bundled: {known})")
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigurationError(f"cannot read profile {path}: {error.strerror}") from None
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ConfigurationError(f"profile {path} is not valid YAML: {error}") from None
+        document = load_yaml(path, what="profile")
+    except InputError as error:
+        raise ConfigurationError(str(error)) from None
     return build_profile(document, source=str(path))
 
 
@@ -55,7 +58,7 @@ def validate_document(document: Any, source: str = "profile") -> None:
     validator = Draft202012Validator(load_schema(PROFILE_SCHEMA))
     problems = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
     if problems:
-        lines = [f"{_field(p.absolute_path)}: {p.message}" for p in problems]
+        lines = [f"{_field(p.absolute_path)}: {schema_message(p)}" for p in problems]
         raise ConfigurationError(f"{source} is not a valid supplier profile:\n  " + "\n  ".join(lines))
 
 

@@ -59,7 +59,8 @@ class ReceiverSettings:
 
     require_token: bool = False
     client_id: str = "supplier-client-id"
-    client_secret: str = "supplier-client-secret"  # noqa: S105 - the contract's example, for local use
+    # The contract's example, for local use; kept out of the repr like any secret.
+    client_secret: str = field(default="supplier-client-secret", repr=False)
     token_ttl_seconds: int = 3600
     expires_in_as_string: bool = False  # the contract allows "3600" as well as 3600
     fail_first: int = 0

@@ -12,7 +12,12 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
+
+from contracts.inputs import InputError, SecretOption, add_secret_option, secret_from
+from simulator.cli_checks import check_listen, non_negative_int, port_number, positive_int
+from simulator.domain.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -20,6 +25,12 @@ if TYPE_CHECKING:
     from simulator.receiver import ReceivedRequest
 
 _ORDER_ENTITIES = ("provideServiceOrder", "modifyServiceOrder", "ceaseServiceOrder")
+
+CLIENT_SECRET = SecretOption(
+    "--client-secret",
+    "FIBRESIM_RECEIVER_CLIENT_SECRET",
+    "client secret the token endpoint accepts (default: supplier-client-secret)",
+)
 
 
 def add_receiver_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,23 +44,29 @@ def add_receiver_command(subparsers: argparse._SubParsersAction[argparse.Argumen
         ),
     )
     command.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    command.add_argument("--port", type=int, default=9090, help="port to listen on (default: 9090)")
+    command.add_argument("--port", type=port_number, default=9090, help="port to listen on (default: 9090)")
     command.add_argument(
         "--require-token",
         action="store_true",
         help="refuse KCIs without a bearer token from POST /auth/supplier/access-token",
     )
     command.add_argument(
-        "--fail-first", type=int, default=0, metavar="N", help="answer the first N KCIs with 503 (default: 0)"
+        "--fail-first",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="answer the first N KCIs with 503 (default: 0)",
     )
     command.add_argument(
         "--client-id", default="supplier-client-id", help="client id the token endpoint accepts"
     )
+    add_secret_option(command.add_argument, CLIENT_SECRET)
     command.add_argument(
-        "--client-secret", default="supplier-client-secret", help="client secret the token endpoint accepts"
-    )
-    command.add_argument(
-        "--token-ttl", type=int, default=3600, metavar="SECONDS", help="token lifetime (default: 3600)"
+        "--token-ttl",
+        type=positive_int,
+        default=3600,
+        metavar="SECONDS",
+        help="token lifetime (default: 3600)",
     )
     command.add_argument(
         "--server",
@@ -67,13 +84,16 @@ def _run(args: argparse.Namespace) -> int:
     from simulator.serving import serve
 
     console = Console(highlight=False, soft_wrap=True)  # one line per KCI, however long
+    secret = secret_from(lambda name: getattr(args, name), CLIENT_SECRET)
     settings = ReceiverSettings(
         require_token=args.require_token,
         client_id=args.client_id,
-        client_secret=args.client_secret,
         token_ttl_seconds=args.token_ttl,
         fail_first=args.fail_first,
     )
+    if secret is not None:
+        settings = replace(settings, client_secret=secret)
+    check_listen(args.host, args.port)
     app = create_receiver_app(settings, on_request=lambda entry: console.print(describe(entry)))
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # our own line per KCI replaces its access log
     token = "bearer token required" if settings.require_token else "no token required"
@@ -117,7 +137,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = top.add_subparsers(dest="command", required=True)
     add_receiver_command(commands)
     args = top.parse_args(["receiver", *(sys.argv[1:] if argv is None else argv)])
-    code: int = args.run(args)
+    try:
+        code: int = args.run(args)
+    except (ConfigurationError, InputError) as error:
+        print(f"fibresim receiver: {error}", file=sys.stderr)
+        return 2
     return code
 
 

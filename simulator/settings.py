@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+from urllib.parse import urlsplit, urlunsplit
+
+from simulator.storage import shown_database
+
+
+def shown_url(url: str) -> str:
+    """An http(s) URL as it may be printed: a password in it masked."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        host = parts.netloc.rpartition("@")[2]
+        return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+    except ValueError:
+        return "(an unparseable URL)"
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Everything ``create_app`` needs; nothing is read from the environment at import time."""
+    """Everything ``create_app`` needs; nothing is read from the environment at import time.
+
+    Its repr masks the database password and leaves the KCI credentials out.
+    """
 
     profile: str = "demo"
     database: str = "fibresim.sqlite3"
@@ -17,9 +35,19 @@ class Settings:
     kci_url: str | None = None
     kci_token_url: str | None = None
     kci_client_id: str | None = None
-    kci_client_secret: str | None = None
-    kci_bearer_token: str | None = None
-    kci_basic: str | None = None  # "user:password"
+    kci_client_secret: str | None = field(default=None, repr=False)
+    kci_bearer_token: str | None = field(default=None, repr=False)
+    kci_basic: str | None = field(default=None, repr=False)  # "user:password"
     # Background threads: the due-work ticker and the KCI dispatcher (tests drive both by hand).
     background: bool = True
     tick_seconds: float = 0.5
+
+    def __repr__(self) -> str:
+        shown = {"database": shown_database, "kci_url": shown_url, "kci_token_url": shown_url}
+        parts = []
+        for item in fields(self):
+            if item.repr:
+                value = getattr(self, item.name)
+                masked = shown[item.name](value) if item.name in shown and value is not None else value
+                parts.append(f"{item.name}={masked!r}")
+        return f"Settings({', '.join(parts)})"

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 import httpx
@@ -43,15 +44,17 @@ def serve_wsgi(app: WSGIApplication) -> Iterator[str]:
 
 @contextmanager
 def served_simulator(
-    *args: str, ready_path: str = "/_admin/health", port: int | None = None
+    *args: str, ready_path: str = "/_admin/health", port: int | None = None, cwd: Path | None = None
 ) -> Iterator[str]:
-    """Start ``fibresim serve`` with ``args`` on a loopback port; yield its base URL."""
-    with served_command("serve", *args, ready_path=ready_path, port=port) as base:
+    """Start ``fibresim serve`` with ``args`` on a loopback port (in ``cwd``); yield its base URL."""
+    with served_command("serve", *args, ready_path=ready_path, port=port, cwd=cwd) as base:
         yield base
 
 
 @contextmanager
-def served_command(command_name: str, *args: str, ready_path: str, port: int | None = None) -> Iterator[str]:
+def served_command(
+    command_name: str, *args: str, ready_path: str, port: int | None = None, cwd: Path | None = None
+) -> Iterator[str]:
     """Start ``fibresim <command_name>`` (serve, receiver) on a loopback port; yield its base URL."""
     port = port or free_port()
     command = [
@@ -67,7 +70,7 @@ def served_command(command_name: str, *args: str, ready_path: str, port: int | N
     ]
     # A file, not a pipe: a pipe nobody reads would fill up and stall the server.
     with tempfile.TemporaryFile(mode="w+") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True, cwd=cwd)
         try:
             yield _wait_until_ready(process, log, f"http://127.0.0.1:{port}", ready_path)
         finally:

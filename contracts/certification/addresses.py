@@ -27,10 +27,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema import Draft202012Validator
 
 from contracts.certification.errors import RuleSkipped, SetupError
+from contracts.inputs import InputError, load_yaml, schema_message
 
 __all__ = [
     "ROLES",
@@ -181,7 +181,7 @@ def parse_address_book(raw: Any, source: str) -> AddressBook:
     """Validate ``raw`` (parsed YAML) and build the book; every problem is named by its field."""
     problems = sorted(_VALIDATOR.iter_errors(raw), key=lambda error: list(map(str, error.absolute_path)))
     if problems:
-        listed = "; ".join(f"{_where(p.absolute_path)}: {p.message}" for p in problems)
+        listed = "; ".join(f"{_where(p.absolute_path)}: {schema_message(p)}" for p in problems)
         raise SetupError(f"address file {source}: {listed}")
     roles = {
         role: TestAddress(
@@ -212,14 +212,16 @@ def parse_address_book(raw: Any, source: str) -> AddressBook:
 
 
 def load_address_book(name_or_path: str | None) -> AddressBook:
-    """The address book in a YAML file or a bundled one; ``None`` gives an empty book."""
+    """The address book in a YAML file or a bundled one; ``None`` gives an empty book.
+
+    The file must be a regular file of at most ``contracts.inputs.MAX_FILE_BYTES``; a YAML error
+    names its line and column.
+    """
     if name_or_path is None:
         return AddressBook()
     path = _resolve(name_or_path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise SetupError(f"address file {path}: {error.strerror or error}") from None
-    except yaml.YAMLError as error:
-        raise SetupError(f"address file {path} is not YAML: {error}") from None
+        raw = load_yaml(path, what="address file")
+    except InputError as error:
+        raise SetupError(str(error)) from None
     return parse_address_book(raw, str(path) if path.is_absolute() else name_or_path)

@@ -27,6 +27,7 @@ from contracts.certification.options import (
     TOKEN_ENV,
     add_argparse_options,
     auth_from,
+    check_urls,
     seed_from,
     supplier_settings,
 )
@@ -129,6 +130,7 @@ def settings_from(args: argparse.Namespace) -> Any:
 
     mode = Mode(args.certify_mode)
     values = vars(args)
+    check_urls(values, {"url": "url", "kci_url": "--kci-url", "simulator": "--simulator"})
     if mode is Mode.SUPPLIER:
         return supplier_settings(args.url, values)
     if not (args.kci_url or args.simulator):

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from contracts.certification.errors import SetupError
 from contracts.certification.rules import Capability, Mode
+from contracts.inputs import InputError, SecretOption, http_url, secret_from
 from contracts.oauth2 import BearerToken, ClientCredentials, NoAuth
 
 if TYPE_CHECKING:  # the CLI does not load pytest
@@ -41,6 +42,42 @@ __all__ = [
 
 TOKEN_ENV = "FIBRESIM_CERTIFY_TOKEN"  # noqa: S105 - the name of a variable, not a secret
 SECRET_ENV = "FIBRESIM_CERTIFY_CLIENT_SECRET"  # noqa: S105 - the name of a variable, not a secret
+
+
+def port_number(text: str) -> int:
+    """``--kci-port``: 0 (any free port) or a TCP port."""
+    port = int(_number(text, least=0, integer=True))
+    if port > 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port (0-65535)")
+    return port
+
+
+def _number(text: str, *, least: float, integer: bool = False) -> float:
+    try:
+        number = int(text) if integer else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if integer else ''}number") from None
+    if not number >= least:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text} is less than {least:g}")
+    return number
+
+
+def positive_seconds(text: str) -> float:
+    """Seconds that must be more than zero (``--timeout``)."""
+    number = _number(text, least=0)
+    if number == 0:
+        raise argparse.ArgumentTypeError("0 is not more than 0")
+    return number
+
+
+def non_negative_seconds(text: str) -> float:
+    """Seconds, 0 or more (``--max-wait``, ``--kci-wait``)."""
+    return _number(text, least=0)
+
+
+def at_least_one(text: str) -> int:
+    """A count of 1 or more (``--max-examples``)."""
+    return int(_number(text, least=1, integer=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +113,32 @@ class Option:
         return keywords
 
 
+TOKEN = SecretOption("--token", TOKEN_ENV, "send Authorization: Bearer TOKEN", metavar="TOKEN")
+CLIENT_SECRET = SecretOption("--client-secret", SECRET_ENV, "client secret for the client-credentials grant")
+
+
+def _secret_options(secret: SecretOption) -> tuple[Option, Option]:
+    """A secret as an option and its ``-file`` twin; ``$ENV`` is read by ``secret_from``."""
+    name = secret.flag.lstrip("-")
+    return (
+        Option(
+            name,
+            f"{secret.help}; visible to other users in ps, so prefer {secret.file_flag} or ${secret.env}",
+            metavar=secret.metavar,
+        ),
+        Option(
+            f"{name}-file",
+            f"read {secret.flag} from a file (its content, without the trailing newline)",
+            metavar="PATH",
+        ),
+    )
+
+
 AUTH_OPTIONS = (
-    Option("token", "send Authorization: Bearer TOKEN", env=TOKEN_ENV),
+    *_secret_options(TOKEN),
     Option("token-url", "OAuth 2.0 token endpoint for the client-credentials grant", metavar="URL"),
     Option("client-id", "client id for the client-credentials grant"),
-    Option("client-secret", "client secret for the client-credentials grant", env=SECRET_ENV),
+    *_secret_options(CLIENT_SECRET),
     Option("scope", "scope to ask the token endpoint for"),
 )
 """How to authenticate to the target (default: no credentials)."""
@@ -96,7 +154,7 @@ RUN_OPTIONS = (
     Option(
         "id-base", "first gateway id to use (default: derived from the time, so reruns never clash)", type=int
     ),
-    Option("timeout", "seconds per request (default: 10)", type=float, default=10.0),
+    Option("timeout", "seconds per request (default: 10)", type=positive_seconds, default=10.0),
 )
 """What any run takes."""
 
@@ -115,25 +173,25 @@ SUPPLIER_OPTIONS = (
     Option(
         "max-examples",
         "generated requests per operation in the fuzzing phase (default: 20)",
-        type=int,
+        type=at_least_one,
         default=20,
     ),
     Option(
         "max-wait",
         "seconds a rule may wait in real time, e.g. for a reservation to expire (default: 0)",
-        type=float,
+        type=non_negative_seconds,
         default=0.0,
     ),
     Option(
         "kci-wait",
         "seconds to wait for the supplier's KCIs after the order rules; 0 skips them",
-        type=float,
+        type=non_negative_seconds,
         default=0.0,
     ),
     Option(
         "kci-port",
         "port of the KCI receiver on 127.0.0.1 (default: a free one, printed)",
-        type=int,
+        type=port_number,
         default=0,
     ),
 )
@@ -164,14 +222,31 @@ def auth_from(values: Mapping[str, Any], derived_token_url: str | None = None) -
     ``derived_token_url`` stands in for ``--token-url`` when it is not given (gateway mode
     derives it from the gateway's URL).
     """
-    if values.get("token"):
-        return BearerToken(values["token"])
+    try:
+        token = secret_from(values.get, TOKEN)
+        client_secret = secret_from(values.get, CLIENT_SECRET)
+        if values.get("token_url"):
+            http_url(values["token_url"], "--token-url")
+    except InputError as error:
+        raise SetupError(str(error)) from None
+    if token:
+        return BearerToken(token)
     if values.get("client_id") or values.get("token_url"):
         token_url = values.get("token_url") or derived_token_url
-        if not (values.get("client_id") and values.get("client_secret") and token_url):
+        if not (values.get("client_id") and client_secret and token_url):
             raise SetupError("client credentials need --client-id, --client-secret and --token-url")
-        return ClientCredentials(token_url, values["client_id"], values["client_secret"], values.get("scope"))
+        return ClientCredentials(token_url, values["client_id"], client_secret, values.get("scope"))
     return NoAuth()
+
+
+def check_urls(values: Mapping[str, Any], names: Mapping[str, str]) -> None:
+    """Refuse a URL option that is not an http(s) URL with a host, naming the option."""
+    for dest, flag in names.items():
+        if values.get(dest):
+            try:
+                http_url(values[dest], flag)
+            except InputError as error:
+                raise SetupError(str(error)) from None
 
 
 def supplier_settings(base_url: str, values: Mapping[str, Any]) -> Any:

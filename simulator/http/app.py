@@ -10,7 +10,7 @@ from simulator.application.context import Context
 from simulator.background import BackgroundWork
 from simulator.domain.clock import clock_from_spec
 from simulator.http import admin_api, admin_tools, supplier_api
-from simulator.http.errors import register_error_handlers
+from simulator.http.errors import REDACT, register_error_handlers
 from simulator.http.fault_injection import install_fault_injection
 from simulator.http.journal import install_journal
 from simulator.http.operations import validate_blueprint
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["fibresim.context"] = context
     app.extensions[supplier_api.VALIDATOR] = RequestValidator(operation_index(SUPPLIER_API))
     app.extensions[ADMIN_VALIDATOR] = RequestValidator(operation_index(ADMIN_API))
+    app.extensions[REDACT] = context.database.redact
     app.register_blueprint(supplier_api.blueprint())
     admin = admin_api.blueprint()
     # The admin API is held to its own document, as the Supplier API is to its.

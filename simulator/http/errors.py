@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import logging
+import traceback
 import uuid
+from collections.abc import Callable
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
 from contracts.model.order_states import IllegalTransition
 from simulator.domain.errors import BusinessRuleViolation, FibresimError
 
 log = logging.getLogger(__name__)
+
+REDACT = "fibresim.redact"
+"""``app.extensions`` key of a ``str -> str`` function that removes secrets (the database password)."""
 
 # Werkzeug's own answers (unknown URL, wrong method…) in the API's vocabulary.
 _HTTP_CODES = {
@@ -60,7 +65,11 @@ def register_error_handlers(app: Flask, fault_code: str = "SUPPLIER_FAULT") -> N
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
-        log.exception("unhandled error")
+        redact: Callable[[str], str] = current_app.extensions.get(REDACT, str)
+        text = redact(str(error)).strip()
+        # The stack without the message, which a driver may have filled with connection details.
+        stack = "".join(traceback.format_tb(error.__traceback__))
+        log.error("unhandled error %s: %s\n%s", type(error).__name__, text, stack)
         # A simulator's users are debugging their own systems: say what broke, briefly.
-        detail = str(error).strip().splitlines()[0][:300] if str(error).strip() else "see the server log"
+        detail = text.splitlines()[0][:300] if text else "see the server log"
         return error_response(500, fault_code, [f"unexpected {type(error).__name__}: {detail}"])

@@ -9,18 +9,19 @@ advisory locks (:meth:`Database.lock`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from simulator.domain.errors import ConfigurationError
-from simulator.storage.tables import metadata
+from simulator.storage.schema import ensure_schema, reset_schema
 
 
 def database_url(value: str) -> str:
@@ -34,24 +35,75 @@ def database_url(value: str) -> str:
     return f"sqlite:///{Path(value).expanduser().resolve()}"
 
 
+def _password(value: str) -> str | None:
+    try:
+        return make_url(value).password
+    except (ArgumentError, ValueError):  # not an SQLAlchemy URL; the lenient parser may still find one
+        try:
+            return urlsplit(value).password
+        except ValueError:
+            return None
+
+
+def redact(text: str, secret: str | None) -> str:
+    """``text`` with ``secret`` (as given and URL-encoded) replaced by ``***``."""
+    if not secret:
+        return text
+    for form in {secret, quote(secret, safe="")}:
+        text = text.replace(form, "***")
+    return text
+
+
+def shown_database(value: str) -> str:
+    """``--db`` as it may be printed, logged or answered: a URL's password masked, a path as given."""
+    if "://" not in value:
+        return value
+    try:
+        return make_url(value).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):  # unparseable: mask what the lenient parser finds
+        return redact(value, _password(value))
+
+
 class Database:
     """An engine plus the few dialect-specific operations the repositories need."""
 
     def __init__(self, url: str) -> None:
         self.url = database_url(url)
+        self.shown = shown_database(url)
+        self._password = _password(self.url)
         self.is_sqlite = self.url.startswith("sqlite")
         try:
             self.engine = _engine(self.url)
         except Exception as error:  # the driver's own error types vary; name the URL either way
-            raise ConfigurationError(f"cannot open database {self.url}: {error}") from None
+            raise ConfigurationError(f"cannot open database {self.shown}: {self._reason(error)}") from None
+
+    def redact(self, text: str) -> str:
+        """``text`` without the database password, for anything shown, logged or answered."""
+        return redact(text, self._password)
+
+    def _reason(self, error: Exception) -> str:
+        reason = str(getattr(error, "orig", None) or error).strip()
+        return self.redact(reason.splitlines()[0] if reason else type(error).__name__)
 
     def create_schema(self) -> None:
-        """Create any missing tables (existing data is kept); an unreachable database is named plainly."""
+        """Create and stamp the tables of an empty database, or check the stamp of an existing one.
+
+        A database of another schema version is refused (:class:`~simulator.storage.schema.SchemaMismatch`);
+        an unreachable one is named plainly. Data in a database of this version is kept.
+        """
+        self._schema_work(lambda connection: ensure_schema(connection, self.shown))
+
+    def reset_schema(self) -> None:
+        """Drop the simulator's tables, whatever version wrote them, and create them empty."""
+        self._schema_work(reset_schema)
+
+    def _schema_work(self, work: Callable[[Connection], None]) -> None:
         try:
-            metadata.create_all(self.engine)
+            with self.transaction() as connection:
+                self.lock(connection, "fibresim schema")  # two processes starting at once: one creates
+                work(connection)
         except SQLAlchemyError as error:
-            reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-            raise ConfigurationError(f"cannot open database {self.engine.url!r}: {reason}") from None
+            raise ConfigurationError(f"cannot open database {self.shown}: {self._reason(error)}") from None
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

@@ -1,0 +1,64 @@
+"""Checks of command-line values shared by ``fibresim serve`` and ``fibresim receiver``.
+
+The ``argparse`` types turn a bad number into argparse's own usage error; :func:`check_listen`
+finds out before a server starts whether it could listen, so a taken port or an unknown host
+is one line instead of a server's retries and traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+
+from simulator.domain.errors import ConfigurationError
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 1-65535."""
+    port = _integer(text)
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port (1-65535)")
+    return port
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    number = _integer(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{number} is not at least 1")
+    return number
+
+
+def non_negative_int(text: str) -> int:
+    """An argparse type: a whole number of at least 0."""
+    number = _integer(text)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{number} is negative")
+    return number
+
+
+def check_listen(host: str, port: int) -> None:
+    """Raise a one-line ``ConfigurationError`` unless a server could listen on ``host:port`` now."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError) as error:
+        raise ConfigurationError(f"cannot listen on {host}:{port}: unknown host ({_why(error)})") from None
+    family, kind, protocol, _name, address = found[0]
+    with socket.socket(family, kind, protocol) as probe:
+        # As the servers do, so a port in TIME_WAIT after a restart is not reported as taken.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            raise ConfigurationError(f"cannot listen on {host}:{port}: {_why(error)}") from None
+
+
+def _why(error: Exception) -> str:
+    return getattr(error, "strerror", None) or str(error) or type(error).__name__
