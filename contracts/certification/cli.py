@@ -61,6 +61,14 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     run.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default: 10)")
     run.add_argument(
+        "--deadline",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="longest the whole run may take; past it the rest is not run and the exit code is 2 "
+        "(default: none)",
+    )
+    run.add_argument(
         "--strict", action="store_true", help="fail the run on skipped rules and advisory failures too"
     )
     run.add_argument("--list", action="store_true", help="list the selected rules and exit")
@@ -118,6 +126,12 @@ def add_certify_command(subparsers: Any) -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         help="seconds to wait for the supplier's KCIs after the order rules; 0 skips them",
+    )
+    supplier.add_argument(
+        "--no-kcis",
+        action="store_true",
+        help="the supplier sends no KCIs: the KCI rules are not run and the report says "
+        "'not certified for kcis' (without it, a supplier taking orders owes KCIs)",
     )
     supplier.add_argument(
         "--kci-port",
@@ -219,6 +233,7 @@ def settings_from(args: argparse.Namespace) -> Any:
             order_ids=tuple(args.order_id),
             simulator_url=args.simulator,
             since=args.since,
+            deadline=args.deadline,
         )
     return TargetSettings(
         base_url=args.url,
@@ -233,6 +248,8 @@ def settings_from(args: argparse.Namespace) -> Any:
         max_examples=args.max_examples,
         max_wait=args.max_wait,
         kci_wait=args.kci_wait,
+        deadline=args.deadline,
+        sends_kcis=not args.no_kcis,
     )
 
 
@@ -256,7 +273,10 @@ def run_certify(args: argparse.Namespace) -> int:
             raise SetupError(f"no rule matches {', '.join(args.only)}")
         console.print(f"seed {settings.seed}", highlight=False)
         show = console.is_terminal and not args.no_progress
-        with progress(console, len(rules), enabled=show) as (on_start, on_result):
+        with progress(console, len(rules), enabled=show, lines=not args.no_progress) as (
+            on_start,
+            on_result,
+        ):
             result = certify(
                 settings,
                 patterns=args.only,
