@@ -13,6 +13,7 @@ role in a YAML file (``--addresses FILE``, or a bundled name such as
         address: {id: "100000000003", type: UPRN}
         tenant: TENANT1          # who owns the live line
         serviceId: S100000000003-1
+        lineId: L100000000003    # optional: the line existingLines must report (or ontReference)
     completedOrder: {orderId: 1001, tenant: TENANT1}   # optional, for ORD-006
 
 A rule whose role is missing is skipped and says which role it needed. The file is
@@ -68,6 +69,8 @@ _ROLE = {
         "address": _ADDRESS,
         "tenant": {"type": "string", "minLength": 1},
         "serviceId": {"type": "string", "minLength": 1},
+        "lineId": {"type": "string", "minLength": 1},
+        "ontReference": {"type": "string", "minLength": 1},
         "specification": {"type": "string", "minLength": 1},
         "specifications": {
             "type": "object",
@@ -114,6 +117,10 @@ class TestAddress:
     tenant: str | None = None
     service_id: str | None = None
     specification: str | None = None
+    line_id: str | None = None
+    """The live line's ``lineId`` (``existingLines[].lineId``), when the operator knows it."""
+    ont_reference: str | None = None
+    """The live line's ONT (``existingLines[].ont.ontReference``), when the operator knows it."""
     specifications: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     note: str = ""
 
@@ -190,6 +197,8 @@ def parse_address_book(raw: Any, source: str) -> AddressBook:
             tenant=entry.get("tenant"),
             service_id=entry.get("serviceId"),
             specification=entry.get("specification"),
+            line_id=entry.get("lineId"),
+            ont_reference=entry.get("ontReference"),
             specifications={spec: tuple(values) for spec, values in entry.get("specifications", {}).items()},
             note=entry.get("note", ""),
         )

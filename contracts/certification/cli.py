@@ -150,6 +150,7 @@ def settings_from(args: argparse.Namespace) -> Any:
         order_ids=tuple(args.order_id),
         simulator_url=args.simulator,
         since=args.since,
+        deadline=args.deadline,
     )
 
 
@@ -173,7 +174,10 @@ def run_certify(args: argparse.Namespace) -> int:
             raise SetupError(f"no rule matches {', '.join(args.only)}")
         console.print(f"seed {settings.seed}", highlight=False)
         show = console.is_terminal and not args.no_progress
-        with progress(console, len(rules), enabled=show) as (on_start, on_result):
+        with progress(console, len(rules), enabled=show, lines=not args.no_progress) as (
+            on_start,
+            on_result,
+        ):
             result = certify(
                 settings,
                 patterns=args.only,

@@ -23,6 +23,8 @@ Decisions:
   fibresim's) stub suppliers and are no part of what a supplier must implement.
 * Requests with methods an operation does not declare are not generated: whether a
   supplier answers them 405 is outside the contract.
+* A request missing a required header must be refused with 400 (reference §2.2 and §2.3:
+  400 MALFORMED_REQUEST), not 403 or 422.
 """
 
 from __future__ import annotations
@@ -83,6 +85,9 @@ def _config(target: Target) -> Any:
     for name in CHECKS:
         checks[name] = {"enabled": True}
     checks["positive_data_acceptance"]["expected-statuses"] = ["2xx", "401", "403", "404", "422"]
+    # A missing required gateway header is a malformed request: 400 (reference §2.2, §2.3),
+    # not schemathesis' default of any 4xx (406 or 422 would let a wrong answer through).
+    checks["missing_required_header"]["expected-statuses"] = ["400"]
     return SchemathesisConfig.from_dict(
         {
             "base-url": target.base_url,

@@ -69,8 +69,15 @@ def render_rules_markdown() -> str:
         "",
         "Generated from the rule catalogue by `python -m contracts.certification.docs`; do not edit by hand.",
         "",
-        f"{len(rules)} rules ({counts}). A run passes when every *required* rule that ran passed; *advisory* "
-        "rules are reported but decide nothing unless `--strict`. A rule runs only when the target "
+        f"{len(rules)} rules ({counts}). Each rule gets one verdict: *passed*, *failed*, *advisory "
+        "failure* (an advisory rule, or a decision of our contract beyond the reference, marked `x-` in "
+        "the document), *not run* (and why), *not decidable* (the target offers no way to observe it), "
+        "or *could not run* (a tool error). Certified means every *required* rule in scope passed: "
+        "*not run* and *not decidable* on a required rule are never counted as passed; rules whose "
+        "capability the target does not offer are out of scope, and the report names what the target "
+        "is and is not certified for. A supplier taking orders owes KCIs: `kcis` comes with `orders` "
+        "unless `--no-kcis` says the supplier sends none (then: not certified for kcis). "
+        "A rule runs only when the target "
         "offers its capabilities (announced at `GET /_admin/capabilities`, declared with "
         "`--capability`, or assumed: availability and appointments, plus clock when "
         "`GET /_admin/clock` answers). In gateway mode `kcis` comes with `--kci-url`, and `inbound` with "
@@ -90,8 +97,9 @@ def render_rules_markdown() -> str:
         "    --fibresim-addresses simulator-demo --junitxml=certification.xml",
         "```",
         "",
-        "Exit codes: 0 every required rule that ran passed; 1 a required rule failed (with `--strict`, "
-        "also a skip or an advisory failure); 2 a tool error (target unreachable, bad options). "
+        "Exit codes: 0 certified; 1 not certified (with `--strict`, also any advisory failure or rule "
+        "not run); 2 could not run (target unreachable or hanging, found out in seconds; `--deadline` "
+        "passed; bad options). "
         "`--seed` repeats a run's choices (with `--id-base`, its ids too); `--only 'AVL-*'` selects rules; "
         "`fibresim certify supplier URL --list` lists them. For the KCI layer, point the supplier's "
         "Supplier Updates URL at the receiver the suite prints (fix its port with `--kci-port`).",

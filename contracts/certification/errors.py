@@ -8,7 +8,9 @@ rule (or the run) without blaming the target::
     CertificationError
     ├── Finding
     │   ├── RuleViolation      the target broke the rule (carries the evidence)
-    │   └── RuleSkipped        the rule cannot be checked here (no clock, no address, …)
+    │   │   └── AdvisoryViolation  it broke only a decision of ours beyond the reference
+    │   ├── RuleSkipped        the rule was not run here (capability not offered, no address, …)
+    │   └── NotDecidable       the rule ran, but the target offers no way to observe the outcome
     └── ToolError
         ├── TargetError        the target could not be reached or answered garbage at transport level
         └── SetupError         bad options, a bad address file, a port that cannot be bound
@@ -22,8 +24,10 @@ if TYPE_CHECKING:
     from contracts.certification.evidence import Evidence
 
 __all__ = [
+    "AdvisoryViolation",
     "CertificationError",
     "Finding",
+    "NotDecidable",
     "RuleSkipped",
     "RuleViolation",
     "SetupError",
@@ -49,12 +53,34 @@ class RuleViolation(Finding):
         self.evidence = evidence
 
 
-class RuleSkipped(Finding):
-    """The rule cannot be checked on this target; ``reason`` says why."""
+class AdvisoryViolation(RuleViolation):
+    """The target broke a decision our contract makes beyond the reference (an ``x-`` extension).
 
-    def __init__(self, reason: str) -> None:
+    It never fails certification by itself: the rule's verdict is an advisory failure,
+    which counts only with ``--strict``.
+    """
+
+
+class RuleSkipped(Finding):
+    """The rule was not run on this target; ``reason`` says why.
+
+    ``out_of_scope`` marks a rule whose capability the target does not offer: it is outside
+    what is being certified, and shown as such, rather than a gap in the certification.
+    """
+
+    def __init__(self, reason: str, *, out_of_scope: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.out_of_scope = out_of_scope
+
+
+class NotDecidable(Finding):
+    """The rule ran but cannot be decided: the target offers no way to observe the outcome."""
+
+    def __init__(self, reason: str, evidence: Evidence | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.evidence = evidence
 
 
 class ToolError(CertificationError):

@@ -23,7 +23,7 @@ import httpx
 
 from contracts import SUPPLIER_UPDATES_API
 from contracts.certification.behaviour.support import expect_error
-from contracts.certification.errors import RuleSkipped, RuleViolation
+from contracts.certification.errors import NotDecidable, RuleViolation
 from contracts.certification.evidence import Evidence
 from contracts.certification.rules import Capability, Layer, rule
 from contracts.certification.target import Target
@@ -181,8 +181,44 @@ def invalid_kcis_are_refused(target: Target) -> Evidence:
     order = _order(target)
     for what, body in _invalid_kcis(target, order):
         response = _post(target, body, note=what)
-        expect_error(target, response, {400, 422}, f"a KCI with {what}", document=SUPPLIER_UPDATES_API)
+        error = expect_error(
+            target, response, {400, 422}, f"a KCI with {what}", document=SUPPLIER_UPDATES_API
+        )
+        expected = ERROR_CODES[response.status_code]
+        if error.get("code") != expected:
+            raise RuleViolation(
+                f"a KCI with {what}: {response.status_code} with code {error.get('code')!r}, "
+                f"expected {expected} (§2.3)",
+                target.evidence(),
+            )
     return target.evidence()
+
+
+ERROR_CODES = {400: "MALFORMED_REQUEST", 401: "NOT_AUTHORISED", 404: "NOT_FOUND", 422: "INVALID_REQUEST"}
+"""The error ``code`` that goes with each status (reference §2.3)."""
+
+
+def _kept(target: Target, kci: Mapping[str, Any], what: str) -> Evidence:
+    """Observe that the gateway kept ``kci``: the same id with another body must now be refused.
+
+    A gateway that answered 204 and dropped the KCI has nothing to compare against; one that
+    does not check reused ids leaves the question open (not decidable, never a pass).
+    """
+    reused = {**kci, "text": "fibresim certification: the same id with another body"}
+    response = _post(target, reused, note=f"probe: {what} reused with another body")
+    if 400 <= response.status_code < 500 and response.status_code not in {401, 403}:
+        return target.evidence(
+            f"{what} was kept: the same id with another body was refused with {response.status_code}"
+        )
+    if response.status_code >= 500:
+        raise RuleViolation(
+            f"a reused KCI id with another body: server error {response.status_code}", target.evidence()
+        )
+    raise NotDecidable(
+        f"the gateway answered 204, but whether it kept {what} cannot be observed: it also took the same "
+        f"KCI id with another body ({response.status_code}), and the Supplier Updates API offers no read",
+        target.evidence(),
+    )
 
 
 @rule(
@@ -197,7 +233,7 @@ def a_duplicate_kci_is_received_again(target: Target) -> Evidence:
     kci = kci_about(target, "ACKNOWLEDGED", _order(target), 1)
     _expect_204(target, _post(target, kci, note="first delivery"), "first delivery")
     _expect_204(target, _post(target, kci, note="re-delivery"), "re-delivery of the same KCI")
-    return target.evidence(f"KCI {kci['id']} delivered twice")
+    return _kept(target, kci, f"KCI {kci['id']} (delivered twice)")
 
 
 @rule(
@@ -210,17 +246,14 @@ def a_duplicate_kci_is_received_again(target: Target) -> Evidence:
 def out_of_order_kcis_are_buffered(target: Target) -> Evidence:
     """COMMITTED (2) before ACKNOWLEDGED (1) for the same order."""
     order = _order(target)
-    _expect_204(
-        target,
-        _post(target, kci_about(target, "COMMITTED", order, 2), note="sequence 2 first"),
-        "sequence 2 before sequence 1",
-    )
+    early = kci_about(target, "COMMITTED", order, 2)
+    _expect_204(target, _post(target, early, note="sequence 2 first"), "sequence 2 before sequence 1")
     _expect_204(
         target,
         _post(target, kci_about(target, "ACKNOWLEDGED", order, 1), note="sequence 1 second"),
         "sequence 1 after sequence 2",
     )
-    return target.evidence(f"order {order.id}: sequence 2, then 1")
+    return _kept(target, early, f"the out-of-sequence KCI {early['id']} (sequence 2, sent first)")
 
 
 @rule(
@@ -231,9 +264,7 @@ def out_of_order_kcis_are_buffered(target: Target) -> Evidence:
     layer=Layer.GATEWAY,
 )
 def kcis_need_credentials(target: Target) -> Evidence:
-    """No Authorization header, then a token the gateway never issued."""
-    if not target.has_auth:
-        raise RuleSkipped("no credentials configured (--token or --client-id/--client-secret)")
+    """No Authorization header, then a token the gateway never issued (neither needs credentials)."""
     order = _order(target)
     attempts = [
         ("without Authorization", {}),

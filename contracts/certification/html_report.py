@@ -10,7 +10,7 @@ import json
 from html import escape
 
 from contracts.certification.evidence import Exchange
-from contracts.certification.reports import headline
+from contracts.certification.reports import headline, verdict_label
 from contracts.certification.runner import RuleResult, SuiteResult, Verdict
 
 __all__ = ["html_report"]
@@ -26,14 +26,22 @@ pre{background:#f6f8fa;padding:.6em;overflow-x:auto;white-space:pre-wrap;word-br
 """
 
 
+_CLASSES = {
+    Verdict.PASSED: "passed",
+    Verdict.FAILED: "failed",
+    Verdict.ADVISORY_FAILURE: "advisory",
+    Verdict.NOT_RUN: "skipped",
+    Verdict.NOT_DECIDABLE: "skipped",
+    Verdict.ERROR: "error",
+}
+
+
 def _class(item: RuleResult) -> str:
-    if item.verdict is Verdict.FAILED and not item.rule.required:
-        return "advisory"
-    return item.verdict.value
+    return _CLASSES[item.verdict]
 
 
 def _label(item: RuleResult) -> str:
-    return "failed (advisory)" if _class(item) == "advisory" else item.verdict.value
+    return verdict_label(item)
 
 
 def _pretty(body: str) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from contracts.certification.errors import RuleSkipped, RuleViolation, TargetError
+from contracts.certification.errors import NotDecidable, RuleSkipped, RuleViolation, TargetError
 from contracts.certification.evidence import Evidence
 from contracts.certification.kci_stream import STREAM_RULES, StreamViolation, entity_of, validate_kci_stream
 from contracts.certification.receiver import ReceivedKci
@@ -26,6 +26,7 @@ __all__ = ["collected_kcis", "stream_findings"]
 
 POLL_SECONDS = 0.25
 QUIET_SECONDS = 2.0
+PROGRESS_SECONDS = 5.0
 CLOCK_STEP = timedelta(minutes=1)
 TERMINAL_REASONS = frozenset({"COMPLETED", "CANCELLED", "ORDER_REJECTED"})
 MAX_EVIDENCE_KCIS = 10
@@ -63,11 +64,18 @@ def collected_kcis(target: Target) -> list[ReceivedKci]:
         raise RuleSkipped(
             "the KCI layer is off: give --kci-wait SECONDS and point the supplier at the receiver"
         )
-    deadline = time.monotonic() + wait
+    deadline = time.monotonic() + target.remaining(wait)
     moves_clock = target.offers(Capability.CLOCK)
     notes: list[str] = target.shared.setdefault("kci_notes", [])
-    while time.monotonic() < deadline:  # bounded by --kci-wait
+    said = time.monotonic()
+    while time.monotonic() < deadline:  # bounded by --kci-wait and --deadline
         received = target.received_kcis()
+        if time.monotonic() - said >= PROGRESS_SECONDS:
+            said = time.monotonic()
+            target.notify(
+                f"waiting for KCIs at {target.kci_receiver.url}: {len(received)} received, "
+                f"{deadline - said:.0f}s left"
+            )
         last = max((item.arrived for item in received), default=0.0)
         if _orders_settled(target, received, quiet=time.monotonic() - last >= QUIET_SECONDS):
             break
@@ -113,7 +121,10 @@ def _stream_check(rule_id: str) -> Callable[[Target], Evidence]:
         received = collected_kcis(target)
         if not received:
             url = target.kci_receiver.url if target.kci_receiver else "(no receiver)"
-            raise RuleSkipped(f"no KCIs arrived at {url} within {target.settings.kci_wait:g}s")
+            raise NotDecidable(
+                f"no KCIs arrived at {url} within {target.settings.kci_wait:g}s, so there is no stream "
+                "to judge (KCI-008 says whether that is a failure)"
+            )
         mine = [f for f in stream_findings(target) if f.rule_id == rule_id]
         infos = [str(f) for f in mine if f.info]
         violations = [f for f in mine if not f.info]
@@ -144,23 +155,34 @@ for _rule_id, _title in STREAM_RULES.items():
 
 @rule(
     "KCI-008",
-    "every order answered 202 is followed by at least one KCI",
-    reference="reference §3.1 (after a 202 the supplier MUST send a KCI: ACKNOWLEDGED, ORDER_REJECTED …)",
+    "orders are followed by KCIs: one at least for each order answered 202, and some for the run's orders",
+    reference=(
+        "reference §3.1 (after a 202 the supplier MUST send a KCI: ACKNOWLEDGED, ORDER_REJECTED …) "
+        "and §6.3 (after a 201 the KCIs continue: COMMITTED … COMPLETED)"
+    ),
     capability=Capability.KCIS,
     layer=Layer.KCI,
     needs=(Capability.ORDERS,),
 )
-def orders_answered_202_hear_back(target: Target) -> Evidence:
-    """Each order the suite placed and the target answered 202 got a KCI within the wait."""
-    deferred = [order for order, answer in target.placed_orders.items() if answer.startswith("202")]
-    if not deferred:
-        raise RuleSkipped("the target answered no order of this run with 202")
+def orders_hear_back(target: Target) -> Evidence:
+    """Each order answered 202 got a KCI within the wait, and the orders placed got KCIs at all."""
+    placed = dict(target.placed_orders)
+    if not placed:
+        raise RuleSkipped("the run placed no order that the target accepted (see the ORD rules)")
     received = collected_kcis(target)
     heard = {entity.get("id") for item in received if (entity := entity_of(item.body)) is not None}
-    silent = [order for order in deferred if order not in heard]
+    listed = ", ".join(f"{order} ({answer})" for order, answer in placed.items())
+    wait = f"{target.settings.kci_wait:g}s"
+    silent = [order for order, answer in placed.items() if answer.startswith("202") and order not in heard]
     if silent:
         raise RuleViolation(
-            f"no KCI within {target.settings.kci_wait:g}s for order(s) {', '.join(map(str, silent))}",
-            target.evidence(f"orders answered 202: {', '.join(map(str, deferred))}"),
+            f"no KCI within {wait} for order(s) answered 202: {', '.join(map(str, silent))}",
+            target.evidence(f"orders placed: {listed}"),
         )
-    return target.evidence(f"orders answered 202: {', '.join(map(str, deferred))}")
+    if not heard & set(placed):
+        raise RuleViolation(
+            f"orders were placed and accepted ({listed}) but no KCI about any of them arrived within "
+            f"{wait} ({len(received)} KCI(s) received in all)",
+            target.evidence(f"orders placed: {listed}"),
+        )
+    return target.evidence(f"orders placed: {listed}; KCIs about {len(heard & set(placed))} of them")

@@ -155,6 +155,13 @@ RUN_OPTIONS = (
         "id-base", "first gateway id to use (default: derived from the time, so reruns never clash)", type=int
     ),
     Option("timeout", "seconds per request (default: 10)", type=positive_seconds, default=10.0),
+    Option(
+        "deadline",
+        "longest the whole run may take; past it the rest is not run and the exit code is 2 (default: none)",
+        type=non_negative_seconds,
+        default=0.0,
+        metavar="SECONDS",
+    ),
 )
 """What any run takes."""
 
@@ -187,6 +194,12 @@ SUPPLIER_OPTIONS = (
         "seconds to wait for the supplier's KCIs after the order rules; 0 skips them",
         type=non_negative_seconds,
         default=0.0,
+    ),
+    Option(
+        "no-kcis",
+        "the supplier sends no KCIs: the KCI rules are not run and the report says "
+        "'not certified for kcis' (without it, a supplier taking orders owes KCIs)",
+        action="store_true",
     ),
     Option(
         "kci-port",
@@ -268,4 +281,6 @@ def supplier_settings(base_url: str, values: Mapping[str, Any]) -> Any:
         max_examples=values.get("max_examples", 20),
         max_wait=values.get("max_wait", 0.0),
         kci_wait=values.get("kci_wait", 0.0),
+        deadline=values.get("deadline", 0.0),
+        sends_kcis=not values.get("no_kcis", False),
     )

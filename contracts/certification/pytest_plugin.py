@@ -4,10 +4,13 @@
         --fibresim-addresses simulator-demo --junitxml=certification.xml
 
 Without ``--fibresim-target`` the plugin collects nothing. Items are named by rule id
-(``fibresim-certification::AVL-003``) and run in the suite's run order. A failed required
-rule fails its item with the evidence; a failed advisory rule is an expected failure
-(xfail); a rule that cannot be checked is skipped with the reason; a tool error (target
-unreachable) is an error in the item's setup.
+(``fibresim-certification::AVL-003``) and run in the suite's run order. Verdicts
+(``contracts.certification.runner.Verdict``) map to outcomes: passed passes; a failed
+required rule fails with the evidence, and so does a required rule in scope that was not
+run or is not decidable (never counted as passed); an advisory failure is an expected
+failure (xfail); a rule out of scope (capability not offered) is skipped with the reason.
+A target that cannot be reached, or a run past ``--fibresim-deadline``, stops the session
+once with exit status 2 (could not run), without a traceback per item.
 """
 
 from __future__ import annotations
@@ -26,9 +29,9 @@ from contracts.certification.options import (
     supplier_settings,
 )
 from contracts.certification.receiver import KciReceiver
-from contracts.certification.reports import evidence_text
+from contracts.certification.reports import evidence_text, verdict_label
 from contracts.certification.rules import Mode, Rule, catalogue, run_order, select
-from contracts.certification.runner import RUN_ORDER, RuleResult, Verdict, run_rule
+from contracts.certification.runner import EXIT_COULD_NOT_RUN, RUN_ORDER, RuleResult, Verdict, run_rule
 from contracts.certification.target import Target
 
 __all__ = ["RuleItem", "pytest_addoption", "pytest_collection_modifyitems", "pytest_configure"]
@@ -119,31 +122,43 @@ class RuleItem(pytest.Item):
         self.user_properties.append(("required", str(rule.required)))
 
     def setup(self) -> None:
-        """Run the rule; a tool error becomes an error in setup."""
+        """Run the rule; a target that is gone stops the whole session once (exit status 2)."""
         session = self.config.stash[_SESSION]
         try:
             target = session.target
-        except ToolError as error:  # the target cannot be reached: every item errors the same way
-            raise RuntimeError(f"tool error: {error}") from None
+        except ToolError as error:  # the target cannot be reached: say so once, not per item
+            pytest.exit(f"fibresim certification could not run: {error}", returncode=EXIT_COULD_NOT_RUN)
+        if target.past_deadline():
+            pytest.exit(
+                f"fibresim certification could not run: the deadline ({target.settings.deadline:g}s) passed",
+                returncode=EXIT_COULD_NOT_RUN,
+            )
         self.result = run_rule(self.rule, target)
         if self.result.verdict is Verdict.ERROR:
-            raise RuntimeError(f"tool error: {self.result.message}")
+            try:
+                target.check_reachable()
+            except ToolError as error:
+                pytest.exit(f"fibresim certification could not run: {error}", returncode=EXIT_COULD_NOT_RUN)
 
     def runtest(self) -> None:
-        """Turn the verdict into a pytest outcome."""
+        """Turn the verdict into a pytest outcome (see the module docstring)."""
         result = self.result
         assert result is not None
-        if result.verdict is Verdict.SKIPPED:
-            pytest.skip(result.message)
-        if result.verdict is Verdict.FAILED:
-            if not self.rule.required:
-                pytest.xfail(f"advisory rule failed: {result.message}")
-            raise _RuleFailed(result)
+        label = verdict_label(result)
+        self.user_properties.append(("verdict", label))
+        if result.verdict is Verdict.PASSED:
+            return
+        if result.out_of_scope or (result.verdict is Verdict.NOT_RUN and not self.rule.required):
+            pytest.skip(f"{label}: {result.message}")
+        if result.verdict is Verdict.ADVISORY_FAILURE or not self.rule.required:
+            pytest.xfail(f"{label}: {result.message}")
+        raise _RuleFailed(result)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | Any:
         """The rule's message and evidence instead of a traceback."""
         if isinstance(excinfo.value, _RuleFailed):
-            return f"{self.rule.id} {self.rule.title}\n{evidence_text(excinfo.value.result)}"
+            result = excinfo.value.result
+            return f"{self.rule.id} {self.rule.title}: {verdict_label(result)}\n{evidence_text(result)}"
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Any, int | None, str]:

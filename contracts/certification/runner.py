@@ -8,9 +8,24 @@ before generated orders add to the stream; the contract layer's generated reques
 :func:`certify` is the whole session the CLI and the pytest plugin share: build the
 target, start the KCI receiver when the KCI layer is on, run, close.
 
-Exit codes (:meth:`SuiteResult.exit_code`): 0 when every required rule that ran
-passed; 1 when a required rule failed (with ``strict``, also any skip or advisory
-failure); 2 when a tool error (target unreachable, bad setup) left a rule unchecked.
+Verdicts are defined once, here (:class:`Verdict`), and every report and the pytest
+plugin read them from :class:`RuleResult`:
+
+=================  ==============================================================
+passed             the rule held
+failed             a required rule was broken
+advisory failure   an advisory rule was broken, or a required one broke only a
+                   decision of our contract beyond the reference
+not run            the rule was not run; ``message`` says why. When its capability
+                   is not offered the rule is *out of scope* (``out_of_scope``)
+not decidable      the rule ran, but the target offers no way to observe the outcome
+error              a tool error (target unreachable, bad setup): the run is incomplete
+=================  ==============================================================
+
+Certified means every required rule in scope passed: "not run" (in scope) and
+"not decidable" on a required rule are never counted as passed. Exit codes
+(:meth:`SuiteResult.exit_code`): 0 certified; 1 not certified (with ``strict``, also
+any advisory failure or rule not run); 2 could not run (a tool error).
 """
 
 from __future__ import annotations
@@ -24,24 +39,53 @@ from enum import StrEnum
 
 import httpx
 
-from contracts.certification.errors import RuleSkipped, RuleViolation, ToolError
+from contracts.certification.errors import (
+    AdvisoryViolation,
+    NotDecidable,
+    RuleSkipped,
+    RuleViolation,
+    TargetError,
+    ToolError,
+)
 from contracts.certification.evidence import Evidence
 from contracts.certification.receiver import KciReceiver
 from contracts.certification.rules import Layer, Mode, Rule, catalogue, run_order, select
 from contracts.certification.target import Target, TargetSettings
 
-__all__ = ["RUN_ORDER", "RuleResult", "SuiteResult", "Verdict", "certify", "run_rule", "run_suite"]
+__all__ = [
+    "EXIT_CERTIFIED",
+    "EXIT_COULD_NOT_RUN",
+    "EXIT_NOT_CERTIFIED",
+    "RUN_ORDER",
+    "RuleResult",
+    "SuiteResult",
+    "Verdict",
+    "certify",
+    "run_rule",
+    "run_suite",
+]
+
+EXIT_CERTIFIED, EXIT_NOT_CERTIFIED, EXIT_COULD_NOT_RUN = 0, 1, 2
+STOPPED_MESSAGE = "not run: the run stopped before this rule (see why the run could not go on)"
 
 RUN_ORDER = (Layer.BEHAVIOUR, Layer.KCI, Layer.CONTRACT, Layer.GATEWAY)
 
 
 class Verdict(StrEnum):
-    """What became of a rule."""
+    """What became of a rule (see the module docstring)."""
 
     PASSED = "passed"
     FAILED = "failed"
-    SKIPPED = "skipped"
+    ADVISORY_FAILURE = "advisory failure"
+    NOT_RUN = "not run"
+    NOT_DECIDABLE = "not decidable"
     ERROR = "error"  # a tool error: the rule could not be checked
+    SKIPPED = "not run"  # an alias of NOT_RUN, for callers of the older name
+
+    @property
+    def label(self) -> str:
+        """How reports name the verdict."""
+        return "could not run (tool error)" if self is Verdict.ERROR else self.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +97,20 @@ class RuleResult:
     message: str = ""
     evidence: Evidence = field(default_factory=Evidence)
     seconds: float = 0.0
+    out_of_scope: bool = False
+    """Not run because the target does not offer the rule's capability (outside the certification)."""
 
     @property
     def decisive_failure(self) -> bool:
         """A failure of a required rule."""
         return self.verdict is Verdict.FAILED and self.rule.required
+
+    @property
+    def blocks_certification(self) -> bool:
+        """A required rule in scope that did not pass (failed, not run, not decidable, error)."""
+        if self.verdict is Verdict.PASSED or self.out_of_scope:
+            return False
+        return self.rule.required and self.verdict is not Verdict.ADVISORY_FAILURE
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +128,8 @@ class SuiteResult:
     started: str = ""
     seconds: float = 0.0
     receiver_url: str | None = None
+    stopped: str | None = None
+    """Why the run stopped early (target unreachable, deadline passed); said once by the reports."""
 
     def count(self, verdict: Verdict) -> int:
         """How many rules got ``verdict``."""
@@ -83,20 +138,38 @@ class SuiteResult:
     @property
     def ran(self) -> int:
         """Rules whose check ran to a verdict about the target or hit a tool error."""
-        return len(self.results) - self.count(Verdict.SKIPPED)
+        return len(self.results) - self.count(Verdict.NOT_RUN)
 
     @property
     def advisory_failures(self) -> int:
-        """Failed rules that are not required for certification."""
-        return sum(1 for r in self.results if r.verdict is Verdict.FAILED and not r.rule.required)
+        """Advisory failures: reported, deciding nothing unless strict."""
+        return self.count(Verdict.ADVISORY_FAILURE)
 
     def skip_reasons(self) -> dict[str, list[str]]:
-        """Why rules were skipped: reason -> rule ids."""
+        """Why rules were not run (or could not be decided): reason -> rule ids."""
         reasons: dict[str, list[str]] = {}
         for result in self.results:
-            if result.verdict is Verdict.SKIPPED:
+            if result.verdict in {Verdict.NOT_RUN, Verdict.NOT_DECIDABLE}:
                 reasons.setdefault(result.message, []).append(result.rule.id)
         return reasons
+
+    def scope(self) -> tuple[list[str], list[str]]:
+        """Capabilities certified (every required rule of theirs passed) and those not certified."""
+        verdicts: dict[str, bool] = {}
+        for result in self.results:
+            if result.out_of_scope or not result.rule.required:
+                continue
+            for capability in (result.rule.capability.value,):
+                verdicts[capability] = verdicts.get(capability, True) and not result.blocks_certification
+        offered = set(self.capabilities)
+        out_of_scope = {r.rule.capability.value for r in self.results if r.out_of_scope} - offered
+        certified = sorted(c for c, ok in verdicts.items() if ok)
+        return certified, sorted({c for c, ok in verdicts.items() if not ok} | out_of_scope)
+
+    @property
+    def certified(self) -> bool:
+        """Every required rule in scope passed, and nothing stopped the run."""
+        return self.exit_code() == EXIT_CERTIFIED
 
     def counts(self) -> dict[str, int]:
         """The headline numbers."""
@@ -107,19 +180,21 @@ class SuiteResult:
             "passed": self.count(Verdict.PASSED),
             "failed": self.count(Verdict.FAILED),
             "failedAdvisory": self.advisory_failures,
-            "skipped": self.count(Verdict.SKIPPED),
+            "notRun": self.count(Verdict.NOT_RUN),
+            "notRunOutOfScope": sum(1 for r in self.results if r.out_of_scope),
+            "notDecidable": self.count(Verdict.NOT_DECIDABLE),
             "errors": self.count(Verdict.ERROR),
         }
 
     def exit_code(self, strict: bool = False) -> int:
-        """0 certified, 1 a required rule failed (or, strict, anything short of a pass), 2 tool error."""
+        """0 certified, 1 not certified (strict: anything short of a pass), 2 could not run."""
         if self.count(Verdict.ERROR):
-            return 2
-        if any(result.decisive_failure for result in self.results):
-            return 1
-        if strict and (self.count(Verdict.SKIPPED) or self.advisory_failures):
-            return 1
-        return 0
+            return EXIT_COULD_NOT_RUN
+        if any(result.blocks_certification for result in self.results):
+            return EXIT_NOT_CERTIFIED
+        if strict and any(result.verdict is not Verdict.PASSED for result in self.results):
+            return EXIT_NOT_CERTIFIED
+        return EXIT_CERTIFIED
 
 
 def run_rule(rule: Rule, target: Target) -> RuleResult:
@@ -127,23 +202,30 @@ def run_rule(rule: Rule, target: Target) -> RuleResult:
     started = time.monotonic()
     missing = rule.capabilities - target.capabilities
     if missing:
-        return RuleResult(rule, Verdict.SKIPPED, target.missing_reason(missing))
+        return RuleResult(rule, Verdict.NOT_RUN, target.missing_reason(missing), out_of_scope=True)
+    out_of_scope = False
     with target.recording():
         try:
             evidence = rule.check(target)
             verdict, message = Verdict.PASSED, ""
         except RuleViolation as violation:
             evidence = target.evidence().merged(violation.evidence)
-            verdict, message = Verdict.FAILED, violation.message
+            advisory = isinstance(violation, AdvisoryViolation) or not rule.required
+            verdict = Verdict.ADVISORY_FAILURE if advisory else Verdict.FAILED
+            message = violation.message
         except RuleSkipped as skipped:
-            evidence, verdict, message = target.evidence(), Verdict.SKIPPED, skipped.reason
+            evidence, verdict, message = target.evidence(), Verdict.NOT_RUN, skipped.reason
+            out_of_scope = skipped.out_of_scope
+        except NotDecidable as undecided:
+            evidence = target.evidence().merged(undecided.evidence)
+            verdict, message = Verdict.NOT_DECIDABLE, undecided.reason
         except ToolError as error:
             evidence, verdict, message = target.evidence(), Verdict.ERROR, str(error)
         except Exception as error:  # a bug in a check must not hide the other rules' verdicts
             detail = "".join(traceback.format_exception_only(type(error), error)).strip()
             evidence = target.evidence(traceback.format_exc(limit=6))
             verdict, message = Verdict.ERROR, f"internal error in the check: {detail}"
-    return RuleResult(rule, verdict, message, evidence, round(time.monotonic() - started, 3))
+    return RuleResult(rule, verdict, message, evidence, round(time.monotonic() - started, 3), out_of_scope)
 
 
 def run_suite(
@@ -160,18 +242,22 @@ def run_suite(
     clock = time.monotonic()
     try:
         target.check_reachable()
-        unreachable = None
+        stopped = None
         capabilities = target.capabilities
     except ToolError as error:
-        unreachable, capabilities = str(error), frozenset()
+        stopped, capabilities = str(error), frozenset()
     results: dict[str, RuleResult] = {}
     for rule in run_order(rules, RUN_ORDER):
-        if on_start is not None:
-            on_start(rule)
-        if unreachable is not None:
-            result = RuleResult(rule, Verdict.ERROR, unreachable)
+        if stopped is None and target.past_deadline():
+            stopped = f"the run's deadline ({target.settings.deadline:g}s) passed"
+        if stopped is not None:
+            # The cause is said once, by the run (SuiteResult.stopped); each rule points to it.
+            result = RuleResult(rule, Verdict.ERROR, STOPPED_MESSAGE)
         else:
+            if on_start is not None:
+                on_start(rule)
             result = run_rule(rule, target)
+            stopped = _why_stop(target, result)
         results[rule.id] = result
         if on_result is not None:
             on_result(result)
@@ -187,7 +273,21 @@ def run_suite(
         started=started.isoformat(timespec="seconds"),
         seconds=round(time.monotonic() - clock, 3),
         receiver_url=target.kci_receiver.url if target.kci_receiver else None,
+        stopped=stopped,
     )
+
+
+def _why_stop(target: Target, result: RuleResult) -> str | None:
+    """After a tool error, whether the target is gone (or the deadline passed): then stop the run."""
+    if result.verdict is not Verdict.ERROR:
+        return None
+    if target.past_deadline():
+        return f"the run's deadline ({target.settings.deadline:g}s) passed"
+    try:
+        target.check_reachable()
+    except TargetError as error:
+        return str(error)
+    return None
 
 
 def certify(
@@ -216,6 +316,7 @@ def certify(
     try:
         with Target(settings, transport=transport, simulator_transport=simulator_transport) as target:
             target.kci_receiver = receiver
+            target.notify = announce
             return run_suite(
                 target, rules, mode=settings.mode, patterns=patterns, on_start=on_start, on_result=on_result
             )

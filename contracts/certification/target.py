@@ -23,7 +23,7 @@ import math
 import random
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -52,6 +52,8 @@ __all__ = [
 ]
 
 UK = ZoneInfo("Europe/London")
+PROBE_TIMEOUT = 5.0
+"""Longest the reachability probe waits: an unreachable or hanging target is found out in seconds."""
 ASSUMED_CAPABILITIES = frozenset({Capability.AVAILABILITY, Capability.APPOINTMENTS})
 JOURNAL_PATH = "/_admin/journal"
 """Where a fibresim simulator lists the Supplier API requests it received."""
@@ -92,6 +94,10 @@ class TargetSettings:
     """Gateway mode: a fibresim simulator the gateway calls (the inbound rules read its journal)."""
     since: datetime | None = None
     """Gateway mode: only the journalled calls that arrived at or after this time (simulator clock)."""
+    deadline: float = 0.0
+    """Longest the whole run may take, in seconds (0: no deadline). Past it, the rest is not run."""
+    sends_kcis: bool = True
+    """Whether the supplier sends KCIs; ``False`` (the operator said so) leaves KCIs out of scope."""
 
     @property
     def effective_tenant(self) -> str | None:
@@ -150,16 +156,33 @@ class Target:
         # rerun against the same gateway never reuses a KCI id for a different KCI.
         self._uuids = random.Random(f"{settings.seed}:{self._next_id}")
         self._recording: list[Exchange] | None = None
-        self._capabilities: frozenset[Capability] | None = settings.capabilities
-        self.capability_source = "declared with --capability" if settings.capabilities is not None else ""
+        self._capabilities: frozenset[Capability] | None = None
+        self.capability_source = ""
         self.capability_gaps: dict[Capability, str] = {}
         """Why a capability is not offered, when discovery knows (the option that would supply it)."""
+        if settings.capabilities is not None:
+            self.capability_source = "declared with --capability"
+            self._capabilities = self._with_kcis(settings.capabilities)
         self.placed_orders: dict[int, str] = {}
         """Gateway order id -> how the target answered it (``201 ACKNOWLEDGED``, ``202``)."""
         self.kci_receiver: KciReceiver | None = None
         """The suite's KCI receiver, when the KCI layer is on (set by the runner)."""
         self.shared: dict[str, Any] = {}
         """State the rules of one run share, e.g. the slots already reserved."""
+        self.started = time.monotonic()
+        self.notify: Callable[[str], None] = lambda _line: None
+        """Where a rule that waits says what it waits for (the CLI prints it)."""
+
+    def past_deadline(self) -> bool:
+        """Whether the run's ``--deadline`` has passed."""
+        deadline = self.settings.deadline
+        return deadline > 0 and time.monotonic() - self.started >= deadline
+
+    def remaining(self, wanted: float) -> float:
+        """``wanted`` seconds, cut to what is left before the deadline."""
+        if self.settings.deadline <= 0:
+            return wanted
+        return max(0.0, min(wanted, self.settings.deadline - (time.monotonic() - self.started)))
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -261,6 +284,8 @@ class Target:
         note: str = "",
     ) -> httpx.Response:
         """Send one request, record it, and return the response (transport trouble is a TargetError)."""
+        if self.past_deadline():
+            raise TargetError(f"the run's deadline ({self.settings.deadline:g}s) passed")
         sent = dict(headers or {})
         if send_auth:
             sent.update(self.auth_headers())
@@ -310,8 +335,14 @@ class Target:
         client, path, headers = self._client, "/", self.auth_headers
         if self._simulator is not None and not self.settings.base_url:
             client, path, headers = self._simulator, JOURNAL_PATH, dict
+        probe = min(self.settings.timeout, PROBE_TIMEOUT)
         try:
-            client.get(path, headers=headers())
+            client.get(path, headers=headers(), timeout=probe)
+        except httpx.TimeoutException as error:
+            raise TargetError(
+                f"{self.base_url} did not answer within {probe:g}s ({type(error).__name__}): "
+                "it hangs or is unreachable"
+            ) from None
         except httpx.HTTPError as error:
             raise TargetError(f"{self.base_url} cannot be reached: {type(error).__name__}: {error}") from None
 
@@ -330,8 +361,23 @@ class Target:
     def capabilities(self) -> frozenset[Capability]:
         """What the target offers (discovered on first use unless declared)."""
         if self._capabilities is None:
-            self._capabilities, self.capability_source = self._discover()
+            found, self.capability_source = self._discover()
+            self._capabilities = self._with_kcis(found)
         return self._capabilities
+
+    def _with_kcis(self, found: frozenset[Capability]) -> frozenset[Capability]:
+        """A supplier that takes orders owes KCIs (§3.1), unless the operator says it sends none."""
+        if self.settings.mode is not Mode.SUPPLIER:
+            return found
+        if not self.settings.sends_kcis:
+            self.capability_gaps[Capability.KCIS] = (
+                "the operator says the supplier sends no KCIs (--no-kcis): not certified for KCIs"
+            )
+            return found - {Capability.KCIS}
+        if Capability.ORDERS in found and Capability.KCIS not in found:
+            self.capability_source += "; kcis with orders (a supplier taking orders sends KCIs, §3.1)"
+            return found | {Capability.KCIS}
+        return found
 
     def _admin_json(self, path: str) -> Any:
         try:
@@ -452,7 +498,7 @@ class Target:
         """Skip the rule unless the target offers every one of ``capabilities``."""
         missing = [c for c in capabilities if c not in self.capabilities]
         if missing:
-            raise RuleSkipped(self.missing_reason(missing))
+            raise RuleSkipped(self.missing_reason(missing), out_of_scope=True)
 
 
 def parse_capabilities(values: Sequence[str]) -> frozenset[Capability]:

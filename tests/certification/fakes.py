@@ -4,19 +4,34 @@ and a tiny supplier. ``serve_wsgi`` (from ``tests.served``) puts either on loopb
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import secrets
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import httpx
 from flask import Flask, Response, jsonify, request
 
+from contracts.certification.gateway import example_kci
 from contracts.certification.schemas import SUPPLIER_UPDATES_API, validator_for
 
 CLIENT_ID = "supplier-client"
 CLIENT_SECRET = "supplier-secret"
-MISBEHAVIOURS = frozenset({"crash_on_malformed", "refuse_duplicates", "ignore_auth", "accept_invalid"})
+MISBEHAVIOURS = frozenset(
+    {
+        "crash_on_malformed",  # GW-002: a body that is not JSON is a 500
+        "refuse_duplicates",  # GW-004: a re-delivery is refused
+        "ignore_auth",  # GW-006: KCIs without credentials are taken
+        "accept_invalid",  # GW-003: KCIs breaking the contract are taken
+        "wrong_error_code",  # GW-003: 422 with code MALFORMED_REQUEST
+        "drop_out_of_order",  # GW-005: 204 for a KCI ahead of its sequence, then forgotten
+        "drop_everything",  # GW-004, GW-005: 204 for every KCI, none kept
+    }
+)
 
 
 def _error(status: int, code: str, message: str) -> tuple[Response, int]:
@@ -57,11 +72,27 @@ def gateway_app(misbehave: Collection[str] = (), *, require_auth: bool = True) -
             return _error(400, "MALFORMED_REQUEST", "header X-Request-ID is required")
         return None
 
-    def judged(body: Any) -> tuple[Response, int] | None:
+    last_sequence: dict[Any, int] = {}
+
+    def _next_in_sequence(body: Any) -> bool:
+        entity = next((body[k] for k in ("provideServiceOrder",) if isinstance(body.get(k), dict)), {})
+        key = entity.get("id") or entity.get("supplierOrderReference")
+        expected = last_sequence.get(key, 0) + 1
+        if body.get("sequenceNumber") == expected:
+            last_sequence[key] = expected
+            return True
+        return False
+
+    def judged(body: Any) -> tuple[Response | str, int] | None:
         """Contract validation and de-duplication by KCI id."""
         problems = [e.message for e in validator_for(SUPPLIER_UPDATES_API, "Kci").iter_errors(body)]
         if problems and "accept_invalid" not in misbehave:
-            return _error(422, "INVALID_REQUEST", problems[0][:200])
+            code = "MALFORMED_REQUEST" if "wrong_error_code" in misbehave else "INVALID_REQUEST"
+            return _error(422, code, problems[0][:200])
+        if "drop_everything" in misbehave or (
+            "drop_out_of_order" in misbehave and not _next_in_sequence(body)
+        ):
+            return "", 204  # the bug: answered as received, and forgotten
         key = body.get("id") if isinstance(body, dict) else None
         if not isinstance(key, str):
             return None
@@ -92,18 +123,42 @@ def gateway_app(misbehave: Collection[str] = (), *, require_auth: bool = True) -
     return app
 
 
-# --- a small fake supplier, for the behaviour rules ------------------------------------------------
+# --- a small fake supplier, for the behaviour and KCI rules -----------------------------------------
+#
+# One configurable Supplier API. Each flag of SUPPLIER_BUGS breaks one documented rule; each flag of
+# SUPPLIER_QUIRKS is unusual but correct (the reference allows it). tests/certification/
+# test_detection.py runs every variant and checks the rule it is about.
 
-SUPPLIER_MISBEHAVIOURS = frozenset(
+SUPPLIER_BUGS = frozenset(
     {
-        "line_at_single_service",
-        "utc_slots",
-        "ignore_headers",
-        "accept_any_order",
-        "amend_unknown_422",
-        "overbook",
+        "line_at_single_service",  # AVL-003: a new line offered beside the only live line
+        "wrong_line",  # AVL-004: existingLines reports another line than the live one
+        "ignore_headers",  # AVL-006: missing gateway headers are not refused
+        "local_as_utc",  # APT-002: UK local time written as UTC (13:00Z for 13:00 BST)
+        "overbook",  # APT-004: a full slot is still offered (double booking)
+        "never_expire",  # APT-005: a hold with an expiryDateTime is never released
+        "accept_any_order",  # ORD-004: a NEW line where none can be installed
+        "crash_on_bad_input",  # ORD-003: a 500 for a line profile it does not know
+        "ignore_ids",  # ORD-002: orders de-duplicated by content, not by gateway id
+        "other_order",  # ORD-008: a 201 to an amendment that describes another order
+        "amend_unknown_500",  # ORD-005: a server error for an unknown order
+        "no_kcis",  # KCI-008: orders placed, no KCI ever sent
+        "kci_sequence_gap",  # KCI-003: sequence numbers 1, 3
+        "kci_reused_id",  # KCI-002: a new KCI under an old KCI's id
+        "completed_without_committed",  # KCI-004: COMPLETED straight after ACKNOWLEDGED
     }
 )
+SUPPLIER_QUIRKS = frozenset(
+    {
+        "utc_slots",  # slot times written in UTC (07:00Z for 08:00 BST): correct, §2.5
+        "no_expiry",  # reservations without expiryDateTime (no TTL stated): allowed, §3.5
+        "amend_unknown_422",  # 422 for an unknown order: allowed, §3.1
+        "pending_amendment",  # 201 to an amendment showing PENDING_AMENDMENT: allowed, §3.8
+        "kci_redelivered",  # every KCI delivered twice with the same id: a retry, §6.1
+        "no_clock",  # no clock API: expiry observed by waiting
+    }
+)
+SUPPLIER_MISBEHAVIOURS = SUPPLIER_BUGS | SUPPLIER_QUIRKS
 FAKE_NOW = "2026-07-01T09:00:00Z"
 FAKE_ADDRESSES = {
     "roles": {
@@ -113,6 +168,12 @@ FAKE_ADDRESSES = {
             "address": {"id": "3", "type": "UPRN"},
             "tenant": "TENANT1",
             "serviceId": "S3",
+        },
+        "multi_service_live": {
+            "address": {"id": "4", "type": "UPRN"},
+            "tenant": "TENANT1",
+            "serviceId": "S4",
+            "lineId": "L4",
         },
     },
     "otherTenant": "TENANT2",
@@ -127,35 +188,72 @@ _LINE = {
     "lineType": "FIBRE",
     "lineCharacteristics": [{"name": "MINIMUM_LEAD_TIME", "value": "10"}],
 }
-_EXISTING = {
-    "lineId": "L3",
-    "ont": {"ontReference": "ONT3", "ports": [{"portNumber": 1, "status": "ACTIVE"}]},
-    "lineCharacteristics": [{"name": "MAX_DOWNSTREAM_MBPS", "value": "100"}],
-}
-_SLOTS = [
-    ("2026-07-13", "08:00", "13:00"),
-    ("2026-07-13", "13:00", "18:00"),
-    ("2026-07-14", "08:00", "13:00"),
-]
+LEAD_DAYS = 10
+HORIZON_DAYS = 14
+HOLD = timedelta(minutes=30)
+_GRID = (("08:00", "13:00", "AM"), ("13:00", "18:00", "PM"))
+_UK = ZoneInfo("Europe/London")
 
 
-def _slot(day: str, start: str, end: str, utc_spelling: bool) -> dict[str, Any]:
-    offset = "Z" if utc_spelling else "+01:00"  # the bug: UK local time written as UTC
+def _existing(number: str) -> dict[str, Any]:
     return {
-        "timeslotStartDateTime": f"{day}T{start}:00{offset}",
-        "timeslotEndDateTime": f"{day}T{end}:00{offset}",
-        "classification": "WEEKDAY_AM" if start == "08:00" else "WEEKDAY_PM",
-        "standard": True,
+        "lineId": f"L{number}",
+        "ont": {"ontReference": f"ONT{number}", "ports": [{"portNumber": 1, "status": "ACTIVE"}]},
+        "lineCharacteristics": [
+            {"name": "MAX_DOWNSTREAM_MBPS", "value": "100"},
+            {"name": "SERVICE_ID", "value": f"S{number}"},
+        ],
     }
 
 
-def supplier_app(misbehave: Collection[str] = ()) -> Flask:
-    """A tiny Supplier API with three addresses, three one-appointment slots and NEW orders."""
+def _stamp(moment: datetime, spelling: str) -> str:
+    """UK local wall time ``moment`` as the supplier writes it."""
+    if spelling == "utc":
+        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if spelling == "local_as_utc":  # the bug: the wall-clock time with a Z
+        return moment.replace(tzinfo=None).isoformat() + "Z"
+    return moment.isoformat()
+
+
+class _Kcis:
+    """The KCIs a fake supplier sends about its orders (synchronously, to ``url``)."""
+
+    def __init__(self, url: str | None, bugs: Collection[str]) -> None:
+        self.url, self.bugs = url, bugs
+        self.sequence: dict[int, int] = {}
+        self.last_id: str | None = None
+
+    def send(self, order: Mapping[str, Any], reason: str, status: str, **fields: Any) -> None:
+        if self.url is None or "no_kcis" in self.bugs:
+            return
+        number = self.sequence.get(order["id"], 0) + 1
+        if "kci_sequence_gap" in self.bugs and number == 2:
+            number = 3
+        self.sequence[order["id"]] = number
+        kci = copy.deepcopy(example_kci(reason))
+        kci_id = str(uuid.uuid4())
+        if "kci_reused_id" in self.bugs and self.last_id is not None:
+            kci_id = self.last_id
+        self.last_id = kci_id
+        kci |= {"id": kci_id, "sequenceNumber": number, "issuedOn": FAKE_NOW}
+        entity = kci["provideServiceOrder"]
+        entity |= {"id": order["id"], "supplierOrderReference": order["ref"], "status": status, **fields}
+        times = 2 if "kci_redelivered" in self.bugs else 1
+        for _ in range(times):
+            httpx.post(f"{self.url}/kcis", json=kci, headers={"X-Request-ID": str(uuid.uuid4())}, timeout=5)
+
+
+def supplier_app(misbehave: Collection[str] = (), *, kci_url: str | None = None) -> Flask:
+    """A tiny Supplier API: four addresses, a slot grid of one appointment each, NEW orders, KCIs."""
     unknown = set(misbehave) - SUPPLIER_MISBEHAVIOURS
     assert not unknown, unknown
     app = Flask("fake-supplier")
-    held: dict[str, int] = {}
-    orders: set[int] = set()
+    now = [datetime.fromisoformat(FAKE_NOW)]
+    holds: dict[datetime, list[datetime | None]] = {}
+    orders: dict[int, dict[str, Any]] = {}
+    by_content: dict[str, int] = {}
+    kcis = _Kcis(kci_url, misbehave)
+    spelling = "utc" if "utc_slots" in misbehave else "local_as_utc" if "local_as_utc" in misbehave else ""
 
     @app.before_request
     def headers() -> Any:
@@ -166,7 +264,19 @@ def supplier_app(misbehave: Collection[str] = ()) -> Flask:
 
     @app.get("/_admin/clock")
     def clock() -> Any:
-        return jsonify({"now": FAKE_NOW, "kind": "manual"})
+        if "no_clock" in misbehave:
+            return _error(404, "NOT_FOUND", "no clock")
+        return jsonify({"now": now[0].isoformat(), "kind": "manual"})
+
+    @app.post("/_admin/clock/advance")
+    def advance() -> Any:
+        seconds = int(request.get_json()["by"].removeprefix("PT").removesuffix("S"))
+        now[0] += timedelta(seconds=seconds)
+        for order in orders.values():  # scripted: an in-flight order completes a day after commitment
+            if order["status"] == "IN_PROGRESS" and now[0] >= order["due"]:
+                order["status"] = "COMPLETED"
+                kcis.send(order, "COMPLETED", "COMPLETED", completedDate=now[0].isoformat())
+        return jsonify({"now": now[0].isoformat()})
 
     @app.get("/service-availability")
     def availability() -> Any:
@@ -176,44 +286,70 @@ def supplier_app(misbehave: Collection[str] = ()) -> Flask:
             "serviceSpecifications": [],
             "siteInformation": {},
         }
-        if address["id"] == "2":
+        number = address["id"]
+        if number == "2":
             body |= {"serviceSpecifications": [_FTTP], "siteInformation": {"line": _LINE}}
-        elif address["id"] == "3":
-            site: dict[str, Any] = {"existingLines": [_EXISTING]}
-            if "line_at_single_service" in misbehave:
+        elif number in {"3", "4"}:
+            shown = "9" if number == "4" and "wrong_line" in misbehave else number
+            site: dict[str, Any] = {"existingLines": [_existing(shown)]}
+            if number == "4" or "line_at_single_service" in misbehave:
                 site["line"] = _LINE
             body |= {"serviceSpecifications": [_FTTP], "siteInformation": site}
         else:
-            code = "NO_COVERAGE" if address["id"] == "1" else "ADDRESS_NOT_FOUND"
+            code = "NO_COVERAGE" if number == "1" else "ADDRESS_NOT_FOUND"
             body["unavailabilityReasons"] = [{"code": code, "text": "nothing here"}]
         return jsonify(body)
 
-    def offered() -> list[dict[str, Any]]:
-        slots = [_slot(*grid, "utc_slots" in misbehave) for grid in _SLOTS]
-        if "overbook" in misbehave:
-            return slots  # the bug: full slots are still offered
-        return [slot for slot in slots if held.get(slot["timeslotStartDateTime"], 0) < 1]
+    def held(start: datetime) -> int:
+        live = [e for e in holds.get(start, []) if e is None or e > now[0] or "never_expire" in misbehave]
+        return len(live)
+
+    def grid(from_day: date) -> list[dict[str, Any]]:
+        first = max(from_day, now[0].astimezone(_UK).date() + timedelta(days=LEAD_DAYS))
+        slots = []
+        for offset in range(HORIZON_DAYS):
+            day = first + timedelta(days=offset)
+            if day.weekday() >= 5:
+                continue
+            for start, end, half in _GRID:
+                begin = datetime.fromisoformat(f"{day}T{start}").replace(tzinfo=_UK)
+                finish = datetime.fromisoformat(f"{day}T{end}").replace(tzinfo=_UK)
+                if held(begin) >= 1 and "overbook" not in misbehave:
+                    continue
+                slots.append(
+                    {
+                        "timeslotStartDateTime": _stamp(begin, spelling),
+                        "timeslotEndDateTime": _stamp(finish, spelling),
+                        "classification": f"WEEKDAY_{half}",
+                        "standard": True,
+                    }
+                )
+        return slots
 
     @app.get("/available-appointments")
     def appointments() -> Any:
+        from_day = date.fromisoformat(request.args.get("appointmentFromDate", now[0].date().isoformat()))
         return jsonify(
             {
                 "address": json.loads(request.args["address"]),
                 "serviceSpecification": {"id": "FTTP"},
-                "availableTimeslots": offered(),
+                "availableTimeslots": grid(from_day),
             }
         )
 
     @app.post("/appointments")
     def reserve() -> Any:
         body = request.get_json()
-        start = body["timeslot"]["timeslotStartDateTime"]
-        if start not in {slot["timeslotStartDateTime"] for slot in offered()} or held.get(start, 0) >= 1:
+        start = datetime.fromisoformat(body["timeslot"]["timeslotStartDateTime"])
+        offered = {datetime.fromisoformat(s["timeslotStartDateTime"]) for s in grid(start.date())}
+        if start not in offered or held(start) >= 1:
             return _error(422, "INVALID_REQUEST", f"slot {start} is full or not offered")
-        held[start] = held.get(start, 0) + 1
-        return jsonify(
-            {**body, "supplierReference": f"A{body['id']}", "expiryDateTime": "2026-07-01T09:30:00Z"}
-        ), 201
+        expiry = None if "no_expiry" in misbehave else now[0] + HOLD
+        holds.setdefault(start, []).append(expiry)
+        answer = {**body, "supplierReference": f"A{body['id']}"}
+        if expiry is not None:
+            answer["expiryDateTime"] = expiry.isoformat()
+        return jsonify(answer), 201
 
     @app.post("/service-orders")
     def order() -> Any:
@@ -227,9 +363,23 @@ def supplier_app(misbehave: Collection[str] = ()) -> Flask:
             if c["name"] == "LINE_PROFILE"
         }
         if not profiles <= {"1", "2"}:
+            if "crash_on_bad_input" in misbehave:
+                return _error(500, "SUPPLIER_FAULT", "KeyError")
             return _error(422, "INVALID_REQUEST", f"line profile {sorted(profiles)} is not offered")
-        orders.add(body["id"])
-        return jsonify({**body, "supplierOrderReference": f"SO-{body['id']}", "status": "ACKNOWLEDGED"}), 201
+        # The ignore_ids bug: one order per address and product, whatever the gateway id says.
+        content = json.dumps([body.get("address"), body.get("serviceOrderItem")], sort_keys=True)
+        key = by_content.setdefault(content, body["id"]) if "ignore_ids" in misbehave else body["id"]
+        if key not in orders:
+            orders[key] = {"id": key, "ref": f"SO-{key}", "status": "ACKNOWLEDGED", "due": now[0]}
+            placed = orders[key]
+            if "completed_without_committed" in misbehave:
+                placed["status"] = "COMPLETED"
+                kcis.send(placed, "COMPLETED", "COMPLETED", completedDate=now[0].isoformat())
+            else:
+                placed |= {"status": "IN_PROGRESS", "due": now[0] + timedelta(minutes=5)}
+                kcis.send(placed, "COMMITTED", "IN_PROGRESS")
+        answer = {**body, "supplierOrderReference": orders[key]["ref"], "status": "ACKNOWLEDGED"}
+        return jsonify(answer), 201
 
     @app.post("/service-order-amendments")
     def amend() -> Any:
@@ -237,7 +387,25 @@ def supplier_app(misbehave: Collection[str] = ()) -> Flask:
         if body["orderId"] not in orders:
             if "amend_unknown_422" in misbehave:
                 return _error(422, "INVALID_REQUEST", "cannot amend")
+            if "amend_unknown_500" in misbehave:
+                return _error(500, "SUPPLIER_FAULT", "no such order")
             return _error(404, "NOT_FOUND", f"order {body['orderId']} not found")
-        return "", 202
+        order_id = body["orderId"] + 1 if "other_order" in misbehave else body["orderId"]
+        answer = {"id": body["id"], "orderId": order_id, "supplierReference": f"AM{body['id']}"}
+        if "pending_amendment" in misbehave:
+            answer["status"] = "PENDING_AMENDMENT"
+        return jsonify(answer), 201
+
+    @app.post("/service-order-cancellations")
+    def cancel() -> Any:
+        body = request.get_json()
+        placed = orders.get(body["orderId"])
+        if placed is None:
+            return _error(404, "NOT_FOUND", f"order {body['orderId']} not found")
+        if placed["status"] in {"COMPLETED", "CANCELLED"}:
+            return _error(422, "INVALID_REQUEST", f"order {body['orderId']} is {placed['status']}")
+        placed["status"] = "CANCELLED"
+        kcis.send(placed, "CANCELLED", "CANCELLED", serviceOrderCancellationId=body["id"])
+        return jsonify({**body, "supplierReference": f"C{body['id']}"}), 201
 
     return app

@@ -61,9 +61,11 @@ def mixed() -> SuiteResult:
     return suite(
         RuleResult(make_rule("AVL-001"), Verdict.PASSED, evidence=Evidence(notes=("fine",))),
         RuleResult(make_rule("AVL-002"), Verdict.FAILED, f"line offered: {HOSTILE}", evidence()),
-        RuleResult(make_rule("AVL-007", required=False), Verdict.FAILED, "422 instead of 200"),
-        RuleResult(make_rule("AVL-003"), Verdict.SKIPPED, "needs a 'single_service_live' address"),
-        RuleResult(make_rule("AVL-004"), Verdict.SKIPPED, "needs a 'single_service_live' address"),
+        RuleResult(make_rule("AVL-007", required=False), Verdict.ADVISORY_FAILURE, "422 instead of 200"),
+        RuleResult(make_rule("AVL-003"), Verdict.NOT_RUN, "needs a 'single_service_live' address"),
+        RuleResult(
+            make_rule("AVL-004"), Verdict.NOT_RUN, "the target does not offer availability", out_of_scope=True
+        ),
         RuleResult(make_rule("AVL-005"), Verdict.ERROR, "GET http://supplier.test: ConnectError"),
     )
 
@@ -74,12 +76,13 @@ def test_junit_parses_and_its_counts_match_the_results(mixed: SuiteResult) -> No
     assert testsuite is not None
     cases = testsuite.findall("testcase")
     assert len(cases) == int(testsuite.get("tests", "-1")) == 6
+    # A required rule in scope that was not run is never counted as passed: a failure of type not-run.
     assert (
-        int(testsuite.get("failures", "-1")) == len([c for c in cases if c.find("failure") is not None]) == 1
+        int(testsuite.get("failures", "-1")) == len([c for c in cases if c.find("failure") is not None]) == 2
     )
     assert int(testsuite.get("errors", "-1")) == len([c for c in cases if c.find("error") is not None]) == 1
     assert (
-        int(testsuite.get("skipped", "-1")) == len([c for c in cases if c.find("skipped") is not None]) == 3
+        int(testsuite.get("skipped", "-1")) == len([c for c in cases if c.find("skipped") is not None]) == 2
     )
 
 
@@ -96,6 +99,12 @@ def test_junit_names_each_testcase_by_rule_id_and_reports_advisory_failures_as_s
     failure = cases["AVL-002"].find("failure")
     assert failure is not None
     assert HOSTILE in (failure.text or "")
+    not_run = cases["AVL-003"].find("failure")
+    assert not_run is not None
+    assert not_run.get("type") == "not-run"
+    out_of_scope = cases["AVL-004"].find("skipped")
+    assert out_of_scope is not None
+    assert out_of_scope.get("type") == "out-of-scope"
 
 
 def test_the_html_report_escapes_everything_the_target_said(mixed: SuiteResult) -> None:
@@ -119,12 +128,18 @@ def test_the_json_report_has_counts_skip_reasons_and_evidence(mixed: SuiteResult
         "selected": 6,
         "ran": 4,
         "passed": 1,
-        "failed": 2,
+        "failed": 1,
         "failedAdvisory": 1,
-        "skipped": 2,
+        "notRun": 2,
+        "notRunOutOfScope": 1,
+        "notDecidable": 0,
         "errors": 1,
     }
-    assert document["skipReasons"] == {"needs a 'single_service_live' address": ["AVL-003", "AVL-004"]}
+    assert document["skipReasons"] == {
+        "needs a 'single_service_live' address": ["AVL-003"],
+        "the target does not offer availability": ["AVL-004"],
+    }
+    assert [r["blocksCertification"] for r in document["results"]] == [False, True, False, True, False, True]
     assert document["results"][1]["evidence"]["exchanges"][0]["status"] == 200
     assert document["exitCode"] == 2
 
@@ -132,10 +147,13 @@ def test_the_json_report_has_counts_skip_reasons_and_evidence(mixed: SuiteResult
 @pytest.mark.parametrize(
     ("verdicts", "strict", "code"),
     [
-        ([(Verdict.PASSED, True), (Verdict.SKIPPED, True)], False, 0),
-        ([(Verdict.PASSED, True), (Verdict.SKIPPED, True)], True, 1),
-        ([(Verdict.PASSED, True), (Verdict.FAILED, False)], False, 0),
-        ([(Verdict.PASSED, True), (Verdict.FAILED, False)], True, 1),
+        # A required rule not run (in scope) or not decidable is never counted as passed.
+        ([(Verdict.PASSED, True), (Verdict.NOT_RUN, True)], False, 1),
+        ([(Verdict.PASSED, True), (Verdict.NOT_DECIDABLE, True)], False, 1),
+        ([(Verdict.PASSED, True), (Verdict.NOT_DECIDABLE, False)], False, 0),
+        ([(Verdict.PASSED, True), (Verdict.ADVISORY_FAILURE, False)], False, 0),
+        ([(Verdict.PASSED, True), (Verdict.ADVISORY_FAILURE, True)], False, 0),
+        ([(Verdict.PASSED, True), (Verdict.ADVISORY_FAILURE, False)], True, 1),
         ([(Verdict.FAILED, True)], False, 1),
         ([(Verdict.FAILED, True), (Verdict.ERROR, True)], False, 2),
     ],
@@ -154,9 +172,31 @@ def test_the_console_summary_counts_rules_and_lists_why_they_were_skipped(mixed:
     out = io.StringIO()
     console_summary(mixed, Console(file=out, width=200, color_system=None))
     text = out.getvalue()
-    assert "40 rules in the catalogue, 6 selected, 4 ran: 1 passed, 2 failed (1 advisory)" in text
-    assert "AVL-003, AVL-004: needs a 'single_service_live' address" in text
-    assert "incomplete" in text
+    assert "40 rules in the catalogue, 6 selected, 4 ran: 1 passed, 1 failed, 1 advisory failure(s)" in text
+    assert "AVL-003: needs a 'single_service_live' address" in text
+    assert "could not run" in text
+
+
+def test_a_rule_out_of_scope_does_not_block_certification_but_is_never_a_pass() -> None:
+    out = RuleResult(make_rule("AVL-002"), Verdict.NOT_RUN, "not offered", out_of_scope=True)
+    result = suite(RuleResult(make_rule("AVL-001"), Verdict.PASSED), out)
+    assert result.exit_code() == 0
+    assert result.exit_code(strict=True) == 1
+    assert result.counts()["passed"] == 1
+
+
+def test_junit_stays_parseable_when_bodies_carry_control_characters() -> None:
+    nasty = "fuzzed \x00\x01\x08\x0b\x1f\ud800 body"
+    item = RuleResult(
+        make_rule("AVL-002"),
+        Verdict.FAILED,
+        f"bad: {nasty}",
+        evidence=Evidence((Exchange.create("GET", "http://s.test/x", status=500, response_body=nasty),)),
+    )
+    root = ET.fromstring(junit_xml(suite(item)))  # raised ParseError before control characters were escaped
+    failure = root.find("testsuite/testcase/failure")
+    assert failure is not None
+    assert "\\x01" in (failure.get("message") or "")
 
 
 def test_write_reports_creates_the_files_asked_for(mixed: SuiteResult, tmp_path: Path) -> None:

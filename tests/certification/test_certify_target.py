@@ -29,8 +29,15 @@ def target_answering(
 def test_announced_capabilities_are_taken_as_they_are() -> None:
     announced = httpx.Response(200, json={"capabilities": ["availability", "orders", "teleportation"]})
     target, _seen = target_answering({"/_admin/capabilities": announced})
-    assert target.capabilities == {Capability.AVAILABILITY, Capability.ORDERS}
+    # A supplier taking orders owes KCIs (§3.1): the KCI rules come with orders.
+    assert target.capabilities == {Capability.AVAILABILITY, Capability.ORDERS, Capability.KCIS}
     assert "announced" in target.capability_source
+
+
+def test_a_supplier_said_to_send_no_kcis_is_not_certified_for_them() -> None:
+    target, _seen = target_answering({}, capabilities=frozenset({Capability.ORDERS}), sends_kcis=False)
+    assert target.capabilities == {Capability.ORDERS}
+    assert "not certified for KCIs" in target.missing_reason([Capability.KCIS])
 
 
 def test_without_announced_capabilities_a_clock_api_is_discovered() -> None:

@@ -54,17 +54,13 @@ def test_without_a_simulator_the_inbound_rules_are_skipped_naming_the_option() -
     }
 
 
-def test_without_credentials_the_authentication_rule_is_skipped_with_its_reason() -> None:
+def test_without_credentials_a_gateway_taking_unauthenticated_kcis_fails_the_authentication_rule() -> None:
+    # GW-006 needs no credentials from the operator: it sends KCIs without any (it used to be skipped).
     app = gateway_app(require_auth=False)
     transport = httpx.WSGITransport(app=app)
     result = certify(TargetSettings(base_url=BASE, mode=Mode.GATEWAY, seed=1), transport=transport)
-    skipped = {
-        item.rule.id: item.message
-        for item in result.results
-        if item.verdict is Verdict.SKIPPED and item.rule.id.startswith("GW-")
-    }
-    assert list(skipped) == ["GW-006"]
-    assert "no credentials" in skipped["GW-006"]
+    assert verdicts(result)["GW-006"] is Verdict.FAILED
+    assert result.exit_code() == 1
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -24,7 +24,7 @@ from contracts.certification.behaviour.support import (
     slot_instants,
     specification_and_profile,
 )
-from contracts.certification.errors import RuleSkipped, RuleViolation
+from contracts.certification.errors import NotDecidable, RuleSkipped, RuleViolation
 from contracts.certification.evidence import Evidence
 from contracts.certification.rules import Capability, rule
 from contracts.certification.target import UK, Target
@@ -121,49 +121,116 @@ def slots_respect_the_minimum_lead_time(target: Target) -> Evidence:
     return target.evidence(f"{len(slots)} slots from {today}, lead time {lead} days, none before {earliest}")
 
 
+_DAY_CLASSES = {"WEEKDAY": range(5), "SATURDAY": range(5, 6), "SUNDAY": range(6, 7)}
+DST_LOOKAHEAD_DAYS = 400
+DST_MARGIN_DAYS = 3
+
+
+def _uk_local(target: Target, field: str, text: str) -> datetime:
+    """A slot boundary as an aware instant in UK local time; no offset or no date-time is a violation."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise RuleViolation(f"{field} {text!r} is not an ISO-8601 date-time", target.evidence()) from None
+    if moment.utcoffset() is None:
+        raise RuleViolation(f"{field} {text!r} has no offset, so no UK time follows", target.evidence())
+    return moment.astimezone(UK)
+
+
+def _classification_problem(slot: Mapping[str, Any], start: datetime) -> str | None:
+    """A classification naming a day the slot is not on (in UK local time)."""
+    classification = str(slot.get("classification") or "")
+    day_class = classification.split("_", 1)[0]
+    days = _DAY_CLASSES.get(day_class)
+    if days is not None and start.weekday() not in days:
+        return (
+            f"slot {slot.get('timeslotStartDateTime')} is classified {classification} but falls on a "
+            f"{start:%A} in UK local time ({start:%Y-%m-%d %H:%M %Z})"
+        )
+    return None
+
+
+def _next_clock_change(after: date) -> date | None:
+    """The next date on which UK clocks change, within DST_LOOKAHEAD_DAYS."""
+    noon = datetime.combine(after, datetime.min.time(), tzinfo=UK) + timedelta(hours=12)
+    offset = noon.utcoffset()
+    for day in range(1, DST_LOOKAHEAD_DAYS):
+        moment = noon + timedelta(days=day)
+        if moment.astimezone(UK).utcoffset() != offset:
+            return moment.date()
+    return None
+
+
+def _wall_clock_grid(slots: list[tuple[datetime, datetime]]) -> set[tuple[str, str]]:
+    return {(f"{start:%H:%M}", f"{end:%H:%M}") for start, end in slots if start.weekday() < 5}
+
+
+def _local_slots(target: Target, slots: list[dict[str, Any]]) -> list[tuple[datetime, datetime]]:
+    found = []
+    for slot in slots:
+        start = _uk_local(target, "timeslotStartDateTime", str(slot.get("timeslotStartDateTime")))
+        end = _uk_local(target, "timeslotEndDateTime", str(slot.get("timeslotEndDateTime")))
+        if end <= start:
+            raise RuleViolation(
+                f"slot {slot.get('timeslotStartDateTime')} ends at or before it starts", target.evidence()
+            )
+        problem = _classification_problem(slot, start)
+        if problem:
+            raise RuleViolation(problem, target.evidence())
+        found.append((start, end))
+    return found
+
+
 @rule(
     "APT-002",
-    "slot times carry the UK offset (+01:00 in British Summer Time)",
+    "slot times give the right UK local time (any offset spelling, consistent across clock changes)",
     reference=(
-        "reference §2.5 (timeslots need the offset that gives UK local time, BST!); "
-        "supplier-api.yaml GET /available-appointments: boundaries carry the UK offset"
+        "reference §2.5 (timeslots carry a zone/offset that yields the correct UK local time, BST!: "
+        "13:00 UK in summer is 12:00Z or 13:00+01:00, not 13:00Z)"
     ),
     capability=APPOINTMENTS,
 )
-def slot_times_carry_the_uk_offset(target: Target) -> Evidence:
-    """Every boundary has an offset, and it is the UK's offset at that instant."""
+def slot_times_give_uk_local_time(target: Target) -> Evidence:
+    """Boundaries carry an offset; judged as instants in Europe/London, never by their spelling.
+
+    The classification's day must be the slot's UK local day, and the supplier's wall-clock
+    grid must not move by an hour across a UK clock change (UK time written with the wrong
+    offset does): slots are asked for from just before the next clock change to see it.
+    """
     place, spec_id, _body = _covered(target)
     slots = _slots(target, place, spec_id)
-    offsets = set()
-    for slot in slots:
-        for field in ("timeslotStartDateTime", "timeslotEndDateTime"):
-            text = str(slot.get(field))
-            try:
-                moment = datetime.fromisoformat(text)
-            except ValueError:
-                raise RuleViolation(
-                    f"{field} {text!r} is not an ISO-8601 date-time", target.evidence()
-                ) from None
-            if moment.utcoffset() is None:
-                raise RuleViolation(f"{field} {text!r} has no offset", target.evidence())
-            uk_offset = moment.astimezone(UK).utcoffset()
-            if moment.utcoffset() != uk_offset:
-                raise RuleViolation(
-                    f"{field} {text!r} is not written in UK time (the UK offset then is {uk_offset})",
-                    target.evidence(),
-                )
-            offsets.add(text[19:] or "?")
-    return target.evidence(f"{len(slots)} slots, offsets seen: {', '.join(sorted(offsets))}")
+    local = _local_slots(target, slots)
+    notes = [f"{len(slots)} slots from {target.today()}"]
+    change = _next_clock_change(target.today())
+    if change is not None:
+        near = offered_slots(
+            target, place.address, spec_id, from_date=change - timedelta(days=DST_MARGIN_DAYS)
+        )
+        around = _local_slots(target, near)
+        before = _wall_clock_grid([s for s in around if s[0].date() < change])
+        after = _wall_clock_grid([s for s in around if s[0].date() >= change])
+        if before and after and not before & after:
+            raise RuleViolation(
+                f"the slots' UK local times move across the clock change of {change}: "
+                f"{sorted(before)} before, {sorted(after)} after, so the offsets do not give UK time",
+                target.evidence(),
+            )
+        if before and after:
+            notes.append(f"UK local grid unchanged across the clock change of {change}: {sorted(after)}")
+        else:
+            notes.append(f"no slots offered on both sides of the clock change of {change}")
+    grid = sorted(_wall_clock_grid(local))
+    return target.evidence(*notes, f"UK local weekday grid: {grid}")
 
 
 @rule(
     "APT-003",
-    "an offered slot can be reserved: 201 with supplierReference and expiryDateTime",
+    "an offered slot can be reserved: 201 with supplierReference (and expiryDateTime when it has a TTL)",
     reference="reference §3.5 (201: supplierReference, expiryDateTime when the hold has a time-to-live)",
     capability=APPOINTMENTS,
 )
 def an_offered_slot_can_be_reserved(target: Target) -> Evidence:
-    """Reserve an offered slot: 201, the gateway id echoed, a supplier reference, a future expiry."""
+    """Reserve an offered slot: 201, the gateway id echoed, a supplier reference, any expiry in the future."""
     place, spec_id, _body = _covered(target)
     slot = _pick(target, _slots(target, place, spec_id), premium_first=False)
     reservation_id, response = reserve(target, place.address, spec_id, slot)
@@ -179,14 +246,17 @@ def an_offered_slot_can_be_reserved(target: Target) -> Evidence:
         problems.append(f"id {body.get('id')!r} does not echo {reservation_id}")
     if not body.get("supplierReference"):
         problems.append("no supplierReference")
-    expiry = _expiry(body)
-    if expiry is None:
-        problems.append(f"expiryDateTime {body.get('expiryDateTime')!r} is missing or not a date-time")
-    elif expiry <= target.now():
-        problems.append(f"expiryDateTime {body['expiryDateTime']} is not in the future")
+    note = "no expiryDateTime: the hold's time-to-live is not stated (APT-005 observes it, or cannot)"
+    if "expiryDateTime" in body:
+        expiry = _expiry(body)
+        if expiry is None:
+            problems.append(f"expiryDateTime {body.get('expiryDateTime')!r} is not a date-time with offset")
+        elif expiry <= target.now():
+            problems.append(f"expiryDateTime {body['expiryDateTime']} is not in the future")
+        note = f"expires {body['expiryDateTime']}"
     if problems:
         raise RuleViolation(f"reservation {reservation_id}: {'; '.join(problems)}", target.evidence())
-    return target.evidence(f"reserved {slot['timeslotStartDateTime']} as {body['supplierReference']}")
+    return target.evidence(f"reserved {slot['timeslotStartDateTime']} as {body['supplierReference']}", note)
 
 
 def _expiry(body: Any) -> datetime | None:
@@ -251,7 +321,7 @@ def an_expired_reservation_gives_its_capacity_back(target: Target) -> Evidence:
     """Fill a slot, let the holds expire (clock API, or a bounded wait), and reserve it again."""
     place, spec_id, slot, expiries = _full_slot(target)
     if not expiries or any(expiry is None for expiry in expiries):
-        raise RuleSkipped("the reservations state no expiryDateTime, so their release cannot be timed")
+        return _observed_expiry(target, place, spec_id, slot)
     latest = max(expiry for expiry in expiries if expiry is not None)
     wait = latest - target.now()
     if target.offers(Capability.CLOCK):
@@ -276,6 +346,25 @@ def an_expired_reservation_gives_its_capacity_back(target: Target) -> Evidence:
             f"after expiry the slot cannot be reserved again: {response.status_code}", target.evidence()
         )
     return target.evidence(how)
+
+
+EXPIRY_POLL_SECONDS = 5.0
+
+
+def _observed_expiry(target: Target, place: TestAddress, spec_id: str, slot: Mapping[str, Any]) -> Evidence:
+    """No expiryDateTime: watch (up to --max-wait) for the full slot to be offered again."""
+    wait = target.remaining(target.settings.max_wait)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:  # bounded by --max-wait and --deadline
+        time.sleep(min(EXPIRY_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+        slots = offered_slots(target, place.address, spec_id, from_date=target.today())
+        if _still_offered(slot, slots):
+            return target.evidence(f"no expiryDateTime; the slot was offered again within {wait:g}s")
+    raise NotDecidable(
+        "the reservations state no expiryDateTime, so their time-to-live is unknown, and the slot "
+        f"was not seen offered again within --max-wait ({target.settings.max_wait:g}s)",
+        target.evidence(),
+    )
 
 
 def _shifted(slot: Mapping[str, Any]) -> dict[str, str]:

@@ -14,7 +14,7 @@ from contracts.certification.behaviour.support import (
     expect_error,
     line_profiles,
 )
-from contracts.certification.errors import RuleSkipped, RuleViolation
+from contracts.certification.errors import NotDecidable, RuleSkipped, RuleViolation
 from contracts.certification.evidence import Evidence
 from contracts.certification.rules import Capability, rule
 from contracts.certification.target import Target
@@ -138,16 +138,67 @@ def single_service_address_with_a_live_line_offers_no_new_line(target: Target) -
 def multi_service_address_offers_a_new_line_beside_the_live_one(target: Target) -> Evidence:
     """Asked by the owner and by another tenant: ``line`` present and the live line listed."""
     place = target.addresses.require("multi_service_live")
+    owner = _tenants(target, place)[0]
+    identified = None
     for tenant in _tenants(target, place):
         site = _site(availability(target, place.address, tenant=tenant))
         problems = []
         if "line" not in site:
             problems.append("siteInformation.line is absent")
-        if not site.get("existingLines"):
+        lines = site.get("existingLines")
+        if not lines:
             problems.append("siteInformation.existingLines does not list the live line")
+        elif tenant == owner:
+            identified, problem = _named_line(place, lines)
+            problems += [problem] if problem else []
         if problems:
             raise RuleViolation(f"{place.label} asked as {tenant}: {'; '.join(problems)}", target.evidence())
-    return target.evidence(f"asked as {', '.join(_tenants(target, place))}")
+    if identified is None:
+        raise NotDecidable(
+            f"{place.label}: the address file names no lineId, ontReference or serviceId the existing "
+            "lines report, so whether the line reported is the live one cannot be told",
+            target.evidence(),
+        )
+    return target.evidence(f"asked as {', '.join(_tenants(target, place))}; {identified}")
+
+
+def _line_identifiers(line: Any) -> dict[str, Any]:
+    if not isinstance(line, dict):
+        return {}
+    ont = line.get("ont")
+    return {
+        "lineId": line.get("lineId"),
+        "ontReference": ont.get("ontReference") if isinstance(ont, dict) else None,
+        "serviceId": characteristics(line.get("lineCharacteristics")).get("SERVICE_ID"),
+    }
+
+
+def _named_line(place: TestAddress, lines: Any) -> tuple[str | None, str | None]:
+    """Whether ``existingLines`` reports the line the address file names: (how, problem).
+
+    ``(None, None)`` when nothing can be compared: the file names no identifier, or the
+    lines carry none of those the file names.
+    """
+    named = {
+        k: v
+        for k, v in {
+            "lineId": place.line_id,
+            "ontReference": place.ont_reference,
+            "serviceId": place.service_id,
+        }.items()
+        if v
+    }
+    reported = [_line_identifiers(line) for line in (lines if isinstance(lines, list) else [])]
+    comparable = {k: v for k, v in named.items() if any(ids.get(k) is not None for ids in reported)}
+    if not comparable:
+        return None, None
+    for ids in reported:
+        if all(ids.get(k) in {None, v} for k, v in comparable.items()) and any(
+            ids.get(k) == v for k, v in comparable.items()
+        ):
+            return f"the live line {comparable} is reported", None
+    seen = [{k: v for k, v in ids.items() if v is not None} for ids in reported]
+    return None, f"existingLines reports {seen}, not the live line the address file names {comparable}"
 
 
 def _line_problems(line: Any) -> list[str]:

@@ -12,6 +12,7 @@ skipped and say so, and the KCI layer looks at what follows.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -33,7 +34,7 @@ from contracts.certification.behaviour.support import (
     line_profiles,
     specification_and_profile,
 )
-from contracts.certification.errors import RuleSkipped, RuleViolation
+from contracts.certification.errors import NotDecidable, RuleSkipped, RuleViolation
 from contracts.certification.evidence import Evidence
 from contracts.certification.rules import Capability, rule
 from contracts.certification.target import Target
@@ -111,21 +112,38 @@ def a_new_line_where_none_can_be_installed_is_refused(target: Target) -> Evidenc
     return target.evidence()
 
 
+UNKNOWN_ORDER_STATUSES = {404: "NOT_FOUND", 422: "INVALID_REQUEST"}
+
+
 @rule(
     "ORD-005",
-    "an amendment of an unknown order is refused with 404",
-    reference="supplier-api.yaml POST /service-order-amendments (404 orderId unknown); reference §2.3",
+    "an amendment of an unknown order is refused with 404 or 422 and the error body",
+    reference=(
+        "reference §2.3 (404 NOT_FOUND: id not found) and §3.1/§3.8 (422 INVALID_REQUEST: not possible); "
+        "supplier-api.yaml prefers 404 (x-fibresim-decision), which is stricter than the reference"
+    ),
     capability=Capability.AMENDMENTS,
 )
-def an_amendment_of_an_unknown_order_is_not_found(target: Target) -> Evidence:
-    """Amend an order id the suite never used."""
+def an_amendment_of_an_unknown_order_is_refused(target: Target) -> Evidence:
+    """Amend an order id the suite never used: 404 or 422, the code matching the status (§2.3)."""
     unknown = target.new_id() + 500_000_000  # far outside the ids this run and its neighbours use
     body = amendment_request(target.new_id(), unknown)
     response = target.post("/service-order-amendments", json_body=body, headers=target.headers())
-    error = expect_error(target, response, {404}, f"amendment of unknown order {unknown}")
-    if error.get("code") != "NOT_FOUND":
-        raise RuleViolation(f"code {error.get('code')!r}, expected NOT_FOUND", target.evidence())
-    return target.evidence()
+    if response.status_code == 202:
+        raise NotDecidable(
+            f"amendment of unknown order {unknown}: answered 202, so the refusal can only come by KCI",
+            target.evidence(),
+        )
+    what = f"amendment of unknown order {unknown}"
+    error = expect_error(target, response, set(UNKNOWN_ORDER_STATUSES), what)
+    expected = UNKNOWN_ORDER_STATUSES[response.status_code]
+    if error.get("code") != expected:
+        raise RuleViolation(
+            f"{what}: {response.status_code} with code {error.get('code')!r}, expected {expected} (§2.3)",
+            target.evidence(),
+        )
+    note = "" if response.status_code == 404 else "422 is allowed by the reference; our contract prefers 404"
+    return target.evidence(note)
 
 
 @rule(
@@ -204,7 +222,11 @@ def a_new_order_is_acknowledged(target: Target) -> Evidence:
     required=False,
 )
 def the_same_order_sent_twice_is_one_order(target: Target) -> Evidence:
-    """Resend the accepted order (a gateway retry): accepted again, with the same supplier reference."""
+    """Resend the accepted order (a gateway retry), then send a distinct one (a new gateway id).
+
+    The retry must be the same order (same supplier reference) and the distinct one a
+    different order: a supplier that ignores gateway ids fails one or the other.
+    """
     place, placed = _the_order(target)
     _accepted(placed, "a retry needs an accepted order")
     again = target.post(
@@ -216,16 +238,54 @@ def the_same_order_sent_twice_is_one_order(target: Target) -> Evidence:
             "would see a refusal of an order the supplier holds",
             target.evidence(),
         )
-    if again.status_code == 201 and placed.supplier_reference:
-        answer = body_of(target, again, "retry answer")
-        reference = answer.get("supplierOrderReference") if isinstance(answer, dict) else None
-        if reference != placed.supplier_reference:
-            raise RuleViolation(
-                f"the retry of order {placed.order_id} got supplierOrderReference {reference!r}, the first "
-                f"{placed.supplier_reference!r}: two orders",
-                target.evidence(),
-            )
-    return target.evidence(f"order {placed.order_id} at {place.label} answered {again.status_code} on retry")
+    retry_reference = _reference(target, again, "retry answer")
+    if placed.supplier_reference and retry_reference not in {None, placed.supplier_reference}:
+        raise RuleViolation(
+            f"the retry of order {placed.order_id} got supplierOrderReference {retry_reference!r}, the first "
+            f"{placed.supplier_reference!r}: two orders",
+            target.evidence(),
+        )
+    distinct = {
+        **{k: v for k, v in placed.body.items() if not k.startswith("appointmentReservation")},
+        "id": target.new_id(),
+        "requestedCompletionDate": requested_date(target).isoformat(),
+    }
+    other = target.post("/service-orders", json_body=distinct, headers=target.headers(tenant=placed.tenant))
+    other_reference = _reference(target, other, "distinct order answer")
+    if other.status_code in {201, 202}:
+        target.placed_orders[int(distinct["id"])] = str(other.status_code)
+        _cancel_quietly(target, int(distinct["id"]), placed.tenant, other_reference)
+    if other_reference is not None and other_reference == (placed.supplier_reference or retry_reference):
+        raise RuleViolation(
+            f"order {distinct['id']} (a new gateway id, same content) got supplierOrderReference "
+            f"{other_reference!r}, the same as order {placed.order_id}: the supplier ignores gateway ids",
+            target.evidence(),
+        )
+    if placed.supplier_reference is None or other_reference is None:
+        raise NotDecidable(
+            "the answers carry no supplierOrderReference to compare (202 or no reference), so one order "
+            "cannot be told from two here; the KCI layer shows what the supplier made of them",
+            target.evidence(),
+        )
+    return target.evidence(
+        f"order {placed.order_id} at {place.label} answered {again.status_code} on retry "
+        f"({retry_reference}); a distinct order {distinct['id']} became {other_reference}"
+    )
+
+
+def _reference(target: Target, response: httpx.Response, what: str) -> str | None:
+    if response.status_code != 201:
+        return None
+    answer = body_of(target, response, what)
+    reference = answer.get("supplierOrderReference") if isinstance(answer, dict) else None
+    return str(reference) if reference else None
+
+
+def _cancel_quietly(target: Target, order_id: int, tenant: str, reference: str | None) -> None:
+    """Cancel an order the suite made only to compare (cleanup; its answer decides nothing)."""
+    if target.offers(Capability.CANCELLATIONS):
+        body = cancellation_request(target.new_id(), order_id, reference)
+        target.post("/service-order-cancellations", json_body=body, headers=target.headers(tenant=tenant))
 
 
 @rule(
@@ -249,7 +309,38 @@ def an_acknowledged_order_can_be_amended(target: Target) -> Evidence:
         raise RuleViolation(
             f"amendment of order {placed.order_id}: {response.status_code}", target.evidence()
         )
+    if response.status_code == 201:
+        _about_this_order(target, response, placed, amendment=body)
     return target.evidence(f"amendment answered {response.status_code}")
+
+
+def _about_this_order(
+    target: Target, response: httpx.Response, placed: PlacedOrder, *, amendment: Mapping[str, Any]
+) -> None:
+    """A 201 to an amendment must describe this order and this amendment, not another."""
+    answer = body_of(target, response, "amendment answer")
+    if not isinstance(answer, dict):
+        raise RuleViolation("the 201 amendment body is not a JSON object", target.evidence())
+    expected = {
+        "orderId": placed.order_id,
+        "id": amendment["id"],
+        "supplierOrderReference": placed.supplier_reference,
+    }
+    wrong = [
+        f"{name} {answer[name]!r} (expected {value!r})"
+        for name, value in expected.items()
+        if value is not None and name in answer and answer[name] != value
+    ]
+    if "orderId" not in answer and "id" in answer and answer["id"] == placed.order_id:
+        wrong = []  # the 201 body is the amended order itself (§3.8 "order has been updated")
+    elif "orderId" not in answer and answer.get("id") not in {amendment["id"], placed.order_id}:
+        wrong.append(f"id {answer.get('id')!r} is neither the amendment nor the order")
+    if wrong:
+        raise RuleViolation(
+            f"the 201 answer to the amendment of order {placed.order_id} describes another: "
+            f"{'; '.join(wrong)}",
+            target.evidence(),
+        )
 
 
 @rule(

@@ -1,0 +1,200 @@
+"""The negative controls: run the certification against each broken and each unusual-but-correct fake.
+
+A *bug* variant breaks one documented rule and must not pass it (failed or advisory failure;
+"not decidable" only where the target offers no way to observe the rule, and the variant
+says so). A *quirk* variant is correct in a way the reference allows and must pass its rule
+with nothing failed. :func:`detection_table` renders every rule's verdict per variant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from functools import cache
+
+import httpx
+
+from contracts.certification.addresses import parse_address_book
+from contracts.certification.rules import Capability, Mode
+from contracts.certification.runner import SuiteResult, Verdict, certify
+from contracts.certification.target import ClientCredentials, TargetSettings
+from tests.certification.fakes import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    FAKE_ADDRESSES,
+    gateway_app,
+    supplier_app,
+)
+from tests.served import free_port, serve_wsgi
+
+SUPPLIER_RULES = ("AVL-00[1-6]", "APT-*", "ORD-*", "KCI-*")
+SUPPLIER_CAPABILITIES = frozenset(
+    {
+        Capability.AVAILABILITY,
+        Capability.APPOINTMENTS,
+        Capability.CLOCK,
+        Capability.ORDERS,
+        Capability.AMENDMENTS,
+        Capability.CANCELLATIONS,
+        Capability.KCIS,
+    }
+)
+NOT_PASSED = frozenset({Verdict.FAILED, Verdict.ADVISORY_FAILURE})
+UNOBSERVABLE = frozenset({Verdict.FAILED, Verdict.ADVISORY_FAILURE, Verdict.NOT_DECIDABLE})
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One fake: what is broken (or unusual), and the rule that must notice (or must pass)."""
+
+    name: str
+    kind: str  # "supplier" or "gateway"
+    flags: Collection[str]
+    rule: str
+    broken: bool
+    expected: frozenset[Verdict] = NOT_PASSED
+
+    @property
+    def expectation(self) -> str:
+        if not self.broken:
+            return "passes"
+        return "fails" if self.expected == NOT_PASSED else "does not pass (not observable)"
+
+
+def _bug(name: str, rule: str, flag: str | None = None, kind: str = "supplier") -> Variant:
+    return Variant(name, kind, (flag or name,), rule, broken=True)
+
+
+def _quirk(name: str, rule: str, flag: str | None = None, kind: str = "supplier") -> Variant:
+    return Variant(name, kind, (flag or name,), rule, broken=False, expected=frozenset({Verdict.PASSED}))
+
+
+VARIANTS = (
+    Variant("correct supplier", "supplier", (), "*", broken=False, expected=frozenset({Verdict.PASSED})),
+    _bug("new line at a single-service address", "AVL-003", "line_at_single_service"),
+    _bug("wrong existing line", "AVL-004", "wrong_line"),
+    _bug("missing headers not refused", "AVL-006", "ignore_headers"),
+    _bug("UK time written as UTC", "APT-002", "local_as_utc"),
+    _bug("double booking", "APT-004", "overbook"),
+    _bug("holds never expire", "APT-005", "never_expire"),
+    _bug("500 on bad input", "ORD-003", "crash_on_bad_input"),
+    _bug("NEW line where none fits", "ORD-004", "accept_any_order"),
+    _bug("500 for an unknown order", "ORD-005", "amend_unknown_500"),
+    _bug("ignores gateway ids", "ORD-002", "ignore_ids"),
+    _bug("answers about another order", "ORD-008", "other_order"),
+    _bug("no KCIs at all", "KCI-008", "no_kcis"),
+    _bug("sequence gap", "KCI-003", "kci_sequence_gap"),
+    _bug("reused KCI id", "KCI-002", "kci_reused_id"),
+    _bug("COMPLETED without COMMITTED", "KCI-004", "completed_without_committed"),
+    _quirk("slot times in UTC", "APT-002", "utc_slots"),
+    _quirk("no expiryDateTime", "APT-003", "no_expiry"),
+    _quirk("422 for an unknown order", "ORD-005", "amend_unknown_422"),
+    _quirk("PENDING_AMENDMENT status", "ORD-008", "pending_amendment"),
+    _quirk("re-delivered KCIs", "KCI-002", "kci_redelivered"),
+    Variant("correct gateway", "gateway", (), "*", broken=False, expected=frozenset({Verdict.PASSED})),
+    _bug("500 on malformed KCI", "GW-002", "crash_on_malformed", "gateway"),
+    _bug("invalid KCI taken", "GW-003", "accept_invalid", "gateway"),
+    _bug("wrong error code", "GW-003", "wrong_error_code", "gateway"),
+    _bug("re-delivery refused", "GW-004", "refuse_duplicates", "gateway"),
+    Variant(
+        "drops out-of-order KCIs",
+        "gateway",
+        ("drop_out_of_order",),
+        "GW-005",
+        broken=True,
+        expected=UNOBSERVABLE,
+    ),
+    Variant(
+        "answers 204 and drops", "gateway", ("drop_everything",), "GW-004", broken=True, expected=UNOBSERVABLE
+    ),
+    _bug("unauthenticated KCIs taken", "GW-006", "ignore_auth", "gateway"),
+)
+
+
+def _supplier_run(flags: Collection[str]) -> SuiteResult:
+    port = free_port()
+    settings = TargetSettings(
+        base_url="http://supplier.test",
+        addresses=parse_address_book(FAKE_ADDRESSES, "fake"),
+        capabilities=SUPPLIER_CAPABILITIES,
+        seed=11,
+        id_base=100,
+        kci_wait=4.0,
+    )
+    app = supplier_app(flags, kci_url=f"http://127.0.0.1:{port}")
+    return certify(
+        settings,
+        patterns=SUPPLIER_RULES,
+        kci_port=port,
+        transport=httpx.WSGITransport(app=app),
+        announce=lambda _line: None,
+    )
+
+
+def _gateway_run(flags: Collection[str]) -> SuiteResult:
+    with serve_wsgi(gateway_app(flags)) as base:
+        settings = TargetSettings(
+            base_url=base,
+            mode=Mode.GATEWAY,
+            auth=ClientCredentials(f"{base}/auth/supplier/access-token", CLIENT_ID, CLIENT_SECRET),
+            seed=3,
+            id_base=5000,
+        )
+        return certify(settings, patterns=["GW-*"], announce=lambda _line: None)
+
+
+@cache
+def run_variant(name: str) -> SuiteResult:
+    """The certification of one variant (cached: the table and the tests share runs)."""
+    variant = next(v for v in VARIANTS if v.name == name)
+    return _supplier_run(variant.flags) if variant.kind == "supplier" else _gateway_run(variant.flags)
+
+
+def verdicts(result: SuiteResult) -> dict[str, Verdict]:
+    return {item.rule.id: item.verdict for item in result.results}
+
+
+_SHORT = {
+    Verdict.PASSED: "pass",
+    Verdict.FAILED: "FAIL",
+    Verdict.ADVISORY_FAILURE: "adv-fail",
+    Verdict.NOT_RUN: "not run",
+    Verdict.NOT_DECIDABLE: "undecid.",
+    Verdict.ERROR: "ERROR",
+}
+
+
+def detection_table() -> str:
+    """Markdown: one row per variant, its target rule, expectation, outcome, and every rule's verdict."""
+    lines = []
+    for kind in ("supplier", "gateway"):
+        chosen = [v for v in VARIANTS if v.kind == kind]
+        rules = list(verdicts(run_variant(chosen[0].name)))
+        lines += [
+            f"### {kind} variants",
+            "",
+            "| variant | rule | expected | ok | " + " | ".join(rules) + " |",
+            "|---|---|---|---|" + "---|" * len(rules),
+        ]
+        for variant in chosen:
+            got = verdicts(run_variant(variant.name))
+            ok = "yes" if meets(variant, got) else "**NO**"
+            cells = [f"**{_SHORT[got[r]]}**" if r == variant.rule else _SHORT[got[r]] for r in rules]
+            lines.append(
+                f"| {variant.name} | {variant.rule} | {variant.expectation} | {ok} | "
+                + " | ".join(cells)
+                + " |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def meets(variant: Variant, got: dict[str, Verdict]) -> bool:
+    """Whether the variant's rule got what it must, and a correct variant has nothing failed."""
+    if not variant.broken:
+        failed = [r for r, v in got.items() if v in {Verdict.FAILED, Verdict.ERROR}]
+        if failed:
+            return False
+        if variant.rule == "*":
+            return True
+    return got.get(variant.rule) in variant.expected
