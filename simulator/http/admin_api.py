@@ -17,6 +17,7 @@ from simulator.domain.errors import MalformedRequest, NotFound
 from simulator.domain.reservations import Reservation
 from simulator.http.admin_tools import register_admin_tools
 from simulator.http.representations import instant
+from simulator.http.request_body import json_body
 from simulator.storage import orders as order_store
 from simulator.storage import outbox
 from simulator.storage import reservations as reservation_store
@@ -30,7 +31,7 @@ def _context() -> Context:
 
 
 def _json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    body = json_body(request)
     if not isinstance(body, dict):
         raise MalformedRequest("the request body must be a JSON object")
     return body

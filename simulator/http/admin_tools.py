@@ -22,6 +22,7 @@ from simulator.domain.errors import MalformedRequest, NotImplementedOperation
 from simulator.http.fault_injection import FAULTS, FaultRules, parse_rule
 from simulator.http.journal import flush_journal
 from simulator.http.representations import instant
+from simulator.http.request_body import json_body
 from simulator.storage import journal as journal_store
 from simulator.storage.journal import DEFAULT_LIMIT, MAX_LIMIT, JournalEntry
 
@@ -133,7 +134,7 @@ def register_admin_tools(bp: Blueprint) -> None:
     def add_fault() -> ResponseReturnValue:
         """Add a fault rule; 400 names every problem, and the known paths for an unknown one."""
         rules = _rules()
-        rule = rules.add(parse_rule(request.get_json(silent=True, force=True), rules.operations))
+        rule = rules.add(parse_rule(json_body(request), rules.operations))
         return jsonify(rule), 201
 
     @bp.delete("/faults")
