@@ -17,7 +17,7 @@ def _serve(args: argparse.Namespace) -> int:
     import logging
 
     from simulator.application.context import Context
-    from simulator.domain.clock import clock_from_spec
+    from simulator.domain.clock import clock_from_spec, parse_horizon
     from simulator.http.app import create_app
     from simulator.profiles import load_profile
     from simulator.storage import Database
@@ -29,6 +29,8 @@ def _serve(args: argparse.Namespace) -> int:
         profile=args.profile,
         database=args.db,
         clock=args.clock,
+        clock_horizon=args.clock_horizon,
+        max_body_bytes=args.max_body_bytes,
         kci_url=args.kci_url,
         kci_token_url=args.kci_token_url,
         kci_client_id=args.kci_client_id,
@@ -39,9 +41,9 @@ def _serve(args: argparse.Namespace) -> int:
     # Check the profile, the clock and the database here, so a mistake is reported plainly
     # before any worker starts; the worker then builds its own app (see simulator.serving).
     profile = load_profile(settings.profile)
-    clock_from_spec(settings.clock)
+    clock = clock_from_spec(settings.clock, parse_horizon(settings.clock_horizon))
     database = Database(settings.database)
-    Context.open(profile, database, clock_from_spec(settings.clock))
+    Context.open(profile, database, clock)
     database.dispose()
     print(
         f"fibresim: {profile.name} on http://{args.host}:{args.port} "
@@ -71,6 +73,19 @@ def _list_profiles(_args: argparse.Namespace) -> int:
     return 0
 
 
+_DEFAULTS = Settings()
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     """The command-line interface, one subcommand per task."""
     top = argparse.ArgumentParser(
@@ -96,6 +111,17 @@ def parser() -> argparse.ArgumentParser:
         "--clock",
         default="real",
         help="real, manual, manual@2026-07-01T09:00:00Z or accelerated:<factor> (default: real)",
+    )
+    serve.add_argument(
+        "--clock-horizon",
+        default=_DEFAULTS.clock_horizon,
+        help="the clock refuses to move past this date or date-time (default: 2100-01-01T00:00:00Z)",
+    )
+    serve.add_argument(
+        "--max-body-bytes",
+        type=_positive,
+        default=_DEFAULTS.max_body_bytes,
+        help="largest request body accepted; larger ones get 413 (default: 1048576)",
     )
     serve.add_argument(
         "--kci-url",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
 from simulator.domain.errors import BusinessRuleViolation, ConfigurationError, MalformedRequest, excerpt
@@ -65,6 +65,25 @@ def check_horizon(horizon: datetime) -> datetime:
             f"clock horizon {format_instant(horizon)} is after {format_instant(LATEST_HORIZON)}"
         )
     return horizon
+
+
+EARLIEST_DATE = date(1900, 1, 1)
+"""The earliest date a request may name: before it, only overflow lies in wait."""
+
+
+def check_date_in_range(field: str, value: date, horizon: datetime) -> None:
+    """Refuse (422) a date in a request before :data:`EARLIEST_DATE` or after the clock's horizon.
+
+    The rules would refuse such a date anyway (in the past, beyond booking), but only after
+    date arithmetic on it, which overflows near ``date.max`` and ``date.min``.
+    """
+    day = value.date() if isinstance(value, datetime) else value
+    if day < EARLIEST_DATE:
+        raise BusinessRuleViolation(f"{field} {day.isoformat()} is before {EARLIEST_DATE.isoformat()}")
+    if day > horizon.date():
+        raise BusinessRuleViolation(
+            f"{field} {day.isoformat()} is after the simulator clock's horizon {format_instant(horizon)}"
+        )
 
 
 def _wall() -> datetime:

@@ -7,6 +7,7 @@
 | ``GET /faults`` | the fault rules, oldest first, with remaining budget and hits |
 | ``POST /faults`` | add a rule (see :mod:`simulator.http.fault_injection`) |
 | ``DELETE /faults``, ``DELETE /faults/<id>`` | remove every rule, or one |
+| ``POST /reset`` ``{"keepClock": false}`` | back to the profile's initial state |
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from simulator.application.context import Context
-from simulator.domain.errors import MalformedRequest, NotImplementedOperation
+from simulator.application.reset import reset_simulator
+from simulator.domain.errors import MalformedRequest, NotImplementedOperation, excerpt
 from simulator.http.fault_injection import FAULTS, FaultRules, parse_rule
 from simulator.http.journal import flush_journal
 from simulator.http.representations import instant
@@ -106,8 +108,45 @@ def _journal_filters() -> dict[str, Any]:
     return filters
 
 
+def _keep_clock() -> bool:
+    body = json_body(request)
+    if body is None:
+        return False
+    if not isinstance(body, dict):
+        raise MalformedRequest('give the options as a JSON object, e.g. {"keepClock": true}')
+    problems = [
+        f"body {excerpt(name)}: unknown field; the only field is keepClock"
+        for name in body
+        if name != "keepClock"
+    ]
+    keep = body.get("keepClock", False)
+    if not isinstance(keep, bool):
+        problems.append("body keepClock: give true or false")
+    if problems:
+        raise MalformedRequest(*problems)
+    return keep is True
+
+
 def register_admin_tools(bp: Blueprint) -> None:
-    """Add the journal and fault-injection endpoints to the admin blueprint ``bp``."""
+    """Add the journal, fault-injection and reset endpoints to the admin blueprint ``bp``."""
+
+    @bp.post("/reset")
+    def reset() -> ResponseReturnValue:
+        """Back to the profile's initial state: stored state, fault rules and (unless kept) the clock."""
+        keep_clock = _keep_clock()
+        flush_journal(current_app)  # else buffered entries from before would land after the reset
+        done = reset_simulator(_context(), keep_clock=keep_clock)
+        rules: FaultRules | None = current_app.extensions.get(FAULTS)
+        fault_rules = len(rules) if rules is not None else 0
+        if rules is not None:
+            rules.clear()
+        clock = _context().clock
+        return jsonify(
+            {
+                "clock": {"now": instant(clock.now()), "kind": clock.kind, "reset": done.clock_reset},
+                "removed": {**done.removed, "faultRules": fault_rules},
+            }
+        )
 
     @bp.get("/journal")
     def read_journal() -> ResponseReturnValue:

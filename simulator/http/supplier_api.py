@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -14,11 +15,12 @@ from simulator.application import availability as availability_use_case
 from simulator.application import order_requests
 from simulator.application import orders as orders_use_case
 from simulator.application.context import Context
+from simulator.domain.clock import check_date_in_range
 from simulator.domain.errors import MalformedRequest, NotImplementedOperation
 from simulator.domain.inventory import AddressId
 from simulator.domain.kci_scripts import parse_scenario_header
 from simulator.http import representations
-from simulator.http.operations import add_route
+from simulator.http.operations import Handler, add_route
 from simulator.http.request_validation import ValidRequest
 
 VALIDATOR = "fibresim.supplier_validator"
@@ -129,6 +131,38 @@ def cancel_order(valid: ValidRequest) -> ResponseReturnValue:
     )
 
 
+def _date_fields(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every ``…Date``/``…DateTime`` string in a request (the contract's naming), with its path."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}/{key}" if path else str(key)
+            if isinstance(item, str) and str(key).endswith(("Date", "DateTime")):
+                yield where, item
+            else:
+                yield from _date_fields(item, where)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _date_fields(item, f"{path}/{index}")
+
+
+def _dates_in_range(handler: Handler) -> Handler:
+    """Refuse (422) dates no supplier rule can reach before the handler does arithmetic on them."""
+
+    def checked(valid: ValidRequest) -> ResponseReturnValue:
+        horizon = _context().clock.horizon
+        for where, text in _date_fields({"query": valid.query, "body": valid.body}):
+            try:
+                moment: date = datetime.fromisoformat(text)
+            except ValueError:
+                continue  # the contract's format check or the handler names a malformed one
+            check_date_in_range(where.split("/", 1)[-1], moment, horizon)
+        return handler(valid)
+
+    checked.__name__ = handler.__name__
+    checked.__doc__ = handler.__doc__
+    return checked
+
+
 def _not_implemented(method: str, path: str) -> Any:
     def handler(_valid: ValidRequest) -> ResponseReturnValue:
         raise NotImplementedOperation(f"{method} {path} is not offered by this simulator yet")
@@ -155,6 +189,7 @@ def blueprint() -> Blueprint:
             if method.upper() not in {"GET", "POST", "PUT", "PATCH", "DELETE"}:
                 continue
             key = (method.upper(), path)
-            handler = IMPLEMENTED.get(key) or _not_implemented(*key)
+            implemented = IMPLEMENTED.get(key)
+            handler = _dates_in_range(implemented) if implemented else _not_implemented(*key)
             add_route(bp, VALIDATOR, key[0], path, handler)
     return bp
