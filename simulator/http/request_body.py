@@ -111,14 +111,14 @@ class LimitRequests:
     def _body_refusal(self, environ: dict[str, Any]) -> FibresimError | None:
         limit = self.limits.max_body_bytes
         too_large = PayloadTooLarge(f"the request body is over the limit of {limit} bytes")
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         declared = environ.get("CONTENT_LENGTH") or ""
-        if declared.strip():
+        if declared.strip() and not chunked:  # with both, Transfer-Encoding wins (RFC 9112 6.3)
             try:
                 length = int(declared)
             except ValueError:
                 return MalformedRequest(f"Content-Length {excerpt(declared)} is not a number")
             return too_large if length > limit else None
-        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         if not chunked and not environ.get("wsgi.input_terminated"):
             return None  # no body at all; reading would wait on the socket
         # No length given: read one byte past the limit, never more, to tell.
