@@ -66,7 +66,8 @@ def assert_error_body(status: int, body: Any, expected: set[int]) -> None:
     assert status in expected, (status, body)
     assert isinstance(body, dict), body
     assert set(body) == {"uuid", "code", "messages"}, body
-    assert body["messages"] and all(isinstance(m, str) and len(m) <= 501 for m in body["messages"])
+    assert body["messages"]
+    assert all(isinstance(m, str) and len(m) <= 501 for m in body["messages"])
 
 
 def _fresh_address(call: Caller) -> dict[str, str]:
@@ -129,6 +130,7 @@ def assert_serves_normally(call: Caller) -> None:
     assert status == 200, moved
     assert moved["now"] > before["now"]
     status, kcis = call("GET", f"/_admin/orders/{order_id}/kcis")
-    assert status == 200 and kcis, kcis
+    assert status == 200, kcis
+    assert kcis, "the order made no KCI"
     status, journal = call("GET", "/_admin/journal", query={"limit": "5"})
     assert status == 200, journal

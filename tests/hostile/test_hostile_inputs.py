@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass, field
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -22,7 +22,6 @@ from flask.testing import FlaskClient
 from simulator.http.app import create_app
 from simulator.settings import Settings
 from tests.conftest import START
-
 from tests.hostile.support import assert_error_body, assert_serves_normally, flask_caller
 
 ERROR = "error"  # the answer must be the API's error body
