@@ -32,6 +32,10 @@ class ClockHorizonReached(BusinessRuleViolation):
     """The clock was asked to move past its horizon."""
 
 
+class ClockCannotGoBack(BusinessRuleViolation):
+    """The clock was asked to move backwards (a well-formed request the clock's rule refuses)."""
+
+
 class Clock(Protocol):
     """Tells the time (always timezone-aware UTC) and can be moved forward, up to ``horizon``."""
 
@@ -111,7 +115,7 @@ class _OffsetClock:
     def advance(self, by: timedelta) -> datetime:
         """Move forward by ``by``; refuses to move backwards or past the horizon."""
         if by < timedelta():
-            raise MalformedRequest("the clock cannot move backwards")
+            raise ClockCannotGoBack("the clock cannot move backwards")
         with self._lock:
             now = self.now()
             # Compared as a remaining span, so even timedelta.max cannot overflow a date.

@@ -233,7 +233,9 @@ def _order_routes(bp: Blueprint) -> None:
         """Ask for a delivery fault on one pending KCI of the order."""
         body = _json_body()
         fault, sequence = body.get("fault"), body.get("sequenceNumber")
-        if fault not in FAULTS or not isinstance(sequence, int):
+        if isinstance(sequence, float) and sequence.is_integer():
+            sequence = int(sequence)  # JSON Schema counts 3.0 as an integer, so the contract does
+        if fault not in FAULTS or isinstance(sequence, bool) or not isinstance(sequence, int):
             raise MalformedRequest(f'give {{"fault": one of {", ".join(FAULTS)}, "sequenceNumber": n}}')
         get_order(_context(), order_key)
         with _context().database.transaction() as connection:

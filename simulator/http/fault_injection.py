@@ -45,7 +45,7 @@ from flask import Flask, Response, current_app, request
 from flask.typing import ResponseReturnValue
 
 from contracts import SUPPLIER_API, load_document
-from simulator.domain.errors import MalformedRequest, NotFound
+from simulator.domain.errors import BusinessRuleViolation, MalformedRequest, NotFound
 from simulator.http.errors import error_response
 from simulator.http.journal import DROPPED, is_admin_path
 
@@ -278,11 +278,18 @@ def parse_rule(body: Any, operations: Mapping[str, frozenset[str]]) -> FaultSpec
             if checked is not None:
                 values[_FIELDS[name]] = checked
     spec = FaultSpec(**values)
-    problems += _check_operation(spec.method, spec.path, operations)
+    operation = _check_operation(spec.method, spec.path, operations)
+    # A known path (or *) with a method it lacks is well formed, as the contract says, but names
+    # no Supplier API operation: a 422. A path the contract does not list is malformed: a 400.
+    known_path = spec.path == ANY or spec.path in operations
+    if not known_path:
+        problems += operation
     if not problems:  # a field already refused would make these checks misleading
         problems += _check_effects(spec)
     if problems:
         raise MalformedRequest(*problems)
+    if operation:
+        raise BusinessRuleViolation(*operation)
     return spec
 
 

@@ -13,6 +13,7 @@ from simulator.domain import clock as clock_module
 from simulator.domain.clock import (
     DEFAULT_HORIZON,
     AcceleratedClock,
+    ClockCannotGoBack,
     ClockHorizonReached,
     ManualClock,
     RealClock,
@@ -71,9 +72,9 @@ def test_the_real_clock_follows_the_wall_plus_what_it_was_advanced(wall: FakeWal
     "clock", [ManualClock(START), RealClock(), AcceleratedClock(5)], ids=["manual", "real", "x5"]
 )
 def test_no_clock_moves_backwards(clock: ManualClock) -> None:
-    with pytest.raises(MalformedRequest, match="backwards"):
+    with pytest.raises(ClockCannotGoBack, match="backwards"):
         clock.advance(timedelta(seconds=-1))
-    with pytest.raises(MalformedRequest, match="backwards"):
+    with pytest.raises(ClockCannotGoBack, match="backwards"):
         clock.set(clock.now() - timedelta(days=1))
 
 
