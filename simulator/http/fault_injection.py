@@ -279,10 +279,10 @@ def parse_rule(body: Any, operations: Mapping[str, frozenset[str]]) -> FaultSpec
                 values[_FIELDS[name]] = checked
     spec = FaultSpec(**values)
     operation = _check_operation(spec.method, spec.path, operations)
-    # A known path (or *) with a method it lacks is well formed, as the contract says, but names
-    # no Supplier API operation: a 422. A path the contract does not list is malformed: a 400.
-    known_path = spec.path == ANY or spec.path in operations
-    if not known_path:
+    # A listed path (or *) with a listed method it lacks is well formed, as the contract says,
+    # but names no Supplier API operation: a 422. A path or method it does not list is a 400.
+    well_formed = spec.path in {ANY, *operations} and spec.method in {ANY, *HTTP_METHODS}
+    if not well_formed:
         problems += operation
     if not problems:  # a field already refused would make these checks misleading
         problems += _check_effects(spec)
