@@ -213,6 +213,8 @@ _FIELDS = {
 
 
 def _integer(value: Any, name: str, low: int, high: int | None, problems: list[str]) -> int | None:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON Schema (so the contract) counts 1075.0 as an integer
     if isinstance(value, bool) or not isinstance(value, int):
         problems.append(f"body {name}: {value!r} is not an integer")
         return None

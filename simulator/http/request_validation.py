@@ -69,7 +69,14 @@ MAX_PROBLEMS = 20
 def _message(error: Any) -> str:
     # jsonschema-rs quotes the offending value whole; keep its head and the verdict at the end.
     message: str = error.message
-    return message if len(message) <= 200 else f"{message[:80]}…{message[-80:]}"
+    if len(message) > 200:
+        message = f"{message[:80]}…{message[-80:]}"
+    # A oneOf/anyOf verdict names no field: name those its alternatives tripped on.
+    context = getattr(error.kind, "context", None) or []
+    fields = sorted({_field_name(sub) for group in context for sub in group if sub.instance_path})
+    if fields:
+        message += f" (look at {', '.join(fields[:8])})"
+    return message
 
 
 class RequestValidator:
