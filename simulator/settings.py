@@ -27,6 +27,6 @@ class Settings:
     tick_seconds: float = 0.5
     # Request size limits, enforced by WSGI middleware (simulator.http.request_body).
     max_body_bytes: int = 1024 * 1024
-    max_target_bytes: int = 4096
+    max_target_bytes: int = 8000
     max_header_bytes: int = 16 * 1024
     max_headers: int = 100

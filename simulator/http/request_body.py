@@ -59,7 +59,7 @@ class RequestLimits:
     """How large a request may be; the defaults suit any gateway call with room to spare."""
 
     max_body_bytes: int = MIB
-    max_target_bytes: int = 4096
+    max_target_bytes: int = 8000
     max_header_bytes: int = 16 * 1024
     max_headers: int = 100
 

@@ -80,7 +80,7 @@ def test_a_served_simulator_survives_hostile_requests_and_a_restart(database: st
 
         # Request lines and headers: the app's error body where the server lets the request through.
         long_target = _raw(
-            base, b"GET /_admin/clock?" + b"a" * 6000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            base, b"GET /_admin/clock?" + b"a" * 8100 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
         )
         assert _status(long_target) == 414
         assert b'"MALFORMED_REQUEST"' in long_target
