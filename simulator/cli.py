@@ -34,6 +34,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         profile=args.profile,
         database=args.db,
         clock=args.clock,
+        clock_horizon=args.clock_horizon,
+        max_body_bytes=args.max_body_bytes,
         kci_url=_http_url(args.kci_url, "--kci-url"),
         kci_token_url=_http_url(args.kci_token_url, "--kci-token-url"),
         kci_client_id=args.kci_client_id,
@@ -56,7 +58,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from simulator.application.context import Context
     from simulator.background import kci_auth
-    from simulator.domain.clock import clock_from_spec
+    from simulator.domain.clock import clock_from_spec, parse_horizon
     from simulator.http.app import create_app
     from simulator.profiles import load_profile
     from simulator.storage import Database, shown_database
@@ -70,11 +72,11 @@ def _serve(args: argparse.Namespace) -> int:
     # app (see simulator.serving).
     kci_auth(settings)
     profile = load_profile(settings.profile)
-    clock_from_spec(settings.clock)
+    clock = clock_from_spec(settings.clock, parse_horizon(settings.clock_horizon))
     check_listen(args.host, args.port)
     database = Database(settings.database)
     try:
-        Context.open(profile, database, clock_from_spec(settings.clock))
+        Context.open(profile, database, clock)
     finally:
         database.dispose()
     print(
@@ -122,6 +124,8 @@ DB_HELP = (
     "the password is never printed"
 )
 
+_DEFAULTS = Settings()
+
 
 def parser() -> argparse.ArgumentParser:
     """The command-line interface, one subcommand per task."""
@@ -144,6 +148,17 @@ def parser() -> argparse.ArgumentParser:
         "--clock",
         default="real",
         help="real, manual, manual@2026-07-01T09:00:00Z or accelerated:<factor> (default: real)",
+    )
+    serve.add_argument(
+        "--clock-horizon",
+        default=_DEFAULTS.clock_horizon,
+        help="the clock refuses to move past this date or date-time (default: 2100-01-01T00:00:00Z)",
+    )
+    serve.add_argument(
+        "--max-body-bytes",
+        type=positive_int,
+        default=_DEFAULTS.max_body_bytes,
+        help="largest request body accepted; larger ones get 413 (default: 1048576)",
     )
     serve.add_argument(
         "--kci-url",

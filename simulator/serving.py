@@ -1,6 +1,13 @@
 """Run the app under gunicorn (one worker process, many threads) or Werkzeug's development server.
 
 One process keeps one simulator clock and one KCI dispatcher; threads give concurrency.
+
+Request size limits are the app's (WSGI middleware, answered with the API's error body).
+gunicorn's own limits are set at its maxima, above the app's, so that the app answers
+whatever gunicorn lets through; only a request line over 8190 bytes, one header field over
+:data:`SERVER_MAX_FIELD_BYTES` or more than :data:`SERVER_MAX_FIELDS` headers get gunicorn's
+own plain-text 414/431/400. Werkzeug's development server has similar fixed limits
+(a 65536-byte request line, 100 headers).
 The app is built by a factory *inside* the gunicorn worker: database connections and
 background threads must not be created before gunicorn forks, or the worker would share
 the master's sockets and the threads would run in the master.
@@ -12,6 +19,10 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
+
+SERVER_MAX_LINE = 8190  # gunicorn's largest limit_request_line
+SERVER_MAX_FIELD_BYTES = 64 * 1024
+SERVER_MAX_FIELDS = 400
 
 
 def serve(
@@ -34,6 +45,9 @@ def serve(
                 "errorlog": "-",
                 "loglevel": "warning",
                 "timeout": 120,
+                "limit_request_line": SERVER_MAX_LINE,
+                "limit_request_field_size": SERVER_MAX_FIELD_BYTES,
+                "limit_request_fields": SERVER_MAX_FIELDS,
             }
             for key, value in options.items():
                 self.cfg.set(key, value)

@@ -30,6 +30,8 @@ class Settings:
     profile: str = "demo"
     database: str = "fibresim.sqlite3"
     clock: str = "real"
+    # The clock refuses to move past this (an ISO date or date-time with an offset).
+    clock_horizon: str = "2100-01-01T00:00:00Z"
     admin_prefix: str = "/_admin"
     # Where KCIs go (the gateway's Supplier Updates API base URL) and how to authenticate.
     kci_url: str | None = None
@@ -41,6 +43,11 @@ class Settings:
     # Background threads: the due-work ticker and the KCI dispatcher (tests drive both by hand).
     background: bool = True
     tick_seconds: float = 0.5
+    # Request size limits, enforced by WSGI middleware (simulator.http.request_body).
+    max_body_bytes: int = 1024 * 1024
+    max_target_bytes: int = 8000
+    max_header_bytes: int = 16 * 1024
+    max_headers: int = 100
 
     def __repr__(self) -> str:
         shown = {"database": shown_database, "kci_url": shown_url, "kci_token_url": shown_url}

@@ -2,6 +2,10 @@
 
     FibresimError
     ├── MalformedRequest        400 MALFORMED_REQUEST   the request cannot be understood
+    │   ├── PayloadTooLarge     413 MALFORMED_REQUEST   the body is over the size limit
+    │   ├── RequestTargetTooLong 414 MALFORMED_REQUEST  the path and query are too long
+    │   ├── HeadersTooLarge     431 MALFORMED_REQUEST   the headers are too large or too many
+    │   └── UnsupportedMediaType 415 MALFORMED_REQUEST  the body is not JSON by its Content-Type
     ├── NotAuthorised           401 NOT_AUTHORISED      credentials missing or wrong
     ├── NotFound                404 NOT_FOUND           an id names nothing we hold
     ├── BusinessRuleViolation   422 INVALID_REQUEST     well formed, but the rules refuse it
@@ -12,6 +16,19 @@ error raised at start-up, never an HTTP answer.
 """
 
 from __future__ import annotations
+
+EXCERPT_LENGTH = 80
+"""How much of a value a message quotes: enough to recognise it, never a whole upload."""
+
+
+def excerpt(value: object, limit: int = EXCERPT_LENGTH) -> str:
+    """``repr(value)`` cut to ``limit`` characters with an ellipsis, for quoting input in messages."""
+    if isinstance(value, str | bytes) and len(value) > 4 * limit:
+        value = value[: 4 * limit]  # repr() of a huge upload would cost more than the request is worth
+        text = repr(value)
+        return text[:limit] + "…"
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 class FibresimError(Exception):
@@ -30,6 +47,30 @@ class MalformedRequest(FibresimError):
 
     status = 400
     code = "MALFORMED_REQUEST"
+
+
+class PayloadTooLarge(MalformedRequest):
+    """The request body is larger than the simulator accepts."""
+
+    status = 413
+
+
+class RequestTargetTooLong(MalformedRequest):
+    """The request's path and query are longer than the simulator accepts."""
+
+    status = 414
+
+
+class HeadersTooLarge(MalformedRequest):
+    """The request headers are larger, or more, than the simulator accepts."""
+
+    status = 431
+
+
+class UnsupportedMediaType(MalformedRequest):
+    """A JSON operation was sent a body of another media type."""
+
+    status = 415
 
 
 class NotAuthorised(FibresimError):

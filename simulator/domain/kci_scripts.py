@@ -19,7 +19,12 @@ Decisions:
   it those steps keep their scripted code, or get UNKNOWN_FAULT.
 * ``targetDateOffset=N`` sets the days by which each step that moves the target date
   (a REAPPOINTED step, or one with ``target_date_offset_days``) moves it; a script
-  with no such step refuses the parameter rather than ignore it.
+  with no such step refuses the parameter rather than ignore it. ``N`` is a whole
+  number from -3650 to 3650 (:data:`MAX_TARGET_DATE_OFFSET_DAYS`): a target date ten
+  years out is already absurd, and an unbounded one overflowed date arithmetic later.
+* ``parse_scenario_header`` refuses (400) only what the contract's X-Scenario pattern
+  refuses; a header the contract allows but the simulator cannot honour (a parameter
+  given twice, an unknown one, a value out of range) is a 422 naming why.
 * Amendments and cancellations may also be answered ``201`` (applied or cancelled
   now, §7); that answer is applied to the order as if the AMENDED or CANCELLED KCI
   had been sent, which the gateway does on the supplier's behalf.
@@ -53,12 +58,14 @@ from contracts.model.order_states import (
     can_cancel,
     reachable_states,
 )
-from simulator.domain.errors import BusinessRuleViolation, ConfigurationError, MalformedRequest
+from simulator.domain.errors import BusinessRuleViolation, ConfigurationError, MalformedRequest, excerpt
 
 __all__ = [
     "DEFAULT_KCI_DELAY",
     "DEFAULT_PROBLEM_CODE",
     "DEFAULT_SCENARIOS",
+    "MAX_KCI_DELAY",
+    "MAX_TARGET_DATE_OFFSET_DAYS",
     "PROBLEM_CODE_HEADER_REASONS",
     "RESPONSE_TRIGGERS",
     "SCENARIO_PARAMS",
@@ -121,6 +128,10 @@ PROBLEM_CODE_HEADER_REASONS = frozenset({ReasonCode.CANCELLED, ReasonCode.DELAY}
 """The steps whose problem code ``X-Problem-Code`` sets (§8: "cancel/delay KCIs")."""
 SCENARIO_PARAMS = ("targetDateOffset",)
 """The ``X-Scenario`` parameters the simulator understands."""
+MAX_TARGET_DATE_OFFSET_DAYS = 3650
+"""``targetDateOffset`` bound (either way): keeps every date the scripts compute representable."""
+MAX_KCI_DELAY = timedelta(seconds=999_999)
+"""``X-Kci-Delay`` bound: the contract's six digits of seconds."""
 
 RESPONSE_TRIGGERS: Mapping[tuple[AppliesTo, ScriptResponse], tuple[Trigger, ...]] = MappingProxyType(
     {
@@ -301,13 +312,15 @@ _PARAM_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 def parse_scenario_header(value: str) -> tuple[str, dict[str, str]]:
     """Split ``X-Scenario: ORDER_REAPPOINTED?targetDateOffset=5`` into name and parameters.
 
-    The name is upper-cased; parameters follow query-string rules. Anything else is a
-    400 :class:`MalformedRequest`.
+    The name is upper-cased; parameters follow query-string rules. A header the contract's
+    pattern refuses is a 400 :class:`MalformedRequest`; a parameter given twice is a 422
+    :class:`BusinessRuleViolation` (the contract allows it, the simulator cannot pick one).
     """
+    shown = excerpt(value)
     match = _SCENARIO.fullmatch(value.strip())
     if match is None:
         raise MalformedRequest(
-            f"X-Scenario {value!r} is not a scenario name, optionally with parameters "
+            f"X-Scenario {shown} is not a scenario name, optionally with parameters "
             "(ORDER_REAPPOINTED?targetDateOffset=5)"
         )
     params: dict[str, str] = {}
@@ -316,13 +329,17 @@ def parse_scenario_header(value: str) -> tuple[str, dict[str, str]]:
             pairs = parse_qsl(match["query"], keep_blank_values=True, strict_parsing=True)
         except ValueError:
             raise MalformedRequest(
-                f"X-Scenario {value!r}: parameters must read name=value&name=value"
+                f"X-Scenario {shown}: parameters must read name=value&name=value"
             ) from None
         for key, item in pairs:
             if not _PARAM_NAME.fullmatch(key) or not item:
-                raise MalformedRequest(f"X-Scenario {value!r}: parameter {key!r} needs a name and a value")
+                raise MalformedRequest(
+                    f"X-Scenario {shown}: parameter {excerpt(key)} needs a name and a value"
+                )
             if key in params:
-                raise MalformedRequest(f"X-Scenario {value!r}: parameter {key!r} is given twice")
+                raise BusinessRuleViolation(
+                    f"X-Scenario {shown}: parameter {excerpt(key)} is given twice; give it once"
+                )
             params[key] = item
     return match["name"].upper(), params
 
@@ -357,10 +374,18 @@ def _target_offset(script: KciScript, params: Mapping[str, str]) -> int | None:
     raw = params.get("targetDateOffset")
     if raw is None:
         return None
+    bound = MAX_TARGET_DATE_OFFSET_DAYS
     try:
-        offset = int(raw)
+        # Length first: int() of thousands of digits is slow, and no such number is in range.
+        offset = int(raw) if len(raw) <= 12 else bound + 1
     except ValueError:
-        raise MalformedRequest(f"targetDateOffset {raw!r} is not a whole number of days") from None
+        raise BusinessRuleViolation(
+            f"targetDateOffset {excerpt(raw)} is not a whole number of days"
+        ) from None
+    if not -bound <= offset <= bound:
+        raise BusinessRuleViolation(
+            f"targetDateOffset {excerpt(raw)} is out of range: give a number of days from {-bound} to {bound}"
+        )
     if not any(step.moves_target_date for step in script.steps):
         raise BusinessRuleViolation(
             f"scenario {script.name} never moves the target date, so targetDateOffset does not apply"
@@ -375,7 +400,7 @@ def _problem_code(value: str | None) -> ProblemCode | None:
         return ProblemCode(value.strip())
     except ValueError:
         raise MalformedRequest(
-            f"X-Problem-Code {value!r} is not a problem code; use one of {', '.join(ProblemCode)}"
+            f"X-Problem-Code {excerpt(value)} is not a problem code; use one of {', '.join(ProblemCode)}"
         ) from None
 
 
@@ -385,9 +410,10 @@ def _kci_delay(value: str | float | None) -> timedelta | None:
     try:
         seconds = float(value)
     except ValueError:
-        raise MalformedRequest(f"X-Kci-Delay {value!r} is not a number of seconds") from None
-    if not math.isfinite(seconds) or seconds < 0:
-        raise MalformedRequest(f"X-Kci-Delay {value!r} must be zero or more seconds")
+        raise MalformedRequest(f"X-Kci-Delay {excerpt(value)} is not a number of seconds") from None
+    longest = MAX_KCI_DELAY.total_seconds()
+    if not math.isfinite(seconds) or not 0 <= seconds <= longest:
+        raise MalformedRequest(f"X-Kci-Delay {excerpt(value)} must be from 0 to {longest:.0f} seconds")
     return timedelta(seconds=seconds)
 
 

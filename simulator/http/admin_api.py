@@ -18,6 +18,7 @@ from simulator.domain.errors import MalformedRequest
 from simulator.domain.reservations import Reservation
 from simulator.http.admin_tools import register_admin_tools
 from simulator.http.representations import instant, order_entity
+from simulator.http.request_body import json_body
 
 
 def _context() -> Context:
@@ -26,7 +27,7 @@ def _context() -> Context:
 
 
 def _json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    body = json_body(request)
     if not isinstance(body, dict):
         raise MalformedRequest("the request body must be a JSON object")
     return body
@@ -225,7 +226,9 @@ def _order_routes(bp: Blueprint) -> None:
         """Ask for a delivery fault on one pending KCI of the order."""
         body = _json_body()
         fault, sequence = body.get("fault"), body.get("sequenceNumber")
-        if fault not in FAULTS or not isinstance(sequence, int):
+        if isinstance(sequence, float) and sequence.is_integer():
+            sequence = int(sequence)  # JSON Schema counts 3.0 as an integer, so the contract does
+        if fault not in FAULTS or isinstance(sequence, bool) or not isinstance(sequence, int):
             raise MalformedRequest(f'give {{"fault": one of {", ".join(FAULTS)}, "sequenceNumber": n}}')
         order_reads.add_delivery_fault(_context(), order_key, _tenant(), sequence, str(fault))
         return "", 204

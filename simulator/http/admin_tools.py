@@ -7,6 +7,7 @@
 | ``GET /faults`` | the fault rules, oldest first, with remaining budget and hits |
 | ``POST /faults`` | add a rule (see :mod:`simulator.http.fault_injection`) |
 | ``DELETE /faults``, ``DELETE /faults/<id>`` | remove every rule, or one |
+| ``POST /reset`` ``{"keepClock": false}`` | back to the profile's initial state |
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from simulator.application.context import Context
-from simulator.domain.errors import NotImplementedOperation
-from simulator.http.fault_injection import FAULTS, FaultRules, parse_rule, rule_problems
+from simulator.application.reset import reset_simulator
+from simulator.domain.errors import BusinessRuleViolation, MalformedRequest, NotImplementedOperation, excerpt
+from simulator.http.fault_injection import FAULTS, FaultRules, parse_rule, rule_problems, unoffered_method
 from simulator.http.journal import flush_journal
 from simulator.http.operations import ExtraCheck, valid_request
 from simulator.http.representations import instant
+from simulator.http.request_body import json_body
 from simulator.http.request_validation import ValidRequest
 from simulator.storage import journal as journal_store
 from simulator.storage.journal import DEFAULT_LIMIT, JournalEntry
@@ -68,9 +71,16 @@ def _journal_filters() -> dict[str, Any]:
         "path": query.get("path"),
         "tenant": query.get("tenant"),
         "status": query.get("status"),
-        "since": None if since is None else datetime.fromisoformat(since),
+        "since": None if since is None else _since(since),
         "limit": query.get("limit", DEFAULT_LIMIT),
     }
+
+
+def _since(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:  # the format allows years (0000) Python's datetime cannot hold
+        raise MalformedRequest(f"query since: {excerpt(text)} is not a date-time from year 1 on") from None
 
 
 def _unknown_filters(_valid: ValidRequest | None) -> list[str]:
@@ -82,16 +92,59 @@ def _unknown_filters(_valid: ValidRequest | None) -> list[str]:
     ]
 
 
-def _fault_rule_problems(_valid: ValidRequest | None) -> list[str]:
-    return rule_problems(request.get_json(silent=True, force=True), _rules().operations)
+def _fault_rule_problems(valid: ValidRequest | None) -> list[str]:
+    if valid is not None:
+        return rule_problems(valid.body, _rules().operations)
+    try:  # the body was refused: add near-miss hints if it is JSON at all
+        body = json_body(request)
+    except MalformedRequest:
+        return []
+    return rule_problems(body, _rules().operations)
 
 
 EXTRA_CHECKS: dict[str, ExtraCheck] = {"readJournal": _unknown_filters, "addFaultRule": _fault_rule_problems}
 """The admin operations' checks that admin-api.yaml cannot state, by operationId."""
 
 
+def _keep_clock() -> bool:
+    body = json_body(request)
+    if body is None:
+        return False
+    if not isinstance(body, dict):
+        raise MalformedRequest('give the options as a JSON object, e.g. {"keepClock": true}')
+    problems = [
+        f"body {excerpt(name)}: unknown field; the only field is keepClock"
+        for name in body
+        if name != "keepClock"
+    ]
+    keep = body.get("keepClock", False)
+    if not isinstance(keep, bool):
+        problems.append("body keepClock: give true or false")
+    if problems:
+        raise MalformedRequest(*problems)
+    return keep is True
+
+
 def register_admin_tools(bp: Blueprint) -> None:
-    """Add the journal and fault-injection endpoints to the admin blueprint ``bp``."""
+    """Add the journal, fault-injection and reset endpoints to the admin blueprint ``bp``."""
+
+    @bp.post("/reset")
+    def reset() -> ResponseReturnValue:
+        """Back to the profile's initial state: stored state, fault rules and (unless kept) the clock."""
+        keep_clock = _keep_clock()
+        flush_journal(current_app)  # else buffered entries from before would land after the reset
+        done = reset_simulator(_context(), keep_clock=keep_clock)
+        rules: FaultRules | None = current_app.extensions.get(FAULTS)
+        fault_rules = len(rules) if rules is not None else 0
+        if rules is not None:
+            rules.clear()
+        clock = _context().clock
+        return jsonify(
+            {
+                "clock": {"now": instant(clock.now()), "kind": clock.kind, "reset": done.clock_reset},
+                "removed": {**done.removed, "faultRules": fault_rules},
+            }
+        )
 
     @bp.get("/journal")
     def read_journal() -> ResponseReturnValue:
@@ -118,7 +171,11 @@ def register_admin_tools(bp: Blueprint) -> None:
     def add_fault() -> ResponseReturnValue:
         """Add a fault rule; 400 names every problem, and the known paths for an unknown one."""
         rules = _rules()
-        rule = rules.add(parse_rule(valid_request().body))
+        spec = parse_rule(valid_request().body)
+        unoffered = unoffered_method(spec, rules.operations)
+        if unoffered:  # well formed by the contract, but it could never match: a 422
+            raise BusinessRuleViolation(*unoffered)
+        rule = rules.add(spec)
         return jsonify(rule), 201
 
     @bp.delete("/faults")

@@ -8,12 +8,13 @@ from contracts import ADMIN_API, SUPPLIER_API
 from contracts.operations import operation_index
 from simulator.application.context import Context
 from simulator.background import BackgroundWork
-from simulator.domain.clock import clock_from_spec
+from simulator.domain.clock import clock_from_spec, parse_horizon
 from simulator.http import admin_api, admin_tools, supplier_api
 from simulator.http.errors import REDACT, register_error_handlers
 from simulator.http.fault_injection import install_fault_injection
 from simulator.http.journal import install_journal
 from simulator.http.operations import validate_blueprint
+from simulator.http.request_body import RequestLimits, install_request_limits
 from simulator.http.request_validation import RequestValidator
 from simulator.profiles import load_profile
 from simulator.settings import Settings
@@ -26,7 +27,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the simulator's Flask app from ``settings`` (defaults: demo profile, SQLite file)."""
     settings = settings or Settings()
     profile = load_profile(settings.profile)
-    context = Context.open(profile, Database(settings.database), clock_from_spec(settings.clock))
+    clock = clock_from_spec(settings.clock, parse_horizon(settings.clock_horizon))
+    context = Context.open(profile, Database(settings.database), clock)
 
     app = Flask("fibresim")
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the contract's field order
@@ -43,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.register_blueprint(admin, url_prefix=settings.admin_prefix)
     register_error_handlers(app)
+    install_request_limits(app, request_limits(settings))  # first: a refused request goes no further
     install_journal(app)  # before fault injection, so a delayed call is journalled at its arrival
     install_fault_injection(app)
     if settings.background:
@@ -50,3 +53,13 @@ def create_app(settings: Settings | None = None) -> Flask:
         work.start()
         app.extensions["fibresim.background"] = work
     return app
+
+
+def request_limits(settings: Settings) -> RequestLimits:
+    """The request size limits ``settings`` ask for."""
+    return RequestLimits(
+        max_body_bytes=settings.max_body_bytes,
+        max_target_bytes=settings.max_target_bytes,
+        max_header_bytes=settings.max_header_bytes,
+        max_headers=settings.max_headers,
+    )

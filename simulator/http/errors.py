@@ -25,15 +25,35 @@ _HTTP_CODES = {
     404: "NOT_FOUND",
     405: "MALFORMED_REQUEST",
     413: "MALFORMED_REQUEST",
+    414: "MALFORMED_REQUEST",
     415: "MALFORMED_REQUEST",
     422: "INVALID_REQUEST",
+    431: "MALFORMED_REQUEST",
     501: "NOT_IMPLEMENTED",
 }
 
 
+MAX_MESSAGES = 25
+MAX_MESSAGE_LENGTH = 500
+
+
+def _bounded(messages: list[str]) -> list[str]:
+    """Messages as sent: a few, each short, whatever a request made the code say."""
+    shown = [
+        m if len(m) <= MAX_MESSAGE_LENGTH else m[:MAX_MESSAGE_LENGTH] + "…" for m in messages[:MAX_MESSAGES]
+    ]
+    if len(messages) > MAX_MESSAGES:
+        shown.append(f"… and {len(messages) - MAX_MESSAGES} more")
+    return shown
+
+
 def error_response(status: int, code: str, messages: list[str]) -> Response:
-    """The API's error body (``uuid``, ``code``, ``messages``) with ``status``."""
-    response = jsonify({"uuid": str(uuid.uuid4()), "code": code, "messages": messages})
+    """The API's error body (``uuid``, ``code``, ``messages``) with ``status``.
+
+    At most :data:`MAX_MESSAGES` messages of :data:`MAX_MESSAGE_LENGTH` characters go out, so
+    no answer echoes a large request back.
+    """
+    response = jsonify({"uuid": str(uuid.uuid4()), "code": code, "messages": _bounded(messages)})
     response.status_code = status
     return response
 

@@ -236,16 +236,20 @@ def _check_operation(method: str, path: str, operations: Mapping[str, frozenset[
 
 
 def rule_problems(body: Any, operations: Mapping[str, frozenset[str]]) -> list[str]:
-    """What the admin document cannot say about a rule: near misses, and a method its path lacks."""
+    """What the admin document cannot say about a malformed rule: near misses of field names and
+    paths. A listed method its path lacks is well formed: :func:`unoffered_method` refuses it."""
     if not isinstance(body, dict):
         return []
     problems = [_unknown_field(name) for name in body if name not in _FIELDS]
-    method, path = body.get("method"), body.get("path")
-    if isinstance(method, str) and isinstance(path, str):
-        problems += _check_operation(method.upper(), path, operations)
-    elif isinstance(path, str):
+    path = body.get("path")
+    if isinstance(path, str):
         problems += _check_operation(ANY, path, operations)
     return problems
+
+
+def unoffered_method(spec: FaultSpec, operations: Mapping[str, frozenset[str]]) -> list[str]:
+    """A method the rule's path does not offer (the rule could never match), and what it offers."""
+    return _check_operation(spec.method, spec.path, operations)
 
 
 def parse_rule(body: Mapping[str, Any]) -> FaultSpec:

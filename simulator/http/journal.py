@@ -13,7 +13,8 @@ The journal must never cost the gateway its answer, nor much of its time:
 * a storage error is logged and swallowed, and the answer goes out unchanged;
 * request and response bodies are kept whole up to :data:`BODY_CAP` bytes, larger ones
   are kept as truncated text, and a body that is not JSON is kept as text;
-* a request body Flask has already parsed is not parsed again;
+* a body is parsed by the same rules as the API's (:func:`~simulator.http.request_body.parse_json`),
+  so what is kept as JSON can always be written and read back; anything else is kept as text;
 * the table is trimmed to the newest :data:`KEEP` entries every :data:`TRIM_EVERY` writes,
   so a simulator left running for days does not grow without bound.
 """
@@ -21,7 +22,6 @@ The journal must never cost the gateway its answer, nor much of its time:
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import threading
 from dataclasses import replace
@@ -31,6 +31,8 @@ from typing import Any
 from flask import Flask, Request, Response, current_app, request
 
 from simulator.application.context import Context
+from simulator.domain.errors import MalformedRequest
+from simulator.http.request_body import parse_json
 from simulator.storage import journal as journal_store
 from simulator.storage.journal import JournalEntry
 
@@ -66,21 +68,13 @@ def _json_or_text(raw: bytes) -> Any:
     if len(raw) > BODY_CAP:
         return _text(raw)
     try:
-        return json.loads(raw)
-    except ValueError:  # UnicodeDecodeError is a ValueError too
+        return parse_json(raw)
+    except MalformedRequest:  # too deep, a lone surrogate, not JSON at all: kept as it came
         return _text(raw)
 
 
 def _request_body(incoming: Request) -> Any:
-    raw = incoming.get_data(cache=True)
-    if not raw:
-        return None
-    if incoming.is_json and len(raw) <= BODY_CAP:
-        # Flask caches what it parsed; silent=True turns bad JSON into None instead of a 400.
-        parsed = incoming.get_json(silent=True)
-        if parsed is not None:
-            return parsed
-    return _json_or_text(raw)
+    return _json_or_text(incoming.get_data(cache=True))
 
 
 def _response_bytes(response: Response) -> bytes | None:

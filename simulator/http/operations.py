@@ -106,6 +106,8 @@ def validate_blueprint(
             )
         except MalformedRequest as refused:
             extra = check(None) if check else []
+            if type(refused) is not MalformedRequest or not extra:
+                raise  # 413, 415 and the like keep their status; nothing else applies
             raise MalformedRequest(*refused.messages, *extra) from None
         problems = check(valid) if check else []
         if problems:

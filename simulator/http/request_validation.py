@@ -16,9 +16,9 @@ validation off the hot path's bill.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 import jsonschema_rs
@@ -26,6 +26,7 @@ from werkzeug.datastructures import Headers
 
 from contracts.operations import Operation, OperationIndex
 from simulator.domain.errors import MalformedRequest
+from simulator.http.request_body import parse_json, require_json
 
 Validator = jsonschema_rs.Draft202012Validator
 
@@ -59,6 +60,23 @@ class ValidRequest:
 def _field_name(error: Any) -> str:
     path = "/".join(str(p) for p in error.instance_path)
     return path or "(whole value)"
+
+
+MAX_PROBLEMS = 20
+"""Problems named per request: a body of a million wrong items gets a sample, not a million lines."""
+
+
+def _message(error: Any) -> str:
+    # jsonschema-rs quotes the offending value whole; keep its head and the verdict at the end.
+    message: str = error.message
+    if len(message) > 200:
+        message = f"{message[:80]}…{message[-80:]}"
+    # A oneOf/anyOf verdict names no field: name those its alternatives tripped on.
+    context = getattr(error.kind, "context", None) or []
+    fields = sorted({_field_name(sub) for group in context for sub in group if sub.instance_path})
+    if fields:
+        message += f" (look at {', '.join(fields[:8])})"
+    return message
 
 
 class RequestValidator:
@@ -116,33 +134,38 @@ class RequestValidator:
             except ValueError as undecodable:
                 problems.append(f"{parameter.location} {parameter.name}: {undecodable}")
                 continue
-            errors = list(parameter.validator.iter_errors(value))
+            errors = list(islice(parameter.validator.iter_errors(value), MAX_PROBLEMS))
             for invalid in errors:
                 suffix = "" if not invalid.instance_path else f" ({_field_name(invalid)})"
-                problems.append(f"{parameter.location} {parameter.name}{suffix}: {invalid.message}")
+                problems.append(f"{parameter.location} {parameter.name}{suffix}: {_message(invalid)}")
             if not errors:
                 _destination(result, parameter.location)[parameter.name] = value
         if operation.body is not None:
-            result.body = self._body(operation, body, problems)
+            result.body = self._body(operation, body, headers.get("Content-Type"), problems)
         if problems:
+            if len(problems) > MAX_PROBLEMS:
+                problems[MAX_PROBLEMS:] = [f"… and {len(problems) - MAX_PROBLEMS} more problems"]
             raise MalformedRequest(*problems)
         return result
 
     @staticmethod
-    def _body(operation: _Operation, body: bytes | None, problems: list[str]) -> Any:
+    def _body(
+        operation: _Operation, body: bytes | None, content_type: str | None, problems: list[str]
+    ) -> Any:
         if not body:
             if operation.body_required:
                 problems.append("a JSON request body is required")
             return None
+        require_json(content_type)  # 415, not one problem among others: nothing else applies
         try:
-            document = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as error:
-            problems.append(f"the request body is not valid JSON: {error}")
+            document = parse_json(body)
+        except MalformedRequest as error:
+            problems.extend(error.messages)
             return None
         assert operation.body is not None
         problems.extend(
-            f"body {_field_name(invalid)}: {invalid.message}"
-            for invalid in operation.body.iter_errors(document)
+            f"body {_field_name(invalid)}: {_message(invalid)}"
+            for invalid in islice(operation.body.iter_errors(document), MAX_PROBLEMS)
         )
         return document
 
@@ -178,9 +201,12 @@ def _decoding(schema: Mapping[str, Any]) -> str:
 def _decode(raw: str, how: str) -> Any:
     if how == "json":
         try:
-            return json.loads(raw)
-        except ValueError:
-            raise ValueError(f"{raw[:60]!r} is not JSON") from None
+            return parse_json(raw.encode("utf-8", "surrogatepass"))
+        except MalformedRequest as error:
+            why = error.messages[0]
+            if "not valid JSON" in why or "not UTF-8" in why:
+                raise ValueError(f"{raw[:60]!r} is not JSON") from None
+            raise ValueError(f"{raw[:60]!r}: {why.replace('the request body', 'the value')}") from None
     if how == "csv":
         return [item for item in raw.split(",") if item]
     if how == "integer":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
+from typing import Any
 
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
@@ -15,6 +17,7 @@ from simulator.application import order_requests
 from simulator.application import orders as orders_use_case
 from simulator.application.context import Context
 from simulator.application.orders import Answer
+from simulator.domain.clock import check_date_in_range
 from simulator.domain.errors import MalformedRequest, NotImplementedOperation
 from simulator.domain.inventory import AddressId
 from simulator.http import order_commands, representations
@@ -102,6 +105,38 @@ def cancel_order(valid: ValidRequest) -> ResponseReturnValue:
     return _answer(order_requests.cancel_order(_context(), order_commands.cancel_order(valid)))
 
 
+def _date_fields(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every ``…Date``/``…DateTime`` string in a request (the contract's naming), with its path."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}/{key}" if path else str(key)
+            if isinstance(item, str) and str(key).endswith(("Date", "DateTime")):
+                yield where, item
+            else:
+                yield from _date_fields(item, where)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _date_fields(item, f"{path}/{index}")
+
+
+def _dates_in_range(handler: Handler) -> Handler:
+    """Refuse (422) dates no supplier rule can reach before the handler does arithmetic on them."""
+
+    def checked(valid: ValidRequest) -> ResponseReturnValue:
+        horizon = _context().clock.horizon
+        for where, text in _date_fields({"query": valid.query, "body": valid.body}):
+            try:
+                moment: date = datetime.fromisoformat(text)
+            except ValueError:
+                continue  # the contract's format check or the handler names a malformed one
+            check_date_in_range(where.split("/", 1)[-1], moment, horizon)
+        return handler(valid)
+
+    checked.__name__ = handler.__name__
+    checked.__doc__ = handler.__doc__
+    return checked
+
+
 def _not_implemented(method: str, path: str) -> Handler:
     def handler(_valid: ValidRequest) -> ResponseReturnValue:
         raise NotImplementedOperation(f"{method} {path} is not offered by this simulator yet")
@@ -131,6 +166,7 @@ def blueprint() -> Blueprint:
         )
     bp = Blueprint("supplier_api", __name__)
     for operation in index:
-        handler = HANDLERS.get(operation.operation_id) or _not_implemented(*operation.key)
+        built = HANDLERS.get(operation.operation_id)
+        handler = _dates_in_range(built) if built else _not_implemented(*operation.key)
         add_route(bp, VALIDATOR, operation.method, operation.path, handler)
     return bp
