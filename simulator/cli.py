@@ -58,8 +58,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     from simulator.application.context import Context
     from simulator.background import kci_auth
+    from simulator.composition import create_app
     from simulator.domain.clock import clock_from_spec, parse_horizon
-    from simulator.http.app import create_app
     from simulator.profiles import load_profile
     from simulator.storage import Database, shown_database
 

@@ -15,10 +15,15 @@ the master's sockets and the threads would run in the master.
 
 from __future__ import annotations
 
+import signal
+import sys
 from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 from flask import Flask
+
+from simulator.composition import close_app
 
 SERVER_MAX_LINE = 8190  # gunicorn's largest limit_request_line
 SERVER_MAX_FIELD_BYTES = 64 * 1024
@@ -28,9 +33,19 @@ SERVER_MAX_FIELDS = 400
 def serve(
     app_factory: Callable[[], Flask], host: str, port: int, *, server: str = "gunicorn", threads: int = 8
 ) -> None:
-    """Serve the app ``app_factory`` builds on ``host:port`` until interrupted."""
+    """Serve the app ``app_factory`` builds on ``host:port`` until interrupted or terminated.
+
+    On the way out (Ctrl-C, SIGTERM, or gunicorn stopping its worker) the simulator is closed
+    in order: background threads, the journal's last entries, the database.
+    """
     if server == "werkzeug":
-        app_factory().run(host=host, port=port, threaded=True, use_reloader=False)
+        app = app_factory()
+        previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        try:
+            app.run(host=host, port=port, threaded=True, use_reloader=False)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            close_app(app)
         return
     from gunicorn.app.base import BaseApplication
 
@@ -51,8 +66,18 @@ def serve(
             }
             for key, value in options.items():
                 self.cfg.set(key, value)
+            self.cfg.set("worker_exit", self._worker_exit)
 
         def load(self) -> Flask:
-            return app_factory()
+            self.app = app_factory()
+            return self.app
+
+        def _worker_exit(self, _server: Any, _worker: Any) -> None:
+            if getattr(self, "app", None) is not None:
+                close_app(self.app)
 
     _Gunicorn().run()
+
+
+def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+    sys.exit(0)  # unwinds through ``finally``, so the simulator is closed

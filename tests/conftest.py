@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
 
-from simulator.http.app import create_app
+from simulator.composition import close_app, create_app
 from simulator.settings import Settings
 from tests.postgres import fresh_database, postgres_server
 
@@ -41,7 +41,7 @@ def app() -> Iterator[Flask]:
     """The simulator on the demo profile, an in-memory database and a manual clock."""
     application = create_app(Settings(database=":memory:", clock=f"manual@{START}", background=False))
     yield application
-    application.extensions["fibresim.context"].database.dispose()
+    close_app(application)
 
 
 @pytest.fixture

@@ -18,7 +18,9 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from simulator.application import journal as journal_use_case
 from simulator.application.context import Context
+from simulator.application.journal import DEFAULT_LIMIT, JournalEntry
 from simulator.application.reset import reset_simulator
 from simulator.domain.errors import BusinessRuleViolation, MalformedRequest, NotImplementedOperation, excerpt
 from simulator.http.fault_injection import FAULTS, FaultRules, parse_rule, rule_problems, unoffered_method
@@ -27,8 +29,6 @@ from simulator.http.operations import ExtraCheck, valid_request
 from simulator.http.representations import instant
 from simulator.http.request_body import json_body
 from simulator.http.request_validation import ValidRequest
-from simulator.storage import journal as journal_store
-from simulator.storage.journal import DEFAULT_LIMIT, JournalEntry
 
 _JOURNAL_FILTERS = ("method", "path", "tenant", "status", "since", "limit")
 
@@ -151,15 +151,13 @@ def register_admin_tools(bp: Blueprint) -> None:
         """Journalled Supplier API requests, newest first, filtered by the query parameters."""
         flush_journal(current_app)
         filters = _journal_filters()
-        with _context().database.reading() as connection:
-            entries = journal_store.query(connection, **filters)
+        entries = journal_use_case.read(_context(), **filters)
         return jsonify([journal_entry_json(entry) for entry in entries])
 
     @bp.delete("/journal")
     def clear_journal() -> ResponseReturnValue:
         """Forget every journalled request."""
-        with _context().database.transaction() as connection:
-            journal_store.clear(connection)
+        journal_use_case.clear(_context())
         return "", 204
 
     @bp.get("/faults")

@@ -1,4 +1,9 @@
-"""The composition root: ``create_app(settings)`` wires everything, and nothing else does."""
+"""The Flask app of a simulator: blueprints, validation, error mapping and request hooks.
+
+:func:`build_app` wires the HTTP adapter around an open :class:`Context`; opening the
+database, starting background work and shutting it all down is the composition root's job
+(:mod:`simulator.composition`).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,6 @@ from flask import Flask
 from contracts import ADMIN_API, SUPPLIER_API
 from contracts.operations import operation_index
 from simulator.application.context import Context
-from simulator.background import BackgroundWork
-from simulator.domain.clock import clock_from_spec, parse_horizon
 from simulator.http import admin_api, admin_tools, supplier_api
 from simulator.http.errors import REDACT, register_error_handlers
 from simulator.http.fault_injection import install_fault_injection
@@ -16,20 +19,13 @@ from simulator.http.journal import install_journal
 from simulator.http.operations import validate_blueprint
 from simulator.http.request_body import RequestLimits, install_request_limits
 from simulator.http.request_validation import RequestValidator
-from simulator.profiles import load_profile
 from simulator.settings import Settings
-from simulator.storage import Database
 
 ADMIN_VALIDATOR = "fibresim.admin_validator"
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    """Build the simulator's Flask app from ``settings`` (defaults: demo profile, SQLite file)."""
-    settings = settings or Settings()
-    profile = load_profile(settings.profile)
-    clock = clock_from_spec(settings.clock, parse_horizon(settings.clock_horizon))
-    context = Context.open(profile, Database(settings.database), clock)
-
+def build_app(context: Context, settings: Settings) -> Flask:
+    """The simulator's Flask app around ``context``, as ``settings`` describe it."""
     app = Flask("fibresim")
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the contract's field order
     app.extensions["fibresim.settings"] = settings
@@ -48,10 +44,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     install_request_limits(app, request_limits(settings))  # first: a refused request goes no further
     install_journal(app)  # before fault injection, so a delayed call is journalled at its arrival
     install_fault_injection(app)
-    if settings.background:
-        work = BackgroundWork(context, settings)
-        work.start()
-        app.extensions["fibresim.background"] = work
     return app
 
 

@@ -30,11 +30,11 @@ from typing import Any
 
 from flask import Flask, Request, Response, current_app, request
 
+from simulator.application import journal as journal_use_case
 from simulator.application.context import Context
+from simulator.application.journal import JournalEntry
 from simulator.domain.errors import MalformedRequest
 from simulator.http.request_body import parse_json
-from simulator.storage import journal as journal_store
-from simulator.storage.journal import JournalEntry
 
 log = logging.getLogger(__name__)
 
@@ -136,11 +136,8 @@ class JournalWriter:
         if not batch:
             return
         try:
-            with self._context.database.transaction() as connection:
-                for entry in batch:
-                    journal_store.record(connection, _parsed(entry))
-                if next(self._writes) % TRIM_EVERY == 0:
-                    journal_store.trim(connection, KEEP)
+            trim = KEEP if next(self._writes) % TRIM_EVERY == 0 else None
+            journal_use_case.record(self._context, [_parsed(entry) for entry in batch], trim_to=trim)
         except Exception as error:  # the journal is a by-product; never let it take the server down
             log.warning("journal: %d entries not recorded: %s", len(batch), error)
 
@@ -166,6 +163,13 @@ def flush_journal(app: Flask) -> None:
     writer: JournalWriter | None = app.extensions.get(WRITER)
     if writer is not None:
         writer.flush()
+
+
+def stop_journal(app: Flask) -> None:
+    """Stop the journal's writer thread, writing what is left (part of shutting down)."""
+    writer: JournalWriter | None = app.extensions.get(WRITER)
+    if writer is not None:
+        writer.stop()
 
 
 def install_journal(app: Flask, context_key: str = "fibresim.context") -> None:

@@ -19,7 +19,7 @@ from contracts.certification.cli import add_certify_command
 from contracts.certification.rules import Mode
 from contracts.certification.runner import RuleResult, SuiteResult, Verdict, certify
 from contracts.certification.target import TargetSettings
-from simulator.http.app import create_app
+from simulator.composition import close_app, create_app
 from simulator.settings import Settings
 from tests.certification.fakes import gateway_app
 from tests.conftest import START, address_query, gateway_headers
@@ -100,7 +100,7 @@ def simulator_app() -> Flask:
 def simulator() -> Iterator[Flask]:
     application = simulator_app()
     yield application
-    application.extensions["fibresim.context"].database.dispose()
+    close_app(application)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from simulator.http.app import create_app
+from simulator.composition import close_app, create_app
 from simulator.settings import Settings
 from tests.conftest import START
 from tests.hostile.support import assert_error_body, assert_serves_normally, flask_caller
@@ -523,7 +523,7 @@ def shared() -> Iterator[FlaskClient]:
     """One simulator for the whole corpus: each case also meets what the earlier ones left."""
     application = create_app(Settings(database=":memory:", clock=f"manual@{START}", background=False))
     yield application.test_client()
-    application.extensions["fibresim.context"].database.dispose()
+    close_app(application)
 
 
 @pytest.mark.parametrize("case", CORPUS, ids=[case.name for case in CORPUS])

@@ -15,6 +15,7 @@ from flask import Flask
 
 from simulator import serving
 from simulator.cli import main, parser
+from simulator.composition import close_app
 from simulator.storage import Database
 from simulator.storage.schema import fibresim_meta
 from tests.postgres import fresh_database
@@ -245,8 +246,7 @@ def test_secrets_from_files_and_the_environment_reach_the_settings_and_nothing_s
             for path in ("health", "profile", "clock", "kcis", "capabilities")
         ]
     finally:
-        app.extensions["fibresim.background"].stop()
-        app.extensions["fibresim.context"].database.dispose()
+        close_app(app)
     shown = " ".join([capsys.readouterr().out, caplog.text, repr(settings), *answers])
     assert "token-from-file-Xq1" not in shown
     assert "secret-from-env-Zr7" not in shown
@@ -285,8 +285,7 @@ def test_the_database_password_is_masked_in_the_start_up_line_logs_and_admin_ans
         assert failed.status_code == 500
         answers.append(failed.get_data(as_text=True))
     finally:
-        app.extensions["fibresim.background"].stop()
-        context.database.dispose()
+        close_app(app)
     assert "postgres:***@" in answers[-1]
     shown = " ".join([start_up, caplog.text, repr(app.extensions["fibresim.settings"]), *answers])
     assert "pg-Secret-9w" not in shown

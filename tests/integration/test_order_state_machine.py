@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
 from contracts.model.order_states import TRANSITIONS, Keep, OrderStatus, RequestReceived, apply_reason
+from simulator.composition import create_app
 from simulator.domain.inventory import AddressId, LiveService
-from simulator.http.app import create_app
 from simulator.http.errors import register_error_handlers
 from simulator.settings import Settings
 from simulator.storage import inventory, outbox

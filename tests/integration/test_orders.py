@@ -10,7 +10,7 @@ import yaml
 from flask.testing import FlaskClient
 
 from scenarios import profile_path
-from simulator.http.app import create_app
+from simulator.composition import close_app, create_app
 from simulator.settings import Settings
 from tests.conftest import START, gateway_headers
 from tests.orders_support import (
@@ -387,7 +387,7 @@ def test_the_profile_chooses_how_orders_are_answered_by_default(tmp_path: Path) 
     )
     advance(client)
     assert reasons(client, "1200")[0] == "ACKNOWLEDGED"
-    app.extensions["fibresim.context"].database.dispose()
+    close_app(app)
 
 
 def test_fields_an_amendment_may_not_change_are_ignored(client: FlaskClient) -> None:

@@ -1,0 +1,48 @@
+"""The request journal as the HTTP adapter and the admin surface use it: record, read, forget.
+
+The HTTP layer builds :class:`JournalEntry` values and hands batches here; storage is reached
+only through this module, like every other use case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from simulator.application.context import Context
+from simulator.storage import journal as journal_store
+from simulator.storage.journal import DEFAULT_LIMIT, MAX_LIMIT, JournalEntry
+
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "JournalEntry", "clear", "read", "record"]
+
+
+def record(context: Context, entries: Iterable[JournalEntry], *, trim_to: int | None = None) -> None:
+    """Store ``entries`` in one transaction; then keep only the newest ``trim_to``, if given."""
+    with context.database.transaction() as connection:
+        for entry in entries:
+            journal_store.record(connection, entry)
+        if trim_to is not None:
+            journal_store.trim(connection, trim_to)
+
+
+def read(
+    context: Context,
+    *,
+    method: str | None = None,
+    path: str | None = None,
+    tenant: str | None = None,
+    status: int | None = None,
+    since: datetime | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> list[JournalEntry]:
+    """Journalled requests, newest first, filtered."""
+    with context.database.reading() as connection:
+        return journal_store.query(
+            connection, method=method, path=path, tenant=tenant, status=status, since=since, limit=limit
+        )
+
+
+def clear(context: Context) -> None:
+    """Forget every journalled request."""
+    with context.database.transaction() as connection:
+        journal_store.clear(connection)
