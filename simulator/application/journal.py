@@ -7,7 +7,7 @@ only through this module, like every other use case.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from typing import Any
 
 from simulator.application.context import Context
 from simulator.storage import journal as journal_store
@@ -25,21 +25,10 @@ def record(context: Context, entries: Iterable[JournalEntry], *, trim_to: int | 
             journal_store.trim(connection, trim_to)
 
 
-def read(
-    context: Context,
-    *,
-    method: str | None = None,
-    path: str | None = None,
-    tenant: str | None = None,
-    status: int | None = None,
-    since: datetime | None = None,
-    limit: int = DEFAULT_LIMIT,
-) -> list[JournalEntry]:
-    """Journalled requests, newest first, filtered."""
+def read(context: Context, **filters: Any) -> list[JournalEntry]:
+    """Journalled requests, newest first, filtered as :func:`simulator.storage.journal.query` says."""
     with context.database.reading() as connection:
-        return journal_store.query(
-            connection, method=method, path=path, tenant=tenant, status=status, since=since, limit=limit
-        )
+        return journal_store.query(connection, **filters)
 
 
 def clear(context: Context) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from flask.testing import FlaskClient
 
 from tests.conftest import gateway_headers
@@ -101,8 +102,14 @@ def test_fields_a_modify_or_cease_does_not_use_are_never_kept(client: FlaskClien
     assert "hazards" not in kcis(client, "1004")[-1]["ceaseServiceOrder"]
 
 
-def test_a_requested_date_far_in_the_future_is_refused_at_arrival(client: FlaskClient) -> None:
-    response = post(client, "/service-orders", provide(1005, requestedCompletionDate="9999-12-31"))
+@pytest.mark.parametrize(
+    ("date", "why"),
+    [("9999-12-31", "horizon"), ("2030-01-01", "days ahead")],  # past the clock's horizon; past 730 days
+)
+def test_a_requested_date_far_in_the_future_is_refused_at_arrival(
+    client: FlaskClient, date: str, why: str
+) -> None:
+    response = post(client, "/service-orders", provide(1005, requestedCompletionDate=date))
     assert response.status_code == 422
-    assert "days ahead" in response.get_json()["messages"][0]
+    assert why in response.get_json()["messages"][0]
     assert client.get("/_admin/orders/1005").status_code == 404
