@@ -56,12 +56,11 @@ def test_an_empty_database_is_created_and_stamped(database_url: str) -> None:
     assert version == str(SCHEMA_VERSION)
 
 
-def test_a_database_of_this_version_is_used_and_keeps_its_data(database_url: str) -> None:
-    first = opened(database_url)
-    with first.transaction() as connection:
+def _add_live_service(database: Database, service_id: str) -> None:
+    with database.transaction() as connection:
         connection.execute(
             live_services.insert().values(
-                service_id="S-1",
+                service_id=service_id,
                 tenant="T",
                 address_key="UPRN:1",
                 address_id="1",
@@ -71,6 +70,11 @@ def test_a_database_of_this_version_is_used_and_keeps_its_data(database_url: str
                 ont_port=1,
             )
         )
+
+
+def test_a_database_of_this_version_is_used_and_keeps_its_data(database_url: str) -> None:
+    first = opened(database_url)
+    _add_live_service(first, "S-1")
     first.dispose()
     second = opened(database_url)
     with second.reading() as connection:
@@ -119,19 +123,7 @@ def test_tables_that_are_not_the_simulators_do_not_count(database_url: str) -> N
 
 def test_reset_makes_a_refused_database_usable_and_empty(database_url: str) -> None:
     first = opened(database_url)
-    with first.transaction() as connection:
-        connection.execute(
-            live_services.insert().values(
-                service_id="S-old",
-                tenant="T",
-                address_key="UPRN:1",
-                address_id="1",
-                address_type="UPRN",
-                specification_id="FTTP",
-                line_profile_id="1",
-                ont_port=1,
-            )
-        )
+    _add_live_service(first, "S-old")
     first.dispose()
     stamp(database_url, None)
     refusal(database_url)
