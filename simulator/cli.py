@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from contracts.certification.cli import add_certify_command
 from contracts.inputs import InputError, SecretOption, add_secret_option, http_url, secret_from
 from scenarios import bundled_profiles
-from simulator.cli_checks import check_listen, port_number, positive_int
+from simulator.cli_checks import check_admin_exposure, check_listen, port_number, positive_int
 from simulator.domain.errors import ConfigurationError, FibresimError
+from simulator.domain.profile import AUTH_MODES
 from simulator.receiver_cli import add_receiver_command
 from simulator.settings import Settings
 
@@ -19,6 +20,18 @@ KCI_CLIENT_SECRET = SecretOption(
 )
 KCI_TOKEN = SecretOption(
     "--kci-token", "FIBRESIM_KCI_TOKEN", "a fixed bearer token for KCI delivery", metavar="TOKEN"
+)
+TOKEN_SIGNING_KEY = SecretOption(
+    "--token-signing-key",
+    "FIBRESIM_TOKEN_SIGNING_KEY",
+    "HS256 key of the access tokens (default: a random key kept in the database)",
+    metavar="KEY",
+)
+ADMIN_TOKEN = SecretOption(
+    "--admin-token",
+    "FIBRESIM_ADMIN_TOKEN",
+    "require Authorization: Bearer TOKEN on /_admin (required when --host is not loopback)",
+    metavar="TOKEN",
 )
 KCI_BASIC = SecretOption(
     "--kci-basic", "FIBRESIM_KCI_BASIC", "Basic auth for KCI delivery", metavar="USER:PASSWORD"
@@ -42,6 +55,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         kci_client_secret=secret_from(lambda name: getattr(args, name), KCI_CLIENT_SECRET),
         kci_bearer_token=secret_from(lambda name: getattr(args, name), KCI_TOKEN),
         kci_basic=secret_from(lambda name: getattr(args, name), KCI_BASIC),
+        auth=args.auth,
+        token_signing_key=secret_from(lambda name: getattr(args, name), TOKEN_SIGNING_KEY),
+        admin_token=secret_from(lambda name: getattr(args, name), ADMIN_TOKEN),
     )
     chosen = [s for s in (settings.kci_token_url, settings.kci_bearer_token, settings.kci_basic) if s]
     if len(chosen) > 1:
@@ -73,15 +89,18 @@ def _serve(args: argparse.Namespace) -> int:
     kci_auth(settings)
     profile = load_profile(settings.profile)
     clock = clock_from_spec(settings.clock, parse_horizon(settings.clock_horizon))
+    check_admin_exposure(args.host, settings.admin_token)
     check_listen(args.host, args.port)
     database = Database(settings.database)
     try:
         Context.open(profile, database, clock)
     finally:
         database.dispose()
+    auth = settings.auth or profile.auth.mode
     print(
         f"fibresim: {profile.name} on http://{args.host}:{args.port} "
-        f"(database {shown_database(settings.database)}, clock {settings.clock})",
+        f"(database {shown_database(settings.database)}, clock {settings.clock}, auth {auth}, "
+        f"admin API {'token required' if settings.admin_token else 'open'})",
         flush=True,
     )
     serve(lambda: create_app(settings), args.host, args.port, server=args.server, threads=args.threads)
@@ -170,6 +189,16 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--kci-client-id", default=None, help="client id for --kci-token-url")
     for secret in (KCI_CLIENT_SECRET, KCI_TOKEN, KCI_BASIC):
+        add_secret_option(serve.add_argument, secret)
+    serve.add_argument(
+        "--auth",
+        choices=AUTH_MODES,
+        default=None,
+        help="how Supplier API callers authenticate: none, oauth2 (bearer tokens from POST "
+        "/auth/access-token) or basic, against the profile's clients (default: the profile's "
+        "auth/mode, else none)",
+    )
+    for secret in (TOKEN_SIGNING_KEY, ADMIN_TOKEN):
         add_secret_option(serve.add_argument, secret)
     serve.add_argument(
         "--server",
