@@ -10,12 +10,15 @@ import jwt
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from jsonschema import Draft202012Validator
 from werkzeug.test import TestResponse
 
+from contracts import load_document
 from simulator.http.app import create_app
 from simulator.settings import Settings
 from tests.conftest import START, address_query, gateway_headers
 
+AUTH_SCHEMAS = load_document("supplier-auth-api.yaml")["components"]["schemas"]
 FORM = {"grant_type": "client_credentials", "client_id": "demo-gateway", "client_secret": "demo-secret"}
 
 
@@ -77,6 +80,7 @@ def test_client_credentials_in_the_form_get_a_bearer_token(client: FlaskClient) 
     assert body["expires_in"] == 3600
     assert jwt.get_unverified_header(body["access_token"])["alg"] == "HS256"
     assert response.headers["Cache-Control"] == "no-store"
+    Draft202012Validator(AUTH_SCHEMAS["TokenResponse"]).validate(body)
 
 
 def test_client_credentials_in_basic_get_a_token(client: FlaskClient) -> None:
@@ -105,6 +109,7 @@ def test_a_bad_token_request_gets_the_oauth_error(
     assert response.status_code == 400
     assert response.json == {"error": error, "error_description": response.json["error_description"]}  # type: ignore[index]
     assert "demo-secret" not in response.get_data(as_text=True)
+    Draft202012Validator(AUTH_SCHEMAS["TokenError"]).validate(response.json)
 
 
 def test_a_wrong_secret_in_basic_gets_401_with_the_basic_challenge(client: FlaskClient) -> None:
@@ -171,8 +176,10 @@ def test_a_client_restricted_to_one_tenant_is_refused_for_another(secured: Flask
 
 def test_refusals_are_journalled_without_the_credentials(secured: FlaskClient) -> None:
     availability(secured, "Bearer secret-looking-token")
-    journal = secured.get("/_admin/requests").get_data(as_text=True)
-    assert "secret-looking-token" not in journal
+    journal = secured.get("/_admin/journal")
+    assert journal.status_code == 200
+    assert journal.get_json()
+    assert "secret-looking-token" not in journal.get_data(as_text=True)
 
 
 def test_basic_auth_checks_the_profiles_clients() -> None:
