@@ -193,6 +193,8 @@ def test_every_secret_option_names_its_file_and_environment_twins(capsys: pytest
             "$FIBRESIM_CERTIFY_TOKEN",
             "--client-secret-file",
             "$FIBRESIM_CERTIFY_CLIENT_SECRET",
+            "--other-tenant-token-file",
+            "$FIBRESIM_CERTIFY_OTHER_TENANT_TOKEN",
         ],
     }
     for command, names in expected.items():
