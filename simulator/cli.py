@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import ssl
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from contracts.certification.cli import add_certify_command
 from contracts.inputs import InputError, SecretOption, add_secret_option, http_url, secret_from
@@ -14,6 +16,9 @@ from simulator.domain.errors import ConfigurationError, FibresimError
 from simulator.domain.profile import AUTH_MODES
 from simulator.receiver_cli import add_receiver_command
 from simulator.settings import Settings
+
+if TYPE_CHECKING:
+    from simulator.serving import Tls
 
 KCI_CLIENT_SECRET = SecretOption(
     "--kci-client-secret", "FIBRESIM_KCI_CLIENT_SECRET", "client secret for --kci-token-url"
@@ -69,6 +74,32 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
+def _tls(args: argparse.Namespace, auth: str, profile_ca: str | None) -> Tls | None:
+    """The HTTPS settings the options ask for; mutual TLS needs a certificate, a key and a client CA."""
+    from simulator.serving import Tls, ssl_context
+
+    client_ca = args.tls_client_ca or (profile_ca if auth == "mtls" else None)
+    if auth == "mtls" and not (args.tls_cert and args.tls_key and client_ca):
+        raise ConfigurationError(
+            "--auth mtls needs --tls-cert, --tls-key and a client CA "
+            "(--tls-client-ca or the profile's auth/clientCa)"
+        )
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise ConfigurationError("give --tls-cert and --tls-key together")
+    if not args.tls_cert:
+        if client_ca:
+            raise ConfigurationError("--tls-client-ca needs --tls-cert and --tls-key")
+        return None
+    tls = Tls(args.tls_cert, args.tls_key, client_ca)
+    try:
+        ssl_context(tls)  # a missing or unreadable file is one line now, not a worker's traceback
+    except (OSError, ssl.SSLError) as error:
+        raise ConfigurationError(
+            f"cannot use the TLS files: {getattr(error, 'strerror', None) or error}"
+        ) from None
+    return tls
+
+
 def _serve(args: argparse.Namespace) -> int:
     import logging
 
@@ -90,20 +121,23 @@ def _serve(args: argparse.Namespace) -> int:
     profile = load_profile(settings.profile)
     clock = clock_from_spec(settings.clock, parse_horizon(settings.clock_horizon))
     check_admin_exposure(args.host, settings.admin_token)
+    auth = settings.auth or profile.auth.mode
+    tls = _tls(args, auth, profile.auth.client_ca)
     check_listen(args.host, args.port)
     database = Database(settings.database)
     try:
         Context.open(profile, database, clock)
     finally:
         database.dispose()
-    auth = settings.auth or profile.auth.mode
     print(
-        f"fibresim: {profile.name} on http://{args.host}:{args.port} "
+        f"fibresim: {profile.name} on {'https' if tls else 'http'}://{args.host}:{args.port} "
         f"(database {shown_database(settings.database)}, clock {settings.clock}, auth {auth}, "
         f"admin API {'token required' if settings.admin_token else 'open'})",
         flush=True,
     )
-    serve(lambda: create_app(settings), args.host, args.port, server=args.server, threads=args.threads)
+    serve(
+        lambda: create_app(settings), args.host, args.port, server=args.server, threads=args.threads, tls=tls
+    )
     return 0
 
 
@@ -195,11 +229,20 @@ def parser() -> argparse.ArgumentParser:
         choices=AUTH_MODES,
         default=None,
         help="how Supplier API callers authenticate: none, oauth2 (bearer tokens from POST "
-        "/auth/access-token) or basic, against the profile's clients (default: the profile's "
-        "auth/mode, else none)",
+        "/auth/access-token), basic (against the profile's clients) or mtls (a client certificate; "
+        "needs --tls-cert/--tls-key) (default: the profile's auth/mode, else none)",
     )
     for secret in (TOKEN_SIGNING_KEY, ADMIN_TOKEN):
         add_secret_option(serve.add_argument, secret)
+    serve.add_argument("--tls-cert", metavar="PEM", default=None, help="serve HTTPS with this certificate")
+    serve.add_argument("--tls-key", metavar="PEM", default=None, help="the private key of --tls-cert")
+    serve.add_argument(
+        "--tls-client-ca",
+        metavar="PEM",
+        default=None,
+        help="require client certificates issued by this CA (mutual TLS; --auth mtls takes the "
+        "profile's auth/clientCa when this is not given)",
+    )
     serve.add_argument(
         "--server",
         choices=["gunicorn", "werkzeug"],

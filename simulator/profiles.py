@@ -120,6 +120,7 @@ def _auth(raw: dict[str, Any], environ: Mapping[str, str], errors: list[str]) ->
         mode=raw.get("mode", "none"),
         clients=tuple(clients),
         token_lifetime_seconds=raw.get("tokenLifetimeSeconds", 3600),
+        client_ca=raw.get("clientCa"),
     )
 
 

@@ -40,7 +40,7 @@ class ApiClient:
         return self.tenants is None or tenant is None or tenant in self.tenants
 
 
-AUTH_MODES = ("none", "oauth2", "basic")
+AUTH_MODES = ("none", "oauth2", "basic", "mtls")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +50,8 @@ class AuthPolicy:
     mode: str = "none"
     clients: tuple[ApiClient, ...] = ()
     token_lifetime_seconds: int = 3600
+    client_ca: str | None = None
+    """``mtls``: the PEM file of the CA that issues client certificates."""
 
     def client(self, client_id: str) -> ApiClient | None:
         """The declared client ``client_id``, if any."""

@@ -214,8 +214,8 @@ def _bearer_caller(policy: AuthPolicy, issuer: TokenIssuer, header: str | None) 
 
 def authorise_call(policy: AuthPolicy, issuer: TokenIssuer) -> Response | None:
     """``None`` when the current request may proceed under ``policy``, else the refusal."""
-    if policy.mode == "none":
-        return None
+    if policy.mode in {"none", "mtls"}:
+        return None  # mtls: the TLS handshake already refused a client without a trusted certificate
     header = request.headers.get("Authorization")
     caller = (
         _basic_caller(policy, header) if policy.mode == "basic" else _bearer_caller(policy, issuer, header)
