@@ -182,6 +182,15 @@ def test_refusals_are_journalled_without_the_credentials(secured: FlaskClient) -
     assert "secret-looking-token" not in journal.get_data(as_text=True)
 
 
+def test_token_requests_are_journalled_without_the_secret_or_the_token(client: FlaskClient) -> None:
+    issued = client.post("/auth/access-token", data=FORM).json["access_token"]  # type: ignore[index]
+    journal = client.get("/_admin/journal", query_string={"path": "/auth/access-token"})
+    assert [entry["status"] for entry in journal.json] == [200]  # type: ignore[union-attr]
+    shown = journal.get_data(as_text=True)
+    assert "demo-secret" not in shown
+    assert issued not in shown
+
+
 def test_basic_auth_checks_the_profiles_clients() -> None:
     application = _app(auth="basic")
     client = application.test_client()
