@@ -210,6 +210,15 @@ def test_the_signing_key_survives_a_restart(tmp_path: Path) -> None:
     assert availability(second, bearer).status_code == 200
 
 
+def test_a_reset_keeps_the_signing_key_and_the_schema_stamp(tmp_path: Path) -> None:
+    database = f"{tmp_path}/fibresim.sqlite3"
+    first = _app(database, auth="oauth2").test_client()
+    bearer = f"Bearer {token(first)}"
+    assert first.post("/_admin/reset", json={"keepClock": True}).status_code == 200
+    second = _app(database, auth="oauth2").test_client()  # refused if the stamp had gone
+    assert availability(second, bearer).status_code == 200
+
+
 def test_a_given_signing_key_is_used_instead_of_the_stored_one() -> None:
     client = _app(auth="oauth2", token_signing_key="k" * 40).test_client()
     # The token is dated by the manual clock, so only its signature is checked here.
