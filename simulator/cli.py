@@ -3,22 +3,40 @@
 from __future__ import annotations
 
 import argparse
+import ssl
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from contracts.certification.cli import add_certify_command
 from contracts.inputs import InputError, SecretOption, add_secret_option, http_url, secret_from
 from scenarios import bundled_profiles
-from simulator.cli_checks import check_listen, port_number, positive_int
+from simulator.cli_checks import check_admin_exposure, check_listen, port_number, positive_int
 from simulator.domain.errors import ConfigurationError, FibresimError
+from simulator.domain.profile import AUTH_MODES
 from simulator.receiver_cli import add_receiver_command
 from simulator.settings import Settings
+
+if TYPE_CHECKING:
+    from simulator.serving import Tls
 
 KCI_CLIENT_SECRET = SecretOption(
     "--kci-client-secret", "FIBRESIM_KCI_CLIENT_SECRET", "client secret for --kci-token-url"
 )
 KCI_TOKEN = SecretOption(
     "--kci-token", "FIBRESIM_KCI_TOKEN", "a fixed bearer token for KCI delivery", metavar="TOKEN"
+)
+TOKEN_SIGNING_KEY = SecretOption(
+    "--token-signing-key",
+    "FIBRESIM_TOKEN_SIGNING_KEY",
+    "HS256 key of the access tokens (default: a random key kept in the database)",
+    metavar="KEY",
+)
+ADMIN_TOKEN = SecretOption(
+    "--admin-token",
+    "FIBRESIM_ADMIN_TOKEN",
+    "require Authorization: Bearer TOKEN on /_admin (required when --host is not loopback)",
+    metavar="TOKEN",
 )
 KCI_BASIC = SecretOption(
     "--kci-basic", "FIBRESIM_KCI_BASIC", "Basic auth for KCI delivery", metavar="USER:PASSWORD"
@@ -42,6 +60,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         kci_client_secret=secret_from(lambda name: getattr(args, name), KCI_CLIENT_SECRET),
         kci_bearer_token=secret_from(lambda name: getattr(args, name), KCI_TOKEN),
         kci_basic=secret_from(lambda name: getattr(args, name), KCI_BASIC),
+        auth=args.auth,
+        token_signing_key=secret_from(lambda name: getattr(args, name), TOKEN_SIGNING_KEY),
+        admin_token=secret_from(lambda name: getattr(args, name), ADMIN_TOKEN),
     )
     chosen = [s for s in (settings.kci_token_url, settings.kci_bearer_token, settings.kci_basic) if s]
     if len(chosen) > 1:
@@ -51,6 +72,32 @@ def _settings(args: argparse.Namespace) -> Settings:
     if settings.kci_basic is not None and ":" not in settings.kci_basic:
         raise ConfigurationError("--kci-basic: give USER:PASSWORD")
     return settings
+
+
+def _tls(args: argparse.Namespace, auth: str, profile_ca: str | None) -> Tls | None:
+    """The HTTPS settings the options ask for; mutual TLS needs a certificate, a key and a client CA."""
+    from simulator.serving import Tls, ssl_context
+
+    client_ca = args.tls_client_ca or (profile_ca if auth == "mtls" else None)
+    if auth == "mtls" and not (args.tls_cert and args.tls_key and client_ca):
+        raise ConfigurationError(
+            "--auth mtls needs --tls-cert, --tls-key and a client CA "
+            "(--tls-client-ca or the profile's auth/clientCa)"
+        )
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise ConfigurationError("give --tls-cert and --tls-key together")
+    if not args.tls_cert:
+        if client_ca:
+            raise ConfigurationError("--tls-client-ca needs --tls-cert and --tls-key")
+        return None
+    tls = Tls(args.tls_cert, args.tls_key, client_ca)
+    try:
+        ssl_context(tls)  # a missing or unreadable file is one line now, not a worker's traceback
+    except (OSError, ssl.SSLError) as error:
+        raise ConfigurationError(
+            f"cannot use the TLS files: {getattr(error, 'strerror', None) or error}"
+        ) from None
+    return tls
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -73,6 +120,9 @@ def _serve(args: argparse.Namespace) -> int:
     kci_auth(settings)
     profile = load_profile(settings.profile)
     clock = clock_from_spec(settings.clock, parse_horizon(settings.clock_horizon))
+    check_admin_exposure(args.host, settings.admin_token)
+    auth = settings.auth or profile.auth.mode
+    tls = _tls(args, auth, profile.auth.client_ca)
     check_listen(args.host, args.port)
     database = Database(settings.database)
     try:
@@ -80,11 +130,14 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         database.dispose()
     print(
-        f"fibresim: {profile.name} on http://{args.host}:{args.port} "
-        f"(database {shown_database(settings.database)}, clock {settings.clock})",
+        f"fibresim: {profile.name} on {'https' if tls else 'http'}://{args.host}:{args.port} "
+        f"(database {shown_database(settings.database)}, clock {settings.clock}, auth {auth}, "
+        f"admin API {'token required' if settings.admin_token else 'open'})",
         flush=True,
     )
-    serve(lambda: create_app(settings), args.host, args.port, server=args.server, threads=args.threads)
+    serve(
+        lambda: create_app(settings), args.host, args.port, server=args.server, threads=args.threads, tls=tls
+    )
     return 0
 
 
@@ -171,6 +224,25 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--kci-client-id", default=None, help="client id for --kci-token-url")
     for secret in (KCI_CLIENT_SECRET, KCI_TOKEN, KCI_BASIC):
         add_secret_option(serve.add_argument, secret)
+    serve.add_argument(
+        "--auth",
+        choices=AUTH_MODES,
+        default=None,
+        help="how Supplier API callers authenticate: none, oauth2 (bearer tokens from POST "
+        "/auth/access-token), basic (against the profile's clients) or mtls (a client certificate; "
+        "needs --tls-cert/--tls-key) (default: the profile's auth/mode, else none)",
+    )
+    for secret in (TOKEN_SIGNING_KEY, ADMIN_TOKEN):
+        add_secret_option(serve.add_argument, secret)
+    serve.add_argument("--tls-cert", metavar="PEM", default=None, help="serve HTTPS with this certificate")
+    serve.add_argument("--tls-key", metavar="PEM", default=None, help="the private key of --tls-cert")
+    serve.add_argument(
+        "--tls-client-ca",
+        metavar="PEM",
+        default=None,
+        help="require client certificates issued by this CA (mutual TLS; --auth mtls takes the "
+        "profile's auth/clientCa when this is not given)",
+    )
     serve.add_argument(
         "--server",
         choices=["gunicorn", "werkzeug"],

@@ -8,6 +8,7 @@ is one line instead of a server's retries and traceback.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import socket
 
 from simulator.domain.errors import ConfigurationError
@@ -62,3 +63,26 @@ def check_listen(host: str, port: int) -> None:
 
 def _why(error: Exception) -> str:
     return getattr(error, "strerror", None) or str(error) or type(error).__name__
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names only this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if host.lower() in {"localhost", "localhost."}:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name that may resolve anywhere: treated as exposed
+
+
+def check_admin_exposure(host: str, admin_token: str | None) -> None:
+    """Refuse to serve the admin API beyond loopback without an admin token.
+
+    The admin API moves the clock, injects faults and resets state: on a reachable address
+    it must not be open. On loopback it may be (the quick start).
+    """
+    if admin_token is None and not is_loopback(host):
+        raise ConfigurationError(
+            f"--host {host} exposes the admin API: give --admin-token-file, $FIBRESIM_ADMIN_TOKEN or "
+            "--admin-token, or listen on 127.0.0.1"
+        )

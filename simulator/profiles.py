@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+from collections.abc import Mapping
 from datetime import date, time, timedelta
 from typing import Any
 
@@ -20,7 +22,7 @@ from scenarios import bundled_profiles, profile_path
 from simulator.domain.catalogue import Catalogue, LineProfile, ServiceSpecification, ServicesPerAddress
 from simulator.domain.errors import ConfigurationError
 from simulator.domain.inventory import AddressId, LiveService, PostalAddress, Site
-from simulator.domain.profile import EstateSettings, SupplierProfile
+from simulator.domain.profile import ApiClient, AuthPolicy, EstateSettings, SupplierProfile
 from simulator.domain.slots import WEEKDAYS, AppointmentPolicy, SlotWindow
 from simulator.kci_script_loader import load_scripts
 
@@ -62,8 +64,13 @@ def validate_document(document: Any, source: str = "profile") -> None:
         raise ConfigurationError(f"{source} is not a valid supplier profile:\n  " + "\n  ".join(lines))
 
 
-def build_profile(document: Any, source: str = "profile") -> SupplierProfile:
-    """Validate a parsed profile document and turn it into a ``SupplierProfile``."""
+def build_profile(
+    document: Any, source: str = "profile", environ: Mapping[str, str] | None = None
+) -> SupplierProfile:
+    """Validate a parsed profile document and turn it into a ``SupplierProfile``.
+
+    A client's ``secretEnv`` is read from ``environ`` (default: the process environment).
+    """
     validate_document(document, source)
     errors: list[str] = []
     catalogue = _catalogue(document, errors)
@@ -72,9 +79,12 @@ def build_profile(document: Any, source: str = "profile") -> SupplierProfile:
     sites, live = _sites(document.get("addresses", []), catalogue, default_policy, ont_ports, errors)
     estate = _estate(document.get("estate"), catalogue, errors)
     _check_order_scenarios(document.get("orders", {}), errors)
+    auth = _auth(document.get("auth", {}), os.environ if environ is None else environ, errors)
     if errors:
         raise ConfigurationError(f"{source} is not a valid supplier profile:\n  " + "\n  ".join(errors))
-    fingerprint = hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
+    # Secrets stay out of the fingerprint, which the admin API shows.
+    fingerprinted = {key: value for key, value in document.items() if key != "auth"}
+    fingerprint = hashlib.sha256(json.dumps(fingerprinted, sort_keys=True, default=str).encode()).hexdigest()
     return SupplierProfile(
         name=document["supplier"]["name"],
         code=document["supplier"]["code"],
@@ -87,6 +97,30 @@ def build_profile(document: Any, source: str = "profile") -> SupplierProfile:
         appointments=_appointments(document.get("appointments", {})),
         orders=dict(document.get("orders", {})),
         fingerprint=fingerprint[:16],
+        auth=auth,
+    )
+
+
+def _auth(raw: dict[str, Any], environ: Mapping[str, str], errors: list[str]) -> AuthPolicy:
+    clients = []
+    seen: set[str] = set()
+    for index, client in enumerate(raw.get("clients", [])):
+        if client["id"] in seen:
+            errors.append(f"auth/clients/{index}/id: {client['id']!r} is declared twice")
+        seen.add(client["id"])
+        secret = client.get("secret")
+        if secret is None:
+            secret = environ.get(client["secretEnv"]) or ""
+            if not secret:
+                # The variable is named, never its value.
+                errors.append(f"auth/clients/{index}/secretEnv: ${client['secretEnv']} is not set")
+        tenants = client.get("tenants")
+        clients.append(ApiClient(client["id"], secret, frozenset(tenants) if tenants else None))
+    return AuthPolicy(
+        mode=raw.get("mode", "none"),
+        clients=tuple(clients),
+        token_lifetime_seconds=raw.get("tokenLifetimeSeconds", 3600),
+        client_ca=raw.get("clientCa"),
     )
 
 

@@ -43,6 +43,8 @@ from contracts import SUPPLIER_UPDATES_API
 from contracts.operations import operation_index
 from simulator.domain.clock import Clock, RealClock
 from simulator.domain.errors import FibresimError, MalformedRequest, NotAuthorised
+from simulator.domain.profile import ApiClient
+from simulator.http.auth import check_secret
 from simulator.http.errors import error_response, register_error_handlers
 from simulator.http.request_validation import RequestValidator
 
@@ -348,6 +350,10 @@ def _gateway_blueprint() -> Blueprint:
             _notify(
                 state, ReceivedRequest(state.clock.now(), error.status, request_id, tuple(error.messages))
             )
+            if isinstance(error, NotAuthorised):
+                refusal = error_response(error.status, error.code, error.messages)
+                refusal.headers["WWW-Authenticate"] = 'Bearer realm="fibresim-receiver"'
+                return refusal
             raise
         kci = state.accept(valid.body, request_id, request.headers.get("X-Conversation-ID"))
         _notify(state, ReceivedRequest(state.clock.now(), 204, request_id, kci.notes, kci))
@@ -367,7 +373,9 @@ def _gateway_blueprint() -> Blueprint:
             client_id, secret = basic.username, basic.password
         else:
             client_id, secret = request.form.get("client_id"), request.form.get("client_secret")
-        if client_id != settings.client_id or secret != settings.client_secret:
+        # The gateway's documentation lists 400 for invalid_client, Basic or not: so does its stand-in.
+        expected = ApiClient(settings.client_id, settings.client_secret)
+        if client_id != settings.client_id or not check_secret(expected, secret):
             return _token_error("invalid_client", "unknown client or wrong secret")
         ttl = settings.token_ttl_seconds
         return jsonify(

@@ -16,8 +16,10 @@ the master's sockets and the threads would run in the master.
 from __future__ import annotations
 
 import signal
+import ssl
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
@@ -30,19 +32,48 @@ SERVER_MAX_FIELD_BYTES = 64 * 1024
 SERVER_MAX_FIELDS = 400
 
 
+@dataclass(frozen=True, slots=True)
+class Tls:
+    """HTTPS: the server's certificate and key; with ``client_ca``, mutual TLS."""
+
+    cert: str
+    key: str
+    client_ca: str | None = None
+    """A client must present a certificate this CA issued, or the handshake fails."""
+
+
+def ssl_context(tls: Tls) -> ssl.SSLContext:
+    """The server-side TLS context ``tls`` describes (TLS 1.2 or newer)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(tls.cert, tls.key)
+    if tls.client_ca:
+        context.load_verify_locations(tls.client_ca)
+        context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
 def serve(
-    app_factory: Callable[[], Flask], host: str, port: int, *, server: str = "gunicorn", threads: int = 8
+    app_factory: Callable[[], Flask],
+    host: str,
+    port: int,
+    *,
+    server: str = "gunicorn",
+    threads: int = 8,
+    tls: Tls | None = None,
 ) -> None:
-    """Serve the app ``app_factory`` builds on ``host:port`` until interrupted or terminated.
+    """Serve the app ``app_factory`` builds on ``host:port`` (HTTPS with ``tls``) until interrupted
+    or terminated.
 
     On the way out (Ctrl-C, SIGTERM, or gunicorn stopping its worker) the simulator is closed
     in order: background threads, the journal's last entries, the database.
     """
     if server == "werkzeug":
         app = app_factory()
+        context = ssl_context(tls) if tls else None
         previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
         try:
-            app.run(host=host, port=port, threaded=True, use_reloader=False)
+            app.run(host=host, port=port, threaded=True, use_reloader=False, ssl_context=context)
         finally:
             signal.signal(signal.SIGTERM, previous)
             close_app(app)
@@ -64,6 +95,10 @@ def serve(
                 "limit_request_field_size": SERVER_MAX_FIELD_BYTES,
                 "limit_request_fields": SERVER_MAX_FIELDS,
             }
+            if tls is not None:
+                options.update(certfile=tls.cert, keyfile=tls.key)
+                if tls.client_ca:
+                    options.update(ca_certs=tls.client_ca, cert_reqs=ssl.CERT_REQUIRED)
             for key, value in options.items():
                 self.cfg.set(key, value)
             self.cfg.set("worker_exit", self._worker_exit)

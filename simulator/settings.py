@@ -40,6 +40,12 @@ class Settings:
     kci_client_secret: str | None = field(default=None, repr=False)
     kci_bearer_token: str | None = field(default=None, repr=False)
     kci_basic: str | None = field(default=None, repr=False)  # "user:password"
+    # Who may call the Supplier API: none, oauth2 or basic; None takes the profile's auth/mode.
+    auth: str | None = None
+    # The HS256 key of access tokens; None: the one stored in the database (made on first use).
+    token_signing_key: str | None = field(default=None, repr=False)
+    # When set, every /_admin request must carry "Authorization: Bearer <admin_token>".
+    admin_token: str | None = field(default=None, repr=False)
     # Background threads: the due-work ticker and the KCI dispatcher (tests drive both by hand).
     background: bool = True
     tick_seconds: float = 0.5

@@ -115,6 +115,12 @@ class Option:
 
 TOKEN = SecretOption("--token", TOKEN_ENV, "send Authorization: Bearer TOKEN", metavar="TOKEN")
 CLIENT_SECRET = SecretOption("--client-secret", SECRET_ENV, "client secret for the client-credentials grant")
+OTHER_TENANT_TOKEN = SecretOption(
+    "--other-tenant-token",
+    "FIBRESIM_CERTIFY_OTHER_TENANT_TOKEN",
+    "a bearer token of a client that may not act for --tenant (checks that the target refuses it)",
+    metavar="TOKEN",
+)
 
 
 def _secret_options(secret: SecretOption) -> tuple[Option, Option]:
@@ -140,6 +146,7 @@ AUTH_OPTIONS = (
     Option("client-id", "client id for the client-credentials grant"),
     *_secret_options(CLIENT_SECRET),
     Option("scope", "scope to ask the token endpoint for"),
+    *_secret_options(OTHER_TENANT_TOKEN),
 )
 """How to authenticate to the target (default: no credentials)."""
 
@@ -268,6 +275,10 @@ def supplier_settings(base_url: str, values: Mapping[str, Any]) -> Any:
     from contracts.certification.target import TargetSettings, parse_capabilities
 
     capabilities = values.get("capability") or []
+    try:
+        other_tenant_token = secret_from(values.get, OTHER_TENANT_TOKEN)
+    except InputError as error:
+        raise SetupError(str(error)) from None
     return TargetSettings(
         base_url=base_url,
         mode=Mode.SUPPLIER,
@@ -283,4 +294,5 @@ def supplier_settings(base_url: str, values: Mapping[str, Any]) -> Any:
         kci_wait=values.get("kci_wait", 0.0),
         deadline=values.get("deadline", 0.0),
         sends_kcis=not values.get("no_kcis", False),
+        other_tenant_token=other_tenant_token,
     )

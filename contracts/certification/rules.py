@@ -68,6 +68,7 @@ class Capability(StrEnum):
     KCIS = "kcis"
     ASSURANCE = "assurance"  # service tests and service problems (T2R)
     INBOUND = "inbound"  # gateway mode: a fibresim simulator's journal of the gateway's calls to it
+    AUTH = "auth"  # supplier mode: the operator gave credentials, so the target's refusals can be checked
 
 
 class Mode(StrEnum):
@@ -80,7 +81,7 @@ class Mode(StrEnum):
 Check = Callable[["Target"], Evidence]
 
 _LAYER_ORDER = tuple(Layer)
-_FAMILY_ORDER = ("CON", "AVL", "APT", "ORD", "KCI", "GW", "GWI")
+_FAMILY_ORDER = ("CON", "AUT", "AVL", "APT", "ORD", "KCI", "GW", "GWI")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,7 @@ class Rule:
 _REGISTRY: dict[str, Rule] = {}
 _RULE_MODULES = (
     "contracts.certification.contract",
+    "contracts.certification.behaviour.auth",
     "contracts.certification.behaviour.availability",
     "contracts.certification.behaviour.appointments",
     "contracts.certification.behaviour.orders",

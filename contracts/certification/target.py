@@ -98,6 +98,8 @@ class TargetSettings:
     """Longest the whole run may take, in seconds (0: no deadline). Past it, the rest is not run."""
     sends_kcis: bool = True
     """Whether the supplier sends KCIs; ``False`` (the operator said so) leaves KCIs out of scope."""
+    other_tenant_token: str | None = field(default=None, repr=False)
+    """Supplier mode: a bearer token of a client that may not act for ``effective_tenant``."""
 
     @property
     def effective_tenant(self) -> str | None:
@@ -162,7 +164,7 @@ class Target:
         """Why a capability is not offered, when discovery knows (the option that would supply it)."""
         if settings.capabilities is not None:
             self.capability_source = "declared with --capability"
-            self._capabilities = self._with_kcis(settings.capabilities)
+            self._capabilities = self._with_auth(self._with_kcis(settings.capabilities))
         self.placed_orders: dict[int, str] = {}
         """Gateway order id -> how the target answered it (``201 ACKNOWLEDGED``, ``202``)."""
         self.kci_receiver: KciReceiver | None = None
@@ -362,7 +364,7 @@ class Target:
         """What the target offers (discovered on first use unless declared)."""
         if self._capabilities is None:
             found, self.capability_source = self._discover()
-            self._capabilities = self._with_kcis(found)
+            self._capabilities = self._with_auth(self._with_kcis(found))
         return self._capabilities
 
     def _with_kcis(self, found: frozenset[Capability]) -> frozenset[Capability]:
@@ -378,6 +380,20 @@ class Target:
             self.capability_source += "; kcis with orders (a supplier taking orders sends KCIs, §3.1)"
             return found | {Capability.KCIS}
         return found
+
+    def _with_auth(self, found: frozenset[Capability]) -> frozenset[Capability]:
+        """Authentication is checked exactly when the operator gave credentials (never declared):
+        without them the suite cannot tell a refusal it provoked from one it did not."""
+        if self.settings.mode is not Mode.SUPPLIER:
+            return found - {Capability.AUTH}
+        if self.has_auth:
+            self.capability_source += "; auth with the operator's credentials"
+            return found | {Capability.AUTH}
+        self.capability_gaps[Capability.AUTH] = (
+            "no credentials given (--token, or --token-url/--client-id/--client-secret): "
+            "authentication is not checked"
+        )
+        return found - {Capability.AUTH}
 
     def _admin_json(self, path: str) -> Any:
         try:

@@ -24,6 +24,40 @@ class EstateSettings:
     tenants: tuple[str, ...] = ("TENANT1", "TENANT2")
 
 
+@dataclass(frozen=True, slots=True)
+class ApiClient:
+    """A caller of the Supplier API: its id, its secret, and the tenants it may act for.
+
+    ``tenants`` is ``None`` for a client that may act for any tenant.
+    """
+
+    id: str
+    secret: str = field(repr=False)
+    tenants: frozenset[str] | None = None
+
+    def may_act_for(self, tenant: str | None) -> bool:
+        """Whether the client may make a call carrying the ``Tenant`` header ``tenant``."""
+        return self.tenants is None or tenant is None or tenant in self.tenants
+
+
+AUTH_MODES = ("none", "oauth2", "basic", "mtls")
+
+
+@dataclass(frozen=True, slots=True)
+class AuthPolicy:
+    """How callers of the Supplier API prove who they are (``mode`` one of :data:`AUTH_MODES`)."""
+
+    mode: str = "none"
+    clients: tuple[ApiClient, ...] = ()
+    token_lifetime_seconds: int = 3600
+    client_ca: str | None = None
+    """``mtls``: the PEM file of the CA that issues client certificates."""
+
+    def client(self, client_id: str) -> ApiClient | None:
+        """The declared client ``client_id``, if any."""
+        return next((c for c in self.clients if c.id == client_id), None)
+
+
 @dataclass(frozen=True)
 class SupplierProfile:
     """One supplier's catalogue, addresses, appointment grid and order behaviour."""
@@ -39,3 +73,4 @@ class SupplierProfile:
     appointments: AppointmentPolicy
     orders: dict[str, Any] = field(default_factory=dict)
     fingerprint: str = ""
+    auth: AuthPolicy = AuthPolicy()

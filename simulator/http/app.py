@@ -7,12 +7,22 @@ database, starting background work and shutting it all down is the composition r
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Flask
 
 from contracts import ADMIN_API, SUPPLIER_API
 from contracts.operations import operation_index
 from simulator.application.context import Context
+from simulator.application.signing_keys import token_signing_key
 from simulator.http import admin_api, admin_tools, supplier_api
+from simulator.http.auth import (
+    TokenIssuer,
+    install_admin_token,
+    install_api_auth,
+    new_signing_key,
+    token_blueprint,
+)
 from simulator.http.errors import REDACT, register_error_handlers
 from simulator.http.fault_injection import install_fault_injection
 from simulator.http.journal import install_journal
@@ -34,6 +44,15 @@ def build_app(context: Context, settings: Settings) -> Flask:
     app.extensions[ADMIN_VALIDATOR] = RequestValidator(operation_index(ADMIN_API))
     app.extensions[REDACT] = context.database.redact
     app.register_blueprint(supplier_api.blueprint())
+    profile = context.profile
+    policy = replace(profile.auth, mode=settings.auth) if settings.auth else profile.auth
+    issuer = TokenIssuer(
+        settings.token_signing_key or token_signing_key(context, new_signing_key),
+        context.clock,
+        policy.token_lifetime_seconds,
+    )
+    app.extensions["fibresim.auth"] = policy
+    app.register_blueprint(token_blueprint(lambda: policy, lambda: issuer))
     admin = admin_api.blueprint()
     # The admin API is held to its own document, as the Supplier API is to its.
     validate_blueprint(
@@ -43,6 +62,11 @@ def build_app(context: Context, settings: Settings) -> Flask:
     register_error_handlers(app)
     install_request_limits(app, request_limits(settings))  # first: a refused request goes no further
     install_journal(app)  # before fault injection, so a delayed call is journalled at its arrival
+    # After the journal (a refused call is journalled too), before fault injection (a refused
+    # call is not delayed or failed on purpose).
+    install_api_auth(app, "supplier_api", lambda: policy, lambda: issuer)
+    if settings.admin_token:
+        install_admin_token(app, "admin_api", settings.admin_token)
     install_fault_injection(app)
     return app
 

@@ -34,6 +34,7 @@ from simulator.application import journal as journal_use_case
 from simulator.application.context import Context
 from simulator.application.journal import JournalEntry
 from simulator.domain.errors import MalformedRequest
+from simulator.http.auth import TOKEN_PATH
 from simulator.http.request_body import parse_json
 
 log = logging.getLogger(__name__)
@@ -90,10 +91,28 @@ def _parsed(entry: JournalEntry) -> JournalEntry:
     return entry
 
 
+SECRET_PATHS = frozenset({TOKEN_PATH})
+"""Paths whose bodies carry credentials (a client secret in, a token out): journalled without them."""
+WITHHELD = "(withheld: it carries credentials)"
+
+
 def _entry(response: Response, clock_now: datetime) -> JournalEntry:
     environ = request.environ
     dropped = bool(environ.get(DROPPED))
     headers = request.headers
+    if request.path in SECRET_PATHS:
+        return JournalEntry(
+            at=environ.get(ARRIVED_AT) or clock_now,
+            method=request.method,
+            path=request.path,
+            query="",
+            tenant=headers.get("Tenant"),
+            request_id=headers.get("X-Request-ID"),
+            conversation_id=headers.get("X-Conversation-ID"),
+            body=WITHHELD,
+            status=0 if dropped else response.status_code,
+            response=None if dropped else WITHHELD,
+        )
     return JournalEntry(
         at=environ.get(ARRIVED_AT) or clock_now,
         method=request.method,

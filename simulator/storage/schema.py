@@ -9,6 +9,8 @@ simulator's tables and starts again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import Column, Connection, String, Table, inspect, select
 
 from simulator.domain.errors import ConfigurationError
@@ -80,3 +82,16 @@ def reset_schema(connection: Connection) -> None:
     """Drop the simulator's tables (other tables are left alone), then create and stamp them anew."""
     metadata.drop_all(connection)  # checkfirst: only the tables that exist
     ensure_schema(connection, "")
+
+
+def stored_value(connection: Connection, key: str, make: Callable[[], str]) -> str:
+    """The meta value ``key``; when there is none yet, ``make()`` is stored and returned.
+
+    Call it in a write transaction holding a lock on ``key``, so two workers store one value.
+    """
+    value = connection.execute(select(fibresim_meta.c.value).where(fibresim_meta.c.key == key)).scalar()
+    if value is not None:
+        return str(value)
+    made = make()
+    connection.execute(fibresim_meta.insert().values(key=key, value=made))
+    return made

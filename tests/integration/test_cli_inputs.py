@@ -15,7 +15,9 @@ from flask import Flask
 
 from simulator import serving
 from simulator.cli import main, parser
+from simulator.cli_checks import check_admin_exposure
 from simulator.composition import close_app
+from simulator.domain.errors import ConfigurationError
 from simulator.storage import Database
 from simulator.storage.schema import fibresim_meta
 from tests.postgres import fresh_database
@@ -40,7 +42,13 @@ def not_served(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> NotServed:
     fake = NotServed()
     monkeypatch.setattr(serving, "serve", fake)
     monkeypatch.chdir(tmp_path)  # the default database, if one is made, lands here
-    for name in ("FIBRESIM_KCI_CLIENT_SECRET", "FIBRESIM_KCI_TOKEN", "FIBRESIM_KCI_BASIC"):
+    for name in (
+        "FIBRESIM_KCI_CLIENT_SECRET",
+        "FIBRESIM_KCI_TOKEN",
+        "FIBRESIM_KCI_BASIC",
+        "FIBRESIM_ADMIN_TOKEN",
+        "FIBRESIM_TOKEN_SIGNING_KEY",
+    ):
         monkeypatch.delenv(name, raising=False)
     return fake
 
@@ -175,6 +183,10 @@ def test_every_secret_option_names_its_file_and_environment_twins(capsys: pytest
             "$FIBRESIM_KCI_TOKEN",
             "--kci-basic-file",
             "$FIBRESIM_KCI_BASIC",
+            "--admin-token-file",
+            "$FIBRESIM_ADMIN_TOKEN",
+            "--token-signing-key-file",
+            "$FIBRESIM_TOKEN_SIGNING_KEY",
         ],
         ("receiver",): ["--client-secret-file", "$FIBRESIM_RECEIVER_CLIENT_SECRET"],
         ("certify", "supplier"): [
@@ -182,6 +194,8 @@ def test_every_secret_option_names_its_file_and_environment_twins(capsys: pytest
             "$FIBRESIM_CERTIFY_TOKEN",
             "--client-secret-file",
             "$FIBRESIM_CERTIFY_CLIENT_SECRET",
+            "--other-tenant-token-file",
+            "$FIBRESIM_CERTIFY_OTHER_TENANT_TOKEN",
         ],
     }
     for command, names in expected.items():
@@ -219,7 +233,10 @@ def test_secrets_from_files_and_the_environment_reach_the_settings_and_nothing_s
 ) -> None:
     token_file = tmp_path / "token"
     token_file.write_text("token-from-file-Xq1\n")
+    admin_file = tmp_path / "admin"
+    admin_file.write_text("admin-from-file-Pk4\n")
     monkeypatch.setenv("FIBRESIM_KCI_CLIENT_SECRET", "secret-from-env-Zr7")
+    monkeypatch.setenv("FIBRESIM_TOKEN_SIGNING_KEY", "signing-key-from-env-Wd2")
     argv = [
         "serve",
         "--db",
@@ -232,6 +249,8 @@ def test_secrets_from_files_and_the_environment_reach_the_settings_and_nothing_s
         "http://127.0.0.1:9",
         "--kci-token-file",
         str(token_file),
+        "--admin-token-file",
+        str(admin_file),
     ]
     caplog.set_level(logging.DEBUG)
     assert main(argv) == 0
@@ -240,16 +259,24 @@ def test_secrets_from_files_and_the_environment_reach_the_settings_and_nothing_s
         settings = app.extensions["fibresim.settings"]
         assert settings.kci_bearer_token == "token-from-file-Xq1"
         assert settings.kci_client_secret == "secret-from-env-Zr7"
+        assert settings.admin_token == "admin-from-file-Pk4"
+        assert settings.token_signing_key == "signing-key-from-env-Wd2"
         client = app.test_client()
+        admin = {"Authorization": "Bearer admin-from-file-Pk4"}
         answers = [
-            client.get(f"/_admin/{path}").get_data(as_text=True)
+            client.get(f"/_admin/{path}", headers=admin).get_data(as_text=True)
             for path in ("health", "profile", "clock", "kcis", "capabilities")
         ]
     finally:
         close_app(app)
     shown = " ".join([capsys.readouterr().out, caplog.text, repr(settings), *answers])
-    assert "token-from-file-Xq1" not in shown
-    assert "secret-from-env-Zr7" not in shown
+    for secret in (
+        "token-from-file-Xq1",
+        "secret-from-env-Zr7",
+        "admin-from-file-Pk4",
+        "signing-key-from-env-Wd2",
+    ):
+        assert secret not in shown
 
 
 @pytest.fixture
@@ -325,3 +352,41 @@ def test_the_receiver_accepts_the_client_secret_from_a_file(
         == 400
     )
     assert "receiver-secret-Kp2" not in capsys.readouterr().out
+
+
+def test_serving_beyond_loopback_without_an_admin_token_is_refused(
+    not_served: NotServed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Refused before anything listens: no socket is bound beyond loopback.
+    line = one_line_refusal(capsys, "serve", "--host", "0.0.0.0")
+    assert line.startswith("fibresim: --host 0.0.0.0 exposes the admin API: give --admin-token-file")
+    assert not_served.factories == []
+
+
+@pytest.mark.parametrize(
+    ("host", "token", "refused"),
+    [
+        ("127.0.0.1", None, False),
+        ("localhost", None, False),
+        ("::1", None, False),
+        ("127.0.0.2", None, False),
+        ("0.0.0.0", None, True),
+        ("::", None, True),
+        ("192.0.2.10", None, True),
+        ("example.test", None, True),
+        ("0.0.0.0", "a-token", False),
+    ],
+)
+def test_the_admin_api_is_exposed_only_with_a_token(host: str, token: str | None, refused: bool) -> None:
+    if refused:
+        with pytest.raises(ConfigurationError, match="exposes the admin API"):
+            check_admin_exposure(host, token)
+    else:
+        check_admin_exposure(host, token)
+
+
+def test_the_start_line_says_how_callers_authenticate(
+    not_served: NotServed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--clock", START, "--port", str(free_port()), "--auth", "oauth2"]) == 0
+    assert "auth oauth2, admin API open" in capsys.readouterr().out

@@ -151,6 +151,7 @@ def test_when_a_token_is_required_a_kci_without_one_is_refused_401() -> None:
     assert answer.status_code == 401
     assert answer.get_json()["code"] == "NOT_AUTHORISED"
     assert "missing" in answer.get_json()["messages"][0]
+    assert answer.headers["WWW-Authenticate"].startswith("Bearer")
     assert listed(client) == []
 
 
