@@ -13,7 +13,7 @@ from contracts.certification.rules import Capability
 from contracts.certification.runner import SuiteResult, Verdict, certify
 from contracts.certification.target import TargetSettings
 from contracts.oauth2 import BearerToken, ClientCredentials, NoAuth
-from simulator.composition import create_app
+from simulator.composition import close_app, create_app
 from simulator.settings import Settings
 from tests.conftest import START
 
@@ -27,7 +27,7 @@ def simulator(request: pytest.FixtureRequest) -> Iterator[Flask]:
         Settings(database=":memory:", clock=f"manual@{START}", background=False, auth=request.param)
     )
     yield app
-    app.extensions["fibresim.context"].database.dispose()
+    close_app(app)
 
 
 def token_of(app: Flask, client_id: str, secret: str) -> str:
@@ -79,7 +79,7 @@ def test_a_bearer_token_is_also_checked_tampered() -> None:
         Settings(database=":memory:", clock=f"manual@{START}", background=False, auth="oauth2")
     )
     result = run(secured, BearerToken(token_of(secured, "demo-gateway", "demo-secret")))
-    secured.extensions["fibresim.context"].database.dispose()
+    close_app(secured)
     assert verdicts(result)["AUT-002"] is Verdict.PASSED
     notes = [exchange.note for item in result.results for exchange in item.evidence.exchanges]
     assert "with the operator's token tampered" in notes

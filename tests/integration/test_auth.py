@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 from werkzeug.test import TestResponse
 
 from contracts import load_document
-from simulator.composition import create_app
+from simulator.composition import close_app, create_app
 from simulator.settings import Settings
 from tests.conftest import START, address_query, gateway_headers
 
@@ -31,7 +31,7 @@ def secured(request: pytest.FixtureRequest) -> Iterator[FlaskClient]:
     """The simulator with OAuth2 on (the demo profile's clients)."""
     application = _app(auth=request.param)
     yield application.test_client()
-    application.extensions["fibresim.context"].database.dispose()
+    close_app(application)
 
 
 def basic(client_id: str, secret: str) -> str:

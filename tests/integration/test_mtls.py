@@ -18,7 +18,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from simulator.cli import main
-from simulator.composition import create_app
+from simulator.composition import close_app, create_app
 from simulator.serving import Tls, ssl_context
 from simulator.settings import Settings
 from tests.conftest import START, address_query, gateway_headers
@@ -70,7 +70,7 @@ def served(pki: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(5)
-        app.extensions["fibresim.context"].database.dispose()
+        close_app(app)
 
 
 def _client(pki: Path, name: str | None) -> httpx.Client:

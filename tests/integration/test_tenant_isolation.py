@@ -18,7 +18,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from simulator.composition import create_app
+from simulator.composition import close_app, create_app
 from simulator.settings import Settings
 from tests.conftest import START
 from tests.orders_support import post, provide
@@ -32,14 +32,14 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 def fresh() -> Iterator[Flask]:
     app = create_app(Settings(database=":memory:", clock=f"manual@{START}", background=False))
     yield app
-    app.extensions["fibresim.context"].database.dispose()
+    close_app(app)
 
 
 @pytest.fixture
 def shared() -> Iterator[Flask]:
     app = create_app(Settings(database=":memory:", clock=f"manual@{START}", background=False))
     yield app
-    app.extensions["fibresim.context"].database.dispose()
+    close_app(app)
 
 
 def reserve(client: FlaskClient, tenant: str, reservation_id: int, uprn: str, nth: int) -> Any:
