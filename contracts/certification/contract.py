@@ -39,6 +39,7 @@ from contracts import SUPPLIER_API
 from contracts.certification.errors import RuleViolation, SetupError, TargetError, ToolError
 from contracts.certification.evidence import Evidence, Exchange
 from contracts.certification.rules import Capability, Layer, Rule, register
+from contracts.certification.schemas import instance_pointer, rule_of
 from contracts.certification.target import Target
 from contracts.operations import operation_index
 
@@ -54,6 +55,9 @@ CHECKS = (
 )
 TRANSPORT_LIMIT_STATUSES = frozenset({414, 431})
 MAX_FAILING_EXCHANGES = 3
+MAX_MESSAGES = 3
+"""Distinct messages listed per failing check (the rest are counted)."""
+MAX_MESSAGE = 240
 
 TEST_STUB_PARAMETERS = frozenset({"XScenario", "XProblemCode", "XKciDelay"})
 
@@ -130,13 +134,33 @@ def _exchange(interaction: Any, note: str) -> Exchange:
     )
 
 
+def failure_message(failure: Any) -> str:
+    """A finding in one line; a response-schema one says where and which rule, as the validators do.
+
+    ``/serviceSpecifications/0/id: 'x' is not one of ['FTTP'] (enum)``: the JSON pointer of the
+    failing value in the response body, what is wrong, and the schema keyword with its expected value.
+    """
+    schema_path = getattr(failure, "schema_path", None)
+    instance_path = getattr(failure, "instance_path", None)
+    if schema_path is None or instance_path is None:
+        message = str(getattr(failure, "message", "") or "")
+        return message.splitlines()[0] if message else ""
+    # The validator's own words, before schemathesis shortens them for its console.
+    raw = getattr(failure, "_raw_message", None) or failure.validation_message or ""
+    lines = str(raw).splitlines() or [""]
+    text = lines[0] if len(lines[0]) <= MAX_MESSAGE else lines[0][: MAX_MESSAGE - 1] + "…"
+    keyword = schema_path[-1] if schema_path else None
+    expected = failure.schema.get(keyword) if isinstance(keyword, str) else None
+    return f"{instance_pointer(instance_path)}: {text} {rule_of(keyword, expected, text)}".rstrip()
+
+
 class _Outcome:
     """What one engine run found, gathered from its events."""
 
     def __init__(self) -> None:
         self.cases = Counter[str]()
         self.statuses = Counter[int]()
-        self.failures: dict[tuple[str, str], str] = {}
+        self.failures: dict[tuple[str, str], list[str]] = {}
         self.failing: list[Exchange] = []
         self.tool_errors: list[str] = []
         self.unreachable: str | None = None
@@ -150,7 +174,10 @@ class _Outcome:
             failed = [node for node in nodes if node.failure_info is not None]
             for node in failed:
                 failure = node.failure_info.failure
-                self.failures.setdefault((node.name, failure.title), failure.message)
+                found = self.failures.setdefault((node.name, failure.title), [])
+                message = failure_message(failure)
+                if message not in found:
+                    found.append(message)
             interaction = recorder.interactions.get(case_id)
             if failed and interaction is not None and len(self.failing) < MAX_FAILING_EXCHANGES:
                 names = ", ".join(sorted({node.name for node in failed}))
@@ -221,11 +248,17 @@ def _verdict(target: Target, outcome: _Outcome, oversized: list[int]) -> Evidenc
         )
     if outcome.failures:
         listed = "; ".join(
-            f"{check}: {title} ({message.splitlines()[0] if message else ''})".replace(" ()", "")
-            for (check, title), message in sorted(outcome.failures.items())
+            f"{check}: {title} ({_listed(messages)})".replace(" ()", "")
+            for (check, title), messages in sorted(outcome.failures.items())
         )
         raise RuleViolation(f"contract checks failed: {listed}", target.evidence(*notes))
     return target.evidence(*notes)
+
+
+def _listed(messages: list[str]) -> str:
+    shown = [message for message in messages if message][:MAX_MESSAGES]
+    more = len([m for m in messages if m]) - len(shown)
+    return "; ".join(shown) + (f"; … and {more} more" if more > 0 else "")
 
 
 def _check_for(method: str, path: str) -> Callable[[Target], Evidence]:

@@ -9,6 +9,7 @@ from flask import Flask, jsonify
 from contracts.certification.contract import certifiable_document, contract_rule_id
 from contracts.certification.rules import Capability, catalogue
 from contracts.certification.runner import Verdict, run_rule
+from contracts.certification.schemas import SUPPLIER_API, instance_pointer, problems, rule_of
 from contracts.certification.target import Target, TargetSettings
 from tests.served import serve_wsgi
 
@@ -33,6 +34,8 @@ def test_an_answer_that_breaks_the_response_schema_fails_the_operations_rule() -
             result = run_rule(rule, target)
     assert result.verdict is Verdict.FAILED, result.message
     assert "response_schema_conformance" in result.message
+    # Where and which rule: the JSON pointer of the failing value, the keyword and what it expects.
+    assert '(root): "address" is a required property (required)' in result.message
     assert result.evidence.exchanges
     assert all(e.url.startswith(base) for e in result.evidence.exchanges)
 
@@ -41,3 +44,44 @@ def test_the_gateway_test_stub_headers_are_not_generated() -> None:
     operation = certifiable_document()["paths"]["/service-orders"]["post"]
     names = {parameter["$ref"].rsplit("/", 1)[-1] for parameter in operation["parameters"]}
     assert names == {"XRequestId", "XConversationId", "Tenant"}
+
+
+def wrong_enum_supplier() -> Flask:
+    app = Flask("wrong-enum-supplier")
+
+    @app.get("/service-availability")
+    def availability() -> Any:
+        return jsonify(
+            {
+                "address": {"identifier": {"id": "100000000002", "type": "UPRN"}},
+                "serviceSpecifications": [{"id": "FTTP", "serviceCharacteristics": 7}],
+                "siteInformation": {},
+            }
+        )
+
+    return app
+
+
+def test_a_schema_finding_names_the_json_pointer_and_the_rule() -> None:
+    (rule,) = [r for r in catalogue() if r.id == contract_rule_id("get", "/service-availability")]
+    with serve_wsgi(wrong_enum_supplier()) as base:
+        settings = TargetSettings(
+            base_url=base, capabilities=frozenset({Capability.AVAILABILITY}), max_examples=3
+        )
+        with Target(settings) as target:
+            result = run_rule(rule, target)
+    assert result.verdict is Verdict.FAILED, result.message
+    assert (
+        '/serviceSpecifications/0/serviceCharacteristics: 7 is not of type "array" (type)' in result.message
+    )
+
+
+def test_validator_problems_name_pointer_keyword_and_expected_value() -> None:
+    body = {"uuid": "u", "code": "WRONG", "messages": [""], "extra": {"a/b": 1}}
+    found = problems(SUPPLIER_API, "Error", body)
+    assert any(
+        line.startswith("/code: 'WRONG' is not one of [") and line.endswith("(enum)") for line in found
+    ), found
+    assert problems(SUPPLIER_API, "Error", []) == ["(root): [] is not of type 'object' (type)"]
+    assert instance_pointer(["a/b", "c~d", 0]) == "/a~1b/c~0d/0"
+    assert rule_of("minimum", 1, "0 is less than 2") == "(minimum: 1)"
