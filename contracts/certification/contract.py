@@ -23,6 +23,12 @@ Decisions:
   fibresim's) stub suppliers and are no part of what a supplier must implement.
 * Requests with methods an operation does not declare are not generated: whether a
   supplier answers them 405 is outside the contract.
+* A response-schema finding that breaks only a decision our contract makes beyond the
+  reference (a schema marked ``x-fibresim-decision``, e.g. the ``unavailabilityReasons``
+  item shape the reference leaves undocumented) is an advisory failure: it never fails
+  certification by itself, only with ``--strict``. A finding also breaking anything else
+  fails the rule. Each finding names the JSON pointer of the failing value and the schema
+  rule (keyword and expected value).
 * A request missing a required header must be refused with 400 (reference §2.2 and §2.3:
   400 MALFORMED_REQUEST), not 403 or 422.
 """
@@ -34,9 +40,16 @@ from collections import Counter
 from collections.abc import Callable
 from functools import cache
 from typing import Any
+from urllib.parse import unquote
 
 from contracts import SUPPLIER_API
-from contracts.certification.errors import RuleViolation, SetupError, TargetError, ToolError
+from contracts.certification.errors import (
+    AdvisoryViolation,
+    RuleViolation,
+    SetupError,
+    TargetError,
+    ToolError,
+)
 from contracts.certification.evidence import Evidence, Exchange
 from contracts.certification.rules import Capability, Layer, Rule, register
 from contracts.certification.schemas import instance_pointer, rule_of
@@ -53,6 +66,8 @@ CHECKS = (
     "missing_required_header",
     "positive_data_acceptance",
 )
+DECISION_MARKS = frozenset({"x-fibresim-decision", "x-fibresim-decisions"})
+"""Schema extensions marking a decision of our contract beyond the reference."""
 TRANSPORT_LIMIT_STATUSES = frozenset({414, 431})
 MAX_FAILING_EXCHANGES = 3
 MAX_MESSAGES = 3
@@ -154,13 +169,61 @@ def failure_message(failure: Any) -> str:
     return f"{instance_pointer(instance_path)}: {text} {rule_of(keyword, expected, text)}".rstrip()
 
 
+def _marked(schema: Any) -> bool:
+    return isinstance(schema, dict) and any(key in DECISION_MARKS for key in schema)
+
+
+def _resolve(root: Any, reference: str) -> Any:
+    if not reference.startswith("#"):
+        return None
+    node = root
+    for raw in reference.removeprefix("#").strip("/").split("/") if reference.strip("#/") else []:
+        part = unquote(raw).replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def beyond_reference(failure: Any) -> bool:
+    """Whether a response-schema finding breaks only a decision our contract makes beyond the reference.
+
+    It does when the schema rule it broke sits in (or under) a schema marked ``x-fibresim-decision``
+    (or ``-decisions``): the failing keyword's schema path is walked from the response schema,
+    following ``$ref``, and any marked schema on the way makes the finding a decision's.
+    """
+    schema_path = getattr(failure, "schema_path", None)
+    root = getattr(failure, "_root_schema", None)
+    if not schema_path or not isinstance(root, dict):
+        return False
+    node: Any = root
+    for part in schema_path:
+        if _marked(node):
+            return True
+        if isinstance(node, dict) and part == "$ref" and isinstance(node.get("$ref"), str):
+            node = _resolve(root, node["$ref"])
+        elif isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            return False
+        if isinstance(node, str) and part == "$ref":
+            node = _resolve(root, node)
+    return _marked(node)
+
+
 class _Outcome:
     """What one engine run found, gathered from its events."""
 
     def __init__(self) -> None:
         self.cases = Counter[str]()
         self.statuses = Counter[int]()
-        self.failures: dict[tuple[str, str], list[str]] = {}
+        self.failures: dict[tuple[str, str], list[tuple[str, bool]]] = {}
+        """(check, title) -> distinct (message, only a decision beyond the reference)."""
         self.failing: list[Exchange] = []
         self.tool_errors: list[str] = []
         self.unreachable: str | None = None
@@ -175,9 +238,9 @@ class _Outcome:
             for node in failed:
                 failure = node.failure_info.failure
                 found = self.failures.setdefault((node.name, failure.title), [])
-                message = failure_message(failure)
-                if message not in found:
-                    found.append(message)
+                finding = (failure_message(failure), beyond_reference(failure))
+                if finding not in found:
+                    found.append(finding)
             interaction = recorder.interactions.get(case_id)
             if failed and interaction is not None and len(self.failing) < MAX_FAILING_EXCHANGES:
                 names = ", ".join(sorted({node.name for node in failed}))
@@ -247,18 +310,31 @@ def _verdict(target: Target, outcome: _Outcome, oversized: list[int]) -> Evidenc
             f"{sorted(set(oversized))}; not counted as findings"
         )
     if outcome.failures:
-        listed = "; ".join(
-            f"{check}: {title} ({_listed(messages)})".replace(" ()", "")
-            for (check, title), messages in sorted(outcome.failures.items())
-        )
-        raise RuleViolation(f"contract checks failed: {listed}", target.evidence(*notes))
+        decisive = _listing(outcome.failures, beyond=False)
+        beyond = _listing(outcome.failures, beyond=True)
+        if not decisive:
+            raise AdvisoryViolation(
+                f"contract checks failed only on a decision of our contract beyond the reference "
+                f"(x-fibresim-decision; counts with --strict): {beyond}",
+                target.evidence(*notes),
+            )
+        also = f"; beyond the reference (advisory): {beyond}" if beyond else ""
+        raise RuleViolation(f"contract checks failed: {decisive}{also}", target.evidence(*notes))
     return target.evidence(*notes)
 
 
-def _listed(messages: list[str]) -> str:
-    shown = [message for message in messages if message][:MAX_MESSAGES]
-    more = len([m for m in messages if m]) - len(shown)
-    return "; ".join(shown) + (f"; … and {more} more" if more > 0 else "")
+def _listing(failures: dict[tuple[str, str], list[tuple[str, bool]]], *, beyond: bool) -> str:
+    """The failing checks with their distinct messages, of decisions beyond the reference or not."""
+    parts = []
+    for (check, title), findings in sorted(failures.items()):
+        chosen = [message for message, decision in findings if decision is beyond]
+        if not chosen:
+            continue
+        shown = [message for message in chosen if message][:MAX_MESSAGES]
+        more = len([m for m in chosen if m]) - len(shown)
+        listed = "; ".join(shown) + (f"; … and {more} more" if more > 0 else "")
+        parts.append(f"{check}: {title} ({listed})".replace(" ()", ""))
+    return "; ".join(parts)
 
 
 def _check_for(method: str, path: str) -> Callable[[Target], Evidence]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 
 from contracts.certification.contract import certifiable_document, contract_rule_id
 from contracts.certification.rules import Capability, catalogue
-from contracts.certification.runner import Verdict, run_rule
+from contracts.certification.runner import SuiteResult, Verdict, run_rule, run_suite
 from contracts.certification.schemas import SUPPLIER_API, instance_pointer, problems, rule_of
 from contracts.certification.target import Target, TargetSettings
 from tests.served import serve_wsgi
@@ -85,3 +86,56 @@ def test_validator_problems_name_pointer_keyword_and_expected_value() -> None:
     assert problems(SUPPLIER_API, "Error", []) == ["(root): [] is not of type 'object' (type)"]
     assert instance_pointer(["a/b", "c~d", 0]) == "/a~1b/c~0d/0"
     assert rule_of("minimum", 1, "0 is less than 2") == "(minimum: 1)"
+
+
+def reasons_supplier(reasons: list[Any]) -> Flask:
+    """Availability as the contract says, except (maybe) the shape of unavailabilityReasons."""
+    app = Flask("reasons-supplier")
+
+    @app.get("/service-availability")
+    def availability() -> Any:
+        for header in ("X-Request-ID", "X-Conversation-ID", "Tenant"):
+            if not request.headers.get(header):
+                body = {"uuid": str(uuid.uuid4()), "code": "MALFORMED_REQUEST", "messages": [f"no {header}"]}
+                return jsonify(body), 400
+        return jsonify(
+            {
+                "address": {"identifier": {"id": "100000000001", "type": "UPRN"}},
+                "serviceSpecifications": [],
+                "siteInformation": {},
+                "unavailabilityReasons": reasons,
+            }
+        )
+
+    return app
+
+
+def _availability_contract(reasons: list[Any]) -> SuiteResult:
+    rules = [r for r in catalogue() if r.id == contract_rule_id("get", "/service-availability")]
+    with serve_wsgi(reasons_supplier(reasons)) as base:
+        settings = TargetSettings(
+            base_url=base, capabilities=frozenset({Capability.AVAILABILITY}), max_examples=5
+        )
+        with Target(settings) as target:
+            return run_suite(target, rules)
+
+
+def test_a_supplier_differing_only_in_a_marked_contract_decision_is_certified() -> None:
+    assert _availability_contract([{"code": "NO_COVERAGE", "text": "not here"}]).certified
+    result = _availability_contract([{"reason": "OUT_OF_AREA"}])
+    (verdict,) = result.results
+    assert verdict.verdict is Verdict.ADVISORY_FAILURE, verdict.message
+    assert "decision of our contract beyond the reference" in verdict.message
+    assert "/unavailabilityReasons/0" in verdict.message
+    assert result.exit_code() == 0
+    assert result.exit_code(strict=True) == 1
+
+
+def test_a_finding_outside_the_marked_decisions_still_fails() -> None:
+    broken = [r for r in catalogue() if r.id == contract_rule_id("get", "/service-availability")]
+    with serve_wsgi(broken_supplier()) as base:
+        settings = TargetSettings(
+            base_url=base, capabilities=frozenset({Capability.AVAILABILITY}), max_examples=3
+        )
+        with Target(settings) as target:
+            assert run_suite(target, broken).results[0].verdict is Verdict.FAILED
