@@ -35,9 +35,10 @@ Decisions:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 from urllib.parse import unquote
@@ -66,6 +67,7 @@ CHECKS = (
     "missing_required_header",
     "positive_data_acceptance",
 )
+_CONSTANTS_CACHE_SIZE = 1024
 DECISION_MARKS = frozenset({"x-fibresim-decision", "x-fibresim-decisions"})
 """Schema extensions marking a decision of our contract beyond the reference."""
 TRANSPORT_LIMIT_STATUSES = frozenset({414, 431})
@@ -284,14 +286,46 @@ def run_operation(target: Target, method: str, path: str) -> Evidence:
     schema.hook(map_case)
     schema.hook(filter_failure)
     outcome = _Outcome()
-    for event in from_schema(schema).execute():
-        if isinstance(event, events.ScenarioFinished):
-            outcome.scenario(event.phase.value, event.recorder)
-        elif isinstance(event, events.NonFatalError):
-            outcome.error(event.label, event.info.title, event.value)
-        elif isinstance(event, events.FatalError):
-            outcome.tool_errors.append(f"{type(event.exception).__name__}: {event.exception}")
+    with _no_local_constants():
+        for event in from_schema(schema).execute():
+            if isinstance(event, events.ScenarioFinished):
+                outcome.scenario(event.phase.value, event.recorder)
+            elif isinstance(event, events.NonFatalError):
+                outcome.error(event.label, event.info.title, event.value)
+            elif isinstance(event, events.FatalError):
+                outcome.tool_errors.append(f"{type(event.exception).__name__}: {event.exception}")
     return _verdict(target, outcome, oversized)
+
+
+@contextlib.contextmanager
+def _no_local_constants() -> Iterator[None]:
+    """Generate without Hypothesis' "local constants" (literals read from the loaded project code).
+
+    Hypothesis mixes literals from the modules loaded so far into generated strings and numbers,
+    so what a run sends would depend on which of the suite's (or a test runner's) modules happen
+    to be imported: the same ``--seed`` would not give the same requests. The supplier is not
+    our code, so its literals have nothing to find there. Left as is if Hypothesis changes.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover - hypothesis comes with schemathesis
+        yield
+        return
+    original = getattr(providers, "_get_local_constants", None)
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    empty = getattr(providers, "_local_constants", None)
+    if original is None or empty is None or cache is None:  # pragma: no cover - another Hypothesis
+        yield
+        return
+    nothing = type(empty)()  # no constants of any kind
+    # The drawn constants are cached per kind, so the run gets a cache of its own.
+    providers._get_local_constants = lambda: nothing
+    providers.CONSTANTS_CACHE = type(cache)(_CONSTANTS_CACHE_SIZE)
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        providers.CONSTANTS_CACHE = cache
 
 
 def _verdict(target: Target, outcome: _Outcome, oversized: list[int]) -> Evidence:
