@@ -10,6 +10,10 @@ accepted (2xx, or 401/403/404/422: a valid request may still break a business ru
 
 Decisions:
 
+* The document declares OpenAPI links for the order flow (a reservation's 201 -> a provide
+  order booking it -> an amendment or a cancellation of that order), which schemathesis'
+  stateful phase follows as transitions; the rules run each operation on its own, so that
+  phase is off here (the behaviour layer chains the real flow).
 * The examples phase is off: schemathesis 4 JSON-encodes a generated
   ``content: application/json`` query parameter twice there (the documents' examples are
   checked by the project's own tests).

@@ -139,3 +139,18 @@ def test_a_finding_outside_the_marked_decisions_still_fails() -> None:
         )
         with Target(settings) as target:
             assert run_suite(target, broken).results[0].verdict is Verdict.FAILED
+
+
+def test_the_order_flow_links_are_transitions_of_schemathesis_stateful_phase() -> None:
+    import schemathesis
+
+    machine = schemathesis.openapi.from_dict(certifiable_document()).as_state_machine()
+    transitions = {name for name in dir(machine) if "___201_" in name}
+    # reservation -> order -> amendment / cancellation, as the gateway chains them
+    assert {
+        "POST_appointments___201_ProvideOrderForTheReservation__POST_service_orders",
+        "POST_service_orders___201_AmendTheOrder__POST_service_order_amendments",
+        "POST_service_orders___201_CancelTheOrder__POST_service_order_cancellations",
+    } <= transitions
+    links = certifiable_document()["paths"]["/service-orders"]["post"]["responses"]["201"]["links"]
+    assert links["AmendTheOrder"]["requestBody"] == {"orderId": "$response.body#/id"}
