@@ -16,13 +16,27 @@ role in a YAML file (``--addresses FILE``, or a bundled name such as
         lineId: L100000000003    # optional: the line existingLines must report (or ontReference)
     completedOrder: {orderId: 1001, tenant: TENANT1}   # optional, for ORD-006
 
+A role may instead give a *pool* of addresses, so the suite can run again and again
+against the same supplier instance (a run leaves a live line where it completed an order)::
+
+      covered:
+        specifications: {FTTP: ["1", "2", "3", "4"]}     # defaults for every pool member
+        pool:
+          - {address: {id: "200000000002", type: UPRN}}
+          - {address: {id: "200000000004", type: UPRN}}
+
+Each run takes, per role, the first pool member that is unused: one whose observed state
+still matches its role (the target's check, :class:`RunAddresses`); an address a previous
+run has used up (a covered address now showing a live line) is passed over. When every
+member is used up the rules needing the role are not run and say that the pool ran out.
+
 A rule whose role is missing is skipped and says which role it needed. The file is
 validated on load; a bad one is refused with every problem named by its field.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -37,6 +51,7 @@ __all__ = [
     "ROLES",
     "AddressBook",
     "CompletedOrder",
+    "RunAddresses",
     "TestAddress",
     "bundled_address_files",
     "load_address_book",
@@ -61,11 +76,30 @@ _ADDRESS = {
         "type": {"enum": ["UPRN", "NAD", "DistrictCode", "ROBT", "LINE_ID"]},
     },
 }
-_ROLE = {
+_FIELDS: dict[str, Any] = {
+    "tenant": {"type": "string", "minLength": 1},
+    "serviceId": {"type": "string", "minLength": 1},
+    "lineId": {"type": "string", "minLength": 1},
+    "ontReference": {"type": "string", "minLength": 1},
+    "specification": {"type": "string", "minLength": 1},
+    "specifications": {
+        "type": "object",
+        "additionalProperties": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+    },
+    "note": {"type": "string"},
+}
+_MEMBER = {
     "type": "object",
     "required": ["address"],
     "additionalProperties": False,
+    "properties": {"address": _ADDRESS, **_FIELDS},
+}
+_ROLE = {
+    "type": "object",
+    "oneOf": [{"required": ["address"]}, {"required": ["pool"]}],
+    "additionalProperties": False,
     "properties": {
+        "pool": {"type": "array", "minItems": 1, "items": _MEMBER},
         "address": _ADDRESS,
         "tenant": {"type": "string", "minLength": 1},
         "serviceId": {"type": "string", "minLength": 1},
@@ -144,6 +178,9 @@ class AddressBook:
     """The roles an operator filled in; an empty book skips every address rule."""
 
     roles: Mapping[str, TestAddress] = field(default_factory=dict)
+    """The first address of each role (its pool's first member)."""
+    pools: Mapping[str, tuple[TestAddress, ...]] = field(default_factory=dict)
+    """Every address of each role, in the file's order (one for the single-address form)."""
     tenant: str | None = None
     other_tenant: str | None = None
     completed_order: CompletedOrder | None = None
@@ -157,11 +194,82 @@ class AddressBook:
         """The address for ``role``; skips the rule when the file names none."""
         found = self.roles.get(role)
         if found is None:
-            raise RuleSkipped(
-                f"needs a {role!r} address ({ROLES.get(role, role)}); add it under roles: in the "
-                f"address file (given: {self.source})"
-            )
+            raise self.missing(role)
         return found
+
+    def pool(self, role: str) -> tuple[TestAddress, ...]:
+        """Every address of ``role`` (empty when the file names none)."""
+        return self.pools.get(role) or ((self.roles[role],) if role in self.roles else ())
+
+    def missing(self, role: str) -> RuleSkipped:
+        """Why a rule needing ``role`` cannot run: the file names no such address."""
+        return RuleSkipped(
+            f"needs a {role!r} address ({ROLES.get(role, role)}); add it under roles: in the "
+            f"address file (given: {self.source})"
+        )
+
+
+Fits = Callable[[TestAddress], str | None]
+"""A target's check of a pool member: why it no longer plays its role (``None``: it does)."""
+
+
+class RunAddresses:
+    """One run's addresses: per role, the first pool member that still plays its role.
+
+    The choice is made on a role's first use and kept for the run. ``fits`` observes a
+    member (e.g. asks for its availability) and says why it is used up; members it passes
+    over are named when the pool runs out, which skips the rule (not run, blocking).
+    """
+
+    def __init__(self, book: AddressBook, fits: Fits) -> None:
+        self.book = book
+        self._fits = fits
+        self._chosen: dict[str, TestAddress | RuleSkipped] = {}
+
+    @property
+    def tenant(self) -> str | None:
+        return self.book.tenant
+
+    @property
+    def other_tenant(self) -> str | None:
+        return self.book.other_tenant
+
+    @property
+    def completed_order(self) -> CompletedOrder | None:
+        return self.book.completed_order
+
+    @property
+    def source(self) -> str:
+        return self.book.source
+
+    def _choose(self, role: str) -> TestAddress | RuleSkipped:
+        members = self.book.pool(role)
+        if not members:
+            return self.book.missing(role)
+        passed_over = []
+        for member in members:
+            why = self._fits(member)
+            if why is None:
+                return member
+            passed_over.append(f"{member.address['type']} {member.address['id']}: {why}")
+        return RuleSkipped(
+            f"the {role!r} pool has run out: all {len(members)} address(es) are used up "
+            f"({'; '.join(passed_over[:3])}{'; …' if len(passed_over) > 3 else ''}); add unused "
+            f"ones under roles: {role}: pool: in the address file (given: {self.source})"
+        )
+
+    def get(self, role: str) -> TestAddress | None:
+        """The run's address for ``role``, or ``None`` when there is none to use."""
+        chosen = self._chosen.get(role) or self._chosen.setdefault(role, self._choose(role))
+        return chosen if isinstance(chosen, TestAddress) else None
+
+    def require(self, role: str) -> TestAddress:
+        """The run's address for ``role``; skips the rule (saying why) when there is none."""
+        self.get(role)
+        chosen = self._chosen[role]
+        if isinstance(chosen, RuleSkipped):
+            raise RuleSkipped(chosen.reason)
+        return chosen
 
 
 def bundled_address_files() -> list[str]:
@@ -190,23 +298,14 @@ def parse_address_book(raw: Any, source: str) -> AddressBook:
     if problems:
         listed = "; ".join(f"{_where(p.absolute_path)}: {schema_message(p)}" for p in problems)
         raise SetupError(f"address file {source}: {listed}")
-    roles = {
-        role: TestAddress(
-            role=role,
-            address=dict(entry["address"]),
-            tenant=entry.get("tenant"),
-            service_id=entry.get("serviceId"),
-            specification=entry.get("specification"),
-            line_id=entry.get("lineId"),
-            ont_reference=entry.get("ontReference"),
-            specifications={spec: tuple(values) for spec, values in entry.get("specifications", {}).items()},
-            note=entry.get("note", ""),
-        )
+    pools = {
+        role: tuple(_member(role, {**entry, **member}) for member in entry.get("pool") or [entry])
         for role, entry in raw["roles"].items()
     }
     completed = raw.get("completedOrder")
     return AddressBook(
-        roles=roles,
+        roles={role: members[0] for role, members in pools.items()},
+        pools=pools,
         tenant=raw.get("tenant"),
         other_tenant=raw.get("otherTenant"),
         completed_order=(
@@ -217,6 +316,20 @@ def parse_address_book(raw: Any, source: str) -> AddressBook:
             else None
         ),
         source=source,
+    )
+
+
+def _member(role: str, entry: Mapping[str, Any]) -> TestAddress:
+    return TestAddress(
+        role=role,
+        address=dict(entry["address"]),
+        tenant=entry.get("tenant"),
+        service_id=entry.get("serviceId"),
+        specification=entry.get("specification"),
+        line_id=entry.get("lineId"),
+        ont_reference=entry.get("ontReference"),
+        specifications={spec: tuple(values) for spec, values in entry.get("specifications", {}).items()},
+        note=entry.get("note", ""),
     )
 
 

@@ -112,7 +112,11 @@ def render_rules_markdown() -> str:
         "",
         "Behaviour rules find their addresses by role in the address file (`--addresses`); a rule whose role "
         "is missing is skipped and names it. `contracts/certification/addresses/simulator-demo.yaml` fills "
-        "every role for fibresim's demo profile.",
+        "every role for fibresim's demo profile. A role may give a `pool:` of addresses instead of one "
+        "`address:`, so the suite can run again against the same supplier instance: each run takes the "
+        "first member that still plays its role (a `covered` address where an earlier run left a live "
+        "line is passed over), ceases the line its completed order made where it can, and when a pool "
+        "runs out the rules needing it are *not run*, saying so, which blocks certification.",
         "",
         "| role | what it must be |",
         "|---|---|",

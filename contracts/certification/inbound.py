@@ -31,7 +31,7 @@ from contracts import SUPPLIER_API
 from contracts.certification.errors import RuleSkipped, RuleViolation, TargetError
 from contracts.certification.evidence import Evidence, Exchange
 from contracts.certification.rules import Capability, Layer, rule
-from contracts.certification.schemas import problems_at
+from contracts.certification.schemas import ROOT, problems_at
 from contracts.certification.target import JOURNAL_PATH, Target
 from contracts.operations import Operation, Parameter, operation_index
 
@@ -328,8 +328,8 @@ def _verdict(
 
 
 def _schema_problems(pointer: str, instance: Any) -> str:
-    # "(top)" only says the problem is with the whole value, which the caller names already.
-    lines = [line.removeprefix("(top): ") for line in problems_at(SUPPLIER_API, pointer, instance, 3)]
+    # "(root)" only says the problem is with the whole value, which the caller names already.
+    lines = [line.removeprefix(f"{ROOT}: ") for line in problems_at(SUPPLIER_API, pointer, instance, 3)]
     return "; ".join(line if len(line) <= 200 else line[:200] + "…" for line in lines)
 
 

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from contracts.certification.schemas import SUPPLIER_UPDATES_API, problems
+from contracts.certification.schemas import ROOT, SUPPLIER_UPDATES_API, problems
 from contracts.model.order_states import (
     WAITING_STATUSES,
     IllegalTransition,
@@ -136,10 +136,10 @@ def _sequence(kci: Mapping[str, Any]) -> int | None:
 
 def _schema_problems(kci: Any) -> list[str]:
     if not isinstance(kci, Mapping):
-        return ["the KCI is not a JSON object"]
+        return [f"{ROOT}: the KCI is not a JSON object (type: 'object')"]
     present = [key for key in ENTITY_KEYS if key in kci]
     if len(present) != 1:
-        return [f"exactly one of {', '.join(ENTITY_KEYS)} is required, found {len(present)}"]
+        return [f"{ROOT}: exactly one of {', '.join(ENTITY_KEYS)} is required, found {len(present)} (oneOf)"]
     return problems(SUPPLIER_UPDATES_API, _BRANCHES[present[0]], dict(kci))
 
 

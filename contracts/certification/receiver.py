@@ -10,8 +10,10 @@ client-credentials flow against it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
+import socket
 import threading
 import time
 import uuid
@@ -49,8 +51,40 @@ class ReceivedKci:
 
 
 class _Server(ThreadingHTTPServer):
+    """Keeps its open connections, so stopping closes kept-alive ones too.
+
+    Otherwise a supplier's kept-alive connection would still reach a stopped receiver's
+    handler thread, which would answer 204 for KCIs nobody reads any more (the next run's
+    receiver, on the same port, would never see them).
+    """
+
     daemon_threads = True
     receiver: KciReceiver
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stopping = False
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.connections_lock:
+            self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.connections_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Stop taking KCIs and close every open connection."""
+        self.stopping = True
+        with self.connections_lock:
+            open_now = list(self.connections)
+        for connection in open_now:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -96,6 +130,10 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self._read()
         if raw is None:
             return
+        if self.server.stopping:  # the run is over: the supplier must deliver it again later
+            self.close_connection = True
+            self._error(503, "SUPPLIER_FAULT", "the KCI receiver is stopping")
+            return
         text = raw.decode("utf-8", errors="replace")
         try:
             body: Any = json.loads(text)
@@ -139,6 +177,7 @@ class KciReceiver:
         """Stop listening."""
         if self._server is not None:
             self._server.shutdown()
+            self._server.close_connections()
             self._server.server_close()
             self._server = None
 

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from contracts.certification.addresses import AddressBook
+from contracts.certification.addresses import AddressBook, RunAddresses, TestAddress
 from contracts.certification.errors import RuleSkipped, SetupError, TargetError
 from contracts.certification.evidence import Evidence, Exchange
 from contracts.certification.receiver import KciReceiver, ReceivedKci
@@ -171,6 +171,7 @@ class Target:
         """The suite's KCI receiver, when the KCI layer is on (set by the runner)."""
         self.shared: dict[str, Any] = {}
         """State the rules of one run share, e.g. the slots already reserved."""
+        self._addresses: RunAddresses | None = None
         self.started = time.monotonic()
         self.notify: Callable[[str], None] = lambda _line: None
         """Where a rule that waits says what it waits for (the CLI prints it)."""
@@ -208,9 +209,35 @@ class Target:
         return self.settings.effective_tenant
 
     @property
-    def addresses(self) -> AddressBook:
-        """The operator's test addresses."""
-        return self.settings.addresses
+    def addresses(self) -> RunAddresses:
+        """This run's test addresses: per role, an unused one of the operator's pool."""
+        if self._addresses is None:
+            self._addresses = RunAddresses(self.settings.addresses, self._used_up)
+        return self._addresses
+
+    def _used_up(self, place: TestAddress) -> str | None:
+        """Why ``place`` no longer plays its role (a run before this one used it), or ``None``.
+
+        Only what the suite itself changes is checked: a ``covered`` address (nothing live)
+        where an earlier run completed an order now lists an existing line. Anything else, and
+        any answer that is not a readable 200, leaves the address to the rules to judge.
+        """
+        if place.role != "covered":
+            return None
+        response = self.get(
+            "/service-availability",
+            params={"address": json.dumps(dict(place.address))},
+            headers=self.headers(),
+        )
+        try:
+            body = response.json() if response.status_code == 200 else None
+        except ValueError:
+            body = None
+        site = body.get("siteInformation") if isinstance(body, dict) else None
+        lines = site.get("existingLines") if isinstance(site, dict) else None
+        if isinstance(lines, list) and lines:
+            return f"{len(lines)} existing line(s) now live there"
+        return None
 
     def new_id(self) -> int:
         """A fresh gateway id (orders, reservations, amendments …), sequential within the run."""

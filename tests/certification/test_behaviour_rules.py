@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
+from typing import Any
 
 import httpx
 import pytest
+from flask import Flask, request
 
-from contracts.certification.addresses import AddressBook, parse_address_book
+from contracts.certification.addresses import AddressBook, RunAddresses, TestAddress, parse_address_book
 from contracts.certification.errors import SetupError
 from contracts.certification.rules import Capability
 from contracts.certification.runner import SuiteResult, Verdict, certify
@@ -95,3 +98,58 @@ def test_an_address_file_with_mistakes_is_refused_naming_each_field() -> None:
     assert "mine.yaml" in message
     assert "roles: Additional properties are not allowed ('covred' was unexpected)" in message
     assert "roles/covered/address/id: 2 is not of type 'string'" in message
+
+
+POOLED = {
+    "roles": {
+        "covered": {
+            "specifications": {"FTTP": ["1"]},
+            "pool": [{"address": {"id": "2", "type": "UPRN"}}, {"address": {"id": "3", "type": "UPRN"}}],
+        },
+        "no_coverage": {"address": {"id": "1", "type": "UPRN"}},
+    }
+}
+
+
+def test_a_pool_gives_each_role_its_first_unused_address() -> None:
+    book = parse_address_book(POOLED, "pools.yaml")
+    assert [m.address["id"] for m in book.pool("covered")] == ["2", "3"]
+    assert book.require("covered").specifications == {"FTTP": ("1",)}  # the role's defaults
+    assert [m.address["id"] for m in book.pool("no_coverage")] == ["1"]  # the single-address form
+    checked: list[str] = []
+
+    def used_up(place: TestAddress) -> str | None:
+        checked.append(place.address["id"])
+        return "a live line" if place.address["id"] == "2" else None
+
+    run = RunAddresses(book, used_up)
+    assert run.require("covered").address["id"] == "3"
+    assert run.require("covered").address["id"] == "3"  # chosen once per run
+    assert checked == ["2", "3"]
+
+
+def test_a_pool_that_has_run_out_is_not_run_and_blocks_certification() -> None:
+    app = Flask("everything-live")
+
+    @app.get("/service-availability")
+    def availability() -> Any:
+        address = json.loads(request.args["address"])
+        line = {"lineId": "L1", "ont": {"ontReference": "O1", "ports": [{"portNumber": 1}]}}
+        return {
+            "address": {"identifier": address},
+            "serviceSpecifications": [{"id": "FTTP"}],
+            "siteInformation": {"existingLines": [line]},
+        }
+
+    settings = TargetSettings(
+        base_url="http://supplier.test",
+        capabilities=frozenset({Capability.AVAILABILITY}),
+        addresses=parse_address_book(POOLED, "pools.yaml"),
+    )
+    result = certify(settings, patterns=["AVL-002"], transport=httpx.WSGITransport(app=app))
+    (only,) = result.results
+    assert only.verdict is Verdict.NOT_RUN
+    assert "the 'covered' pool has run out: all 2 address(es) are used up" in only.message
+    assert "UPRN 2: 1 existing line(s) now live there" in only.message
+    assert only.blocks_certification
+    assert result.exit_code() == 1

@@ -199,3 +199,15 @@ def test_something_that_is_not_a_kci_fails_the_schema_rule(body: Any) -> None:
 def test_a_finding_reads_as_one_line_naming_rule_order_and_sequence() -> None:
     (finding,) = violations(validate_kci_stream([acknowledged(1), completed(2)]))
     assert str(finding).startswith(f"KCI-004 violation (order id {ORDER} seq 2): ")
+
+
+def test_a_schema_finding_names_the_json_pointer_and_the_broken_rule() -> None:
+    broken = acknowledged()
+    broken["provideServiceOrder"]["status"] = "HALF_DONE"
+    findings = [f for f in validate_kci_stream([broken]) if f.rule_id == "KCI-001"]
+    assert findings, findings
+    assert any(
+        f.message.startswith("/provideServiceOrder/status: 'HALF_DONE' is not one of [")
+        and f.message.endswith("(enum)")
+        for f in findings
+    ), [f.message for f in findings]

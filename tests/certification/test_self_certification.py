@@ -68,3 +68,52 @@ def test_the_simulator_passes_every_rule_it_announces_the_capabilities_for(
         f"{counts['rules']} rules in the catalogue, {counts['selected']} selected, {counts['ran']} ran" in out
     )
     assert "not run or not decidable, and why" in out
+
+
+def _certify(parser: argparse.ArgumentParser, base: str, port: int, report: Path, *extra: str) -> int:
+    args = parser.parse_args(
+        [
+            "certify",
+            "supplier",
+            base,
+            "--addresses",
+            "simulator-demo",
+            "--only",
+            "AVL-*",
+            "--only",
+            "APT-*",
+            "--only",
+            "ORD-*",
+            "--only",
+            "KCI-*",
+            "--kci-wait",
+            "20",
+            "--kci-port",
+            str(port),
+            "--no-progress",
+            "--json",
+            str(report),
+            *extra,
+        ]
+    )
+    code: int = args.run(args)
+    return code
+
+
+def test_a_second_run_against_the_same_simulator_also_certifies_it(tmp_path: Path) -> None:
+    port = free_port()
+    parser = argparse.ArgumentParser(prog="fibresim")
+    add_certify_command(parser.add_subparsers(dest="command", required=True))
+    simulator = ("--db", str(tmp_path / "s.sqlite3"), "--clock", "manual@2026-07-01T09:00:00Z")
+    with served_simulator(*simulator, "--kci-url", f"http://127.0.0.1:{port}") as base:
+        codes = [_certify(parser, base, port, tmp_path / f"run{n}.json") for n in (1, 2)]
+    runs = [json.loads((tmp_path / f"run{n}.json").read_text()) for n in (1, 2)]
+    short = [
+        {r["id"]: (r["verdict"], r["message"][:300]) for r in run["results"] if r["verdict"] != "passed"}
+        for run in runs
+    ]
+    assert codes == [0, 0], [{k: v for k, v in s.items() if v[0] == "failed"} for s in short]
+    # The first run left a live line at the first covered address; the second passed it over.
+    texts = [(tmp_path / f"run{n}.json").read_text() for n in (1, 2)]
+    assert "200000000002" not in texts[0]
+    assert "200000000002" in texts[1]
