@@ -8,6 +8,7 @@ accelerated clock; under a manual clock nothing becomes due until the clock is m
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 
 import httpx
@@ -38,6 +39,16 @@ def kci_auth(settings: Settings) -> httpx.Auth | None:
     return None
 
 
+def kci_verify(settings: Settings) -> ssl.SSLContext | bool:
+    """How the KCI client checks the gateway's certificate: the system's CAs, or the given bundle."""
+    if settings.kci_ca_bundle is None:
+        return True
+    try:
+        return ssl.create_default_context(cafile=settings.kci_ca_bundle)
+    except (OSError, ssl.SSLError) as error:
+        raise ConfigurationError(f"--kci-ca-bundle {settings.kci_ca_bundle}: {error}") from None
+
+
 class BackgroundWork:
     """Owns the ticker thread and, when a KCI URL is set, the dispatcher."""
 
@@ -49,7 +60,7 @@ class BackgroundWork:
         self.dispatcher: KciDispatcher | None = None
         self._transport: HttpTransport | None = None
         if settings.kci_url:
-            self._transport = HttpTransport(settings.kci_url, kci_auth(settings))
+            self._transport = HttpTransport(settings.kci_url, kci_auth(settings), verify=kci_verify(settings))
             self.dispatcher = KciDispatcher(context.database, self._transport, RealClock())
 
     def start(self) -> None:

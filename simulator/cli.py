@@ -56,6 +56,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         max_body_bytes=args.max_body_bytes,
         kci_url=_http_url(args.kci_url, "--kci-url"),
         kci_token_url=_http_url(args.kci_token_url, "--kci-token-url"),
+        kci_ca_bundle=args.kci_ca_bundle,
         kci_client_id=args.kci_client_id,
         kci_client_secret=secret_from(lambda name: getattr(args, name), KCI_CLIENT_SECRET),
         kci_bearer_token=secret_from(lambda name: getattr(args, name), KCI_TOKEN),
@@ -104,7 +105,7 @@ def _serve(args: argparse.Namespace) -> int:
     import logging
 
     from simulator.application.context import Context
-    from simulator.background import kci_auth
+    from simulator.background import kci_auth, kci_verify
     from simulator.composition import create_app
     from simulator.domain.clock import clock_from_spec, parse_horizon
     from simulator.profiles import load_profile
@@ -118,6 +119,7 @@ def _serve(args: argparse.Namespace) -> int:
     # mistake is reported plainly before any worker starts; the worker then builds its own
     # app (see simulator.serving).
     kci_auth(settings)
+    kci_verify(settings)
     profile = load_profile(settings.profile)
     clock = clock_from_spec(settings.clock, parse_horizon(settings.clock_horizon))
     check_admin_exposure(args.host, settings.admin_token)
@@ -222,6 +224,12 @@ def parser() -> argparse.ArgumentParser:
         "--kci-token-url", default=None, help="OAuth2 client-credentials token URL for KCI delivery"
     )
     serve.add_argument("--kci-client-id", default=None, help="client id for --kci-token-url")
+    serve.add_argument(
+        "--kci-ca-bundle",
+        metavar="PEM",
+        default=None,
+        help="check the gateway's HTTPS certificate against this CA bundle (default: the system's CAs)",
+    )
     for secret in (KCI_CLIENT_SECRET, KCI_TOKEN, KCI_BASIC):
         add_secret_option(serve.add_argument, secret)
     serve.add_argument(

@@ -68,6 +68,8 @@ def add_receiver_command(subparsers: argparse._SubParsersAction[argparse.Argumen
         metavar="SECONDS",
         help="token lifetime (default: 3600)",
     )
+    command.add_argument("--tls-cert", metavar="PEM", default=None, help="serve HTTPS with this certificate")
+    command.add_argument("--tls-key", metavar="PEM", default=None, help="the private key of --tls-cert")
     command.add_argument(
         "--server",
         choices=["werkzeug", "gunicorn"],
@@ -81,7 +83,7 @@ def _run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from simulator.receiver import ReceiverSettings, create_receiver_app
-    from simulator.serving import serve
+    from simulator.serving import Tls, serve
 
     console = Console(highlight=False, soft_wrap=True)  # one line per KCI, however long
     secret = secret_from(lambda name: getattr(args, name), CLIENT_SECRET)
@@ -93,15 +95,19 @@ def _run(args: argparse.Namespace) -> int:
     )
     if secret is not None:
         settings = replace(settings, client_secret=secret)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise ConfigurationError("give --tls-cert and --tls-key together")
+    tls = Tls(args.tls_cert, args.tls_key) if args.tls_cert and args.tls_key else None
     check_listen(args.host, args.port)
     app = create_receiver_app(settings, on_request=lambda entry: console.print(describe(entry)))
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # our own line per KCI replaces its access log
     token = "bearer token required" if settings.require_token else "no token required"
     console.print(
-        f"fibresim receiver: Supplier Updates API on http://{args.host}:{args.port}/kcis ({token}; "
+        f"fibresim receiver: Supplier Updates API on {'https' if tls else 'http'}://{args.host}:{args.port}"
+        f"/kcis ({token}; "
         f"failures injected: {settings.fail_first}; admin on {settings.admin_prefix})"
     )
-    serve(lambda: app, args.host, args.port, server=args.server)  # in-memory state, no threads
+    serve(lambda: app, args.host, args.port, server=args.server, tls=tls)  # in-memory state, no threads
     return 0
 
 

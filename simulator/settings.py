@@ -36,6 +36,7 @@ class Settings:
     # Where KCIs go (the gateway's Supplier Updates API base URL) and how to authenticate.
     kci_url: str | None = None
     kci_token_url: str | None = None
+    kci_ca_bundle: str | None = None  # CA bundle (PEM) the gateway's certificate is checked against
     kci_client_id: str | None = None
     kci_client_secret: str | None = field(default=None, repr=False)
     kci_bearer_token: str | None = field(default=None, repr=False)

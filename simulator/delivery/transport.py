@@ -21,6 +21,7 @@ outbox keeps in the attempt log the admin API shows.
 
 from __future__ import annotations
 
+import ssl
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -91,9 +92,16 @@ class BasicAuth(httpx.BasicAuth):
 class HttpTransport:
     """Posts KCIs to ``{base_url}/kcis`` with one ``httpx.Client`` (close it when done)."""
 
-    def __init__(self, base_url: str, auth: httpx.Auth | None = None, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        auth: httpx.Auth | None = None,
+        timeout: float = 10.0,
+        verify: ssl.SSLContext | bool = True,
+    ) -> None:
         self.url = base_url.rstrip("/") + "/kcis"
-        self._client = httpx.Client(auth=auth or NoAuth(), timeout=timeout)
+        # Certificates are always verified over HTTPS: against the system's CAs, or ``verify``.
+        self._client = httpx.Client(auth=auth or NoAuth(), timeout=timeout, verify=verify)
 
     def send(self, kci_id: str, payload: dict[str, Any]) -> TransportResult:
         """Post the KCI once, with a new ``X-Request-ID``; report the answer or the failure."""

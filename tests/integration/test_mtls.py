@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shutil
 import ssl
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,38 +21,20 @@ from simulator.composition import close_app, create_app
 from simulator.serving import Tls, ssl_context
 from simulator.settings import Settings
 from tests.conftest import START, address_query, gateway_headers
+from tests.pki import issue_ca, issue_certificate
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
-
-
-def _openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
-
-
-def _ca(folder: Path, name: str) -> None:
-    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={name}",
-             "-keyout", f"{name}.key", "-out", f"{name}.pem", cwd=folder)  # fmt: skip
-
-
-def _issued(folder: Path, ca: str, name: str, *extensions: str) -> None:
-    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}",
-             "-keyout", f"{name}.key", "-out", f"{name}.csr", cwd=folder)  # fmt: skip
-    extension_file = folder / f"{name}.ext"
-    extension_file.write_text("\n".join(extensions) + "\n")
-    _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key",
-             "-CAcreateserial", "-days", "2", "-extfile", extension_file.name, "-out", f"{name}.pem",
-             cwd=folder)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A CA, a server certificate for 127.0.0.1, a client it issued, and a client another CA issued."""
     folder = tmp_path_factory.mktemp("pki")
-    _ca(folder, "ca")
-    _ca(folder, "stranger-ca")
-    _issued(folder, "ca", "server", "subjectAltName=IP:127.0.0.1")
-    _issued(folder, "ca", "client", "extendedKeyUsage=clientAuth")
-    _issued(folder, "stranger-ca", "stranger", "extendedKeyUsage=clientAuth")
+    issue_ca(folder, "ca")
+    issue_ca(folder, "stranger-ca")
+    issue_certificate(folder, "ca", "server", "subjectAltName=IP:127.0.0.1")
+    issue_certificate(folder, "ca", "client", "extendedKeyUsage=clientAuth")
+    issue_certificate(folder, "stranger-ca", "stranger", "extendedKeyUsage=clientAuth")
     return folder
 
 
