@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -29,13 +30,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_wsgi(app: WSGIApplication) -> Iterator[str]:
-    """Serve ``app`` on a free port of 127.0.0.1 from a thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def serve_wsgi(app: WSGIApplication, ssl_context: ssl.SSLContext | None = None) -> Iterator[str]:
+    """Serve ``app`` on a free port of 127.0.0.1 from a thread (HTTPS with ``ssl_context``);
+    yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=ssl_context)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield f"{'https' if ssl_context else 'http'}://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         server.server_close()

@@ -101,16 +101,7 @@ _ROLE = {
     "properties": {
         "pool": {"type": "array", "minItems": 1, "items": _MEMBER},
         "address": _ADDRESS,
-        "tenant": {"type": "string", "minLength": 1},
-        "serviceId": {"type": "string", "minLength": 1},
-        "lineId": {"type": "string", "minLength": 1},
-        "ontReference": {"type": "string", "minLength": 1},
-        "specification": {"type": "string", "minLength": 1},
-        "specifications": {
-            "type": "object",
-            "additionalProperties": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-        },
-        "note": {"type": "string"},
+        **_FIELDS,
     },
 }
 SCHEMA: dict[str, Any] = {

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import shutil
 import ssl
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from werkzeug.serving import make_server
 
 from simulator.cli import main
 from simulator.composition import close_app, create_app
@@ -22,6 +20,7 @@ from simulator.serving import Tls, ssl_context
 from simulator.settings import Settings
 from tests.conftest import START, address_query, gateway_headers
 from tests.pki import issue_ca, issue_certificate
+from tests.served import serve_wsgi
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 
@@ -42,15 +41,10 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def served(pki: Path) -> Iterator[str]:
     app = create_app(Settings(database=":memory:", clock=f"manual@{START}", background=False, auth="mtls"))
     tls = Tls(str(pki / "server.pem"), str(pki / "server.key"), str(pki / "ca.pem"))
-    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=ssl_context(tls))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
     try:
-        yield f"https://127.0.0.1:{server.server_port}"
+        with serve_wsgi(app, ssl_context(tls)) as base:
+            yield base
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
         close_app(app)
 
 
