@@ -9,6 +9,8 @@ line that names the file (or option) and the problem, never the file's content o
 
 from __future__ import annotations
 
+import argparse
+import math
 import os
 import stat
 from collections.abc import Callable, Mapping
@@ -230,3 +232,50 @@ def http_url(value: str, flag: str) -> str:
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise InputError(f"{flag}: give an http:// or https:// URL with a host")
     return value
+
+
+# --- numbers on the command line (argparse types, shared by fibresim's commands and certify) ---
+
+
+def _number(text: str, *, least: float, most: float | None = None, integer: bool = False) -> float:
+    try:
+        number = int(text) if integer else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if integer else ''}number") from None
+    if not math.isfinite(number) or number < least or (most is not None and number > most):
+        bounds = f"from {least:g} to {most:g}" if most is not None else f"at least {least:g}"
+        raise argparse.ArgumentTypeError(f"{text} is not {bounds}")
+    return number
+
+
+def port_number(text: str) -> int:
+    """A TCP port to listen on, 1-65535."""
+    return int(_number(text, least=1, most=65535, integer=True))
+
+
+def port_or_zero(text: str) -> int:
+    """A TCP port, or 0 for any free one."""
+    return int(_number(text, least=0, most=65535, integer=True))
+
+
+def positive_int(text: str) -> int:
+    """A whole number of at least 1 (a count)."""
+    return int(_number(text, least=1, integer=True))
+
+
+def non_negative_int(text: str) -> int:
+    """A whole number of at least 0."""
+    return int(_number(text, least=0, integer=True))
+
+
+def non_negative_seconds(text: str) -> float:
+    """Seconds, 0 or more, finite."""
+    return _number(text, least=0)
+
+
+def positive_seconds(text: str) -> float:
+    """Seconds, more than 0, finite."""
+    number = _number(text, least=0)
+    if number == 0:
+        raise argparse.ArgumentTypeError("0 is not more than 0")
+    return number

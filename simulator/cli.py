@@ -9,9 +9,17 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from contracts.certification.cli import add_certify_command
-from contracts.inputs import InputError, SecretOption, add_secret_option, http_url, secret_from
+from contracts.inputs import (
+    InputError,
+    SecretOption,
+    add_secret_option,
+    http_url,
+    port_number,
+    positive_int,
+    secret_from,
+)
 from scenarios import bundled_profiles
-from simulator.cli_checks import check_admin_exposure, check_listen, port_number, positive_int
+from simulator.cli_checks import check_admin_exposure, check_listen
 from simulator.domain.errors import ConfigurationError, FibresimError
 from simulator.domain.profile import AUTH_MODES
 from simulator.receiver_cli import add_receiver_command

@@ -1,48 +1,16 @@
 """Checks of command-line values shared by ``fibresim serve`` and ``fibresim receiver``.
 
-The ``argparse`` types turn a bad number into argparse's own usage error; :func:`check_listen`
-finds out before a server starts whether it could listen, so a taken port or an unknown host
+The ``argparse`` number types live in :mod:`contracts.inputs` (the certify command uses them
+too); :func:`check_listen` finds out before a server starts whether it could listen, so a taken port or an unknown host
 is one line instead of a server's retries and traceback.
 """
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import socket
 
 from simulator.domain.errors import ConfigurationError
-
-
-def _integer(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-
-
-def port_number(text: str) -> int:
-    """An argparse type: a TCP port, 1-65535."""
-    port = _integer(text)
-    if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{port} is not a port (1-65535)")
-    return port
-
-
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    number = _integer(text)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{number} is not at least 1")
-    return number
-
-
-def non_negative_int(text: str) -> int:
-    """An argparse type: a whole number of at least 0."""
-    number = _integer(text)
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"{number} is negative")
-    return number
 
 
 def check_listen(host: str, port: int) -> None:

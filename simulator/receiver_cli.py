@@ -15,8 +15,16 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from contracts.inputs import InputError, SecretOption, add_secret_option, secret_from
-from simulator.cli_checks import check_listen, non_negative_int, port_number, positive_int
+from contracts.inputs import (
+    InputError,
+    SecretOption,
+    add_secret_option,
+    non_negative_int,
+    port_number,
+    positive_int,
+    secret_from,
+)
+from simulator.cli_checks import check_listen
 from simulator.domain.errors import ConfigurationError
 
 if TYPE_CHECKING:

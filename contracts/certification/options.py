@@ -20,7 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 from contracts.certification.errors import SetupError
 from contracts.certification.rules import Capability, Mode
-from contracts.inputs import InputError, SecretOption, http_url, secret_from
+from contracts.inputs import (
+    InputError,
+    SecretOption,
+    http_url,
+    non_negative_seconds,
+    port_or_zero,
+    positive_int,
+    positive_seconds,
+    secret_from,
+)
 from contracts.oauth2 import BearerToken, ClientCredentials, NoAuth
 
 if TYPE_CHECKING:  # the CLI does not load pytest
@@ -42,42 +51,6 @@ __all__ = [
 
 TOKEN_ENV = "FIBRESIM_CERTIFY_TOKEN"  # noqa: S105 - the name of a variable, not a secret
 SECRET_ENV = "FIBRESIM_CERTIFY_CLIENT_SECRET"  # noqa: S105 - the name of a variable, not a secret
-
-
-def port_number(text: str) -> int:
-    """``--kci-port``: 0 (any free port) or a TCP port."""
-    port = int(_number(text, least=0, integer=True))
-    if port > 65535:
-        raise argparse.ArgumentTypeError(f"{port} is not a port (0-65535)")
-    return port
-
-
-def _number(text: str, *, least: float, integer: bool = False) -> float:
-    try:
-        number = int(text) if integer else float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if integer else ''}number") from None
-    if not number >= least:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"{text} is less than {least:g}")
-    return number
-
-
-def positive_seconds(text: str) -> float:
-    """Seconds that must be more than zero (``--timeout``)."""
-    number = _number(text, least=0)
-    if number == 0:
-        raise argparse.ArgumentTypeError("0 is not more than 0")
-    return number
-
-
-def non_negative_seconds(text: str) -> float:
-    """Seconds, 0 or more (``--max-wait``, ``--kci-wait``)."""
-    return _number(text, least=0)
-
-
-def at_least_one(text: str) -> int:
-    """A count of 1 or more (``--max-examples``)."""
-    return int(_number(text, least=1, integer=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +160,7 @@ SUPPLIER_OPTIONS = (
     Option(
         "max-examples",
         "generated requests per operation in the fuzzing phase (default: 20)",
-        type=at_least_one,
+        type=positive_int,
         default=20,
     ),
     Option(
@@ -211,7 +184,7 @@ SUPPLIER_OPTIONS = (
     Option(
         "kci-port",
         "port of the KCI receiver on 127.0.0.1 (default: a free one, printed)",
-        type=port_number,
+        type=port_or_zero,
         default=0,
     ),
 )
