@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
+from pathlib import Path
 
 import httpx
 
+from contracts.inputs import InputError, read_bounded
 from simulator.application.context import Context
 from simulator.application.due_work import run_due_work
 from simulator.delivery import BasicAuth, BearerToken, ClientCredentials, HttpTransport, KciDispatcher
@@ -43,9 +45,12 @@ def kci_verify(settings: Settings) -> ssl.SSLContext | bool:
     """How the KCI client checks the gateway's certificate: the system's CAs, or the given bundle."""
     if settings.kci_ca_bundle is None:
         return True
-    try:
-        return ssl.create_default_context(cafile=settings.kci_ca_bundle)
-    except (OSError, ssl.SSLError) as error:
+    try:  # a regular file of bounded size, read as text: OpenSSL would read a device forever
+        bundle = read_bounded(Path(settings.kci_ca_bundle), what="--kci-ca-bundle")
+        return ssl.create_default_context(cadata=bundle)
+    except InputError as error:
+        raise ConfigurationError(str(error)) from None
+    except (OSError, ssl.SSLError, ValueError) as error:
         raise ConfigurationError(f"--kci-ca-bundle {settings.kci_ca_bundle}: {error}") from None
 
 

@@ -6,6 +6,7 @@ import argparse
 import ssl
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from contracts.certification.cli import add_certify_command
@@ -16,6 +17,7 @@ from contracts.inputs import (
     http_url,
     port_number,
     positive_int,
+    read_bounded,
     secret_from,
 )
 from scenarios import bundled_profiles
@@ -100,6 +102,13 @@ def _tls(args: argparse.Namespace, auth: str, profile_ca: str | None) -> Tls | N
             raise ConfigurationError("--tls-client-ca needs --tls-cert and --tls-key")
         return None
     tls = Tls(args.tls_cert, args.tls_key, client_ca)
+    # OpenSSL reads a PEM file until it ends: only regular files of bounded size reach it.
+    try:
+        for flag, path in (("--tls-cert", tls.cert), ("--tls-key", tls.key), ("--tls-client-ca", client_ca)):
+            if path is not None:
+                read_bounded(Path(path), what=flag)
+    except InputError as error:
+        raise ConfigurationError(f"cannot use the TLS files: {error}") from None
     try:
         ssl_context(tls)  # a missing or unreadable file is one line now, not a worker's traceback
     except (OSError, ssl.SSLError) as error:

@@ -1,8 +1,8 @@
 """Checks of command-line values shared by ``fibresim serve`` and ``fibresim receiver``.
 
 The ``argparse`` number types live in :mod:`contracts.inputs` (the certify command uses them
-too); :func:`check_listen` finds out before a server starts whether it could listen, so a taken port or an unknown host
-is one line instead of a server's retries and traceback.
+too). :func:`check_listen` finds out before a server starts whether it could listen, so a
+taken port or an unknown host is one line instead of a server's retries and traceback.
 """
 
 from __future__ import annotations

@@ -115,3 +115,15 @@ def test_a_ca_bundle_that_is_not_one_is_refused_at_start(tmp_path: Path) -> None
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1
     assert "--kci-ca-bundle" in done.stderr
+
+
+@pytest.mark.parametrize("option", ["--kci-ca-bundle", "--tls-cert"])
+def test_a_pem_option_naming_a_device_is_refused_at_once(option: str, tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "simulator.cli", "serve", "--port", str(free_port()), "--db", ":memory:"]
+    command += ["--kci-url", "https://127.0.0.1:9", option, "/dev/zero"]
+    if option == "--tls-cert":
+        command += ["--tls-key", "/dev/zero"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert option in done.stderr
