@@ -123,6 +123,7 @@ _RULE_MODULES = (
     "contracts.certification.behaviour.orders",
     "contracts.certification.kci_rules",
     "contracts.certification.gateway",
+    "contracts.certification.gateway_streams",
     "contracts.certification.inbound",
 )
 

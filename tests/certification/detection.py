@@ -169,6 +169,7 @@ def _gateway_run(flags: Collection[str]) -> SuiteResult:
             seed=3,
             id_base=5000,
             tenant_updates_wait=3.0 if tenant_port else 0.0,
+            max_examples=5,  # GW-007's generated streams; test_gateway_streams goes deeper
         )
         return certify(settings, patterns=["GW-*"], tenant_port=tenant_port, announce=lambda _line: None)
 
