@@ -95,9 +95,16 @@ def query(
     status: int | None = None,
     since: datetime | None = None,
     limit: int = DEFAULT_LIMIT,
+    before_id: int | None = None,
 ) -> list[JournalEntry]:
-    """Entries matching every filter given, newest first, at most ``limit`` (capped at 1000)."""
+    """Entries matching every filter given, newest first, at most ``limit`` (capped at 1000).
+
+    ``before_id`` pages on: only entries older than that one (a keyset, so a page costs the
+    same however deep it is).
+    """
     statement = select(journal)
+    if before_id is not None:
+        statement = statement.where(journal.c.id < before_id)
     if method is not None:
         statement = statement.where(journal.c.method == method.upper())
     if path is not None:
@@ -111,6 +118,12 @@ def query(
     # The id, not the time: on a manual clock many requests share one instant.
     statement = statement.order_by(journal.c.id.desc()).limit(max(0, min(limit, MAX_LIMIT)))
     return [_entry(row) for row in connection.execute(statement)]
+
+
+def get(connection: Connection, entry_id: int) -> JournalEntry | None:
+    """One entry by its id, if it is still kept."""
+    row = connection.execute(select(journal).where(journal.c.id == entry_id)).first()
+    return None if row is None else _entry(row)
 
 
 def clear(connection: Connection) -> int:
