@@ -125,6 +125,7 @@ def _kci(view: KciView) -> dict[str, Any]:
                 "statusCode": a.status_code,
                 "error": a.error,
                 "nextAttemptAt": None if a.next_attempt_at is None else instant(a.next_attempt_at),
+                "latencyMs": a.latency_ms,
             }
             for a in view.attempts
         ]

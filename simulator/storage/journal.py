@@ -27,6 +27,7 @@ class JournalEntry:
     ``body`` and ``response`` hold the parsed JSON, a string when the payload was not
     JSON (or too large to keep whole), or ``None`` when there was none. ``status`` is
     ``0`` when the connection was dropped without an answer. ``id`` is set by the database.
+    ``latency_ms`` is how long the answer took from arrival (real time, fault delays included).
     Between the request and the journal writer, ``response`` may still be the raw bytes;
     the writer decodes them before storing.
     """
@@ -42,6 +43,7 @@ class JournalEntry:
     status: int
     response: Any
     id: int | None = None
+    latency_ms: int | None = None
 
 
 def _clip(value: str | None, column: Column[Any]) -> str | None:
@@ -66,6 +68,7 @@ def record(connection: Connection, entry: JournalEntry) -> None:
             body=entry.body,
             status=entry.status,
             response=entry.response,
+            latency_ms=entry.latency_ms,
         )
     )
 
@@ -83,6 +86,7 @@ def _entry(row: Any) -> JournalEntry:
         body=row.body,
         status=row.status,
         response=row.response,
+        latency_ms=row.latency_ms,
     )
 
 

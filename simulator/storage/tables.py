@@ -204,6 +204,7 @@ kci_attempts = Table(
     Column("status_code", Integer, nullable=True),
     Column("error", String(2000), nullable=True),
     Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("latency_ms", Integer, nullable=True),  # from sending to the answer (or the failure)
 )
 
 journal = Table(
@@ -220,4 +221,5 @@ journal = Table(
     Column("body", JSON, nullable=True),
     Column("status", Integer, nullable=False),
     Column("response", JSON, nullable=True),
+    Column("latency_ms", Integer, nullable=True),  # from arrival to the answer
 )
