@@ -223,16 +223,16 @@ def _clock_routes(bp: Blueprint) -> None:
         rules = _rules()
         return _render(
             "dashboard/home.html",
-            {"clock": "dashboard/_clock.html", "orders": "dashboard/_orders_table.html"},
+            {"orders": "dashboard/_orders_table.html"},
             orders=orders,
-            rules=rules.listing() if rules else [],
+            rules=rules.listing() if rules is not None else [],
             **_clock_values(),
         )
 
     @bp.get("/clock")
     def clock_fragment() -> ResponseReturnValue:
         """The clock panel alone (every page polls it)."""
-        return render_template("dashboard/_clock.html", **_clock_values())
+        return render_template("dashboard/_clock_state.html", **_clock_values())
 
     @bp.post("/clock/advance")
     def advance() -> ResponseReturnValue:
@@ -317,7 +317,7 @@ def _order_routes(bp: Blueprint) -> None:
         page = dashboard_reads.order_page(_context(), narrowed, _whole("page") or 1)
         return _render(
             "dashboard/orders.html",
-            {"orders": "dashboard/_orders_table.html", "clock": "dashboard/_clock.html"},
+            {"orders": "dashboard/_orders_table.html"},
             orders=page,
             narrowed=narrowed,
             **_clock_values(),
@@ -331,7 +331,7 @@ def _order_routes(bp: Blueprint) -> None:
         kcis = order_reads.order_kcis(_context(), order_key, view.order.id.tenant)
         return _render(
             "dashboard/order.html",
-            {"timeline": "dashboard/_timeline.html", "clock": "dashboard/_clock.html"},
+            {"timeline": "dashboard/_timeline.html"},
             view=view,
             order=view.order,
             kcis=kcis,
@@ -382,7 +382,7 @@ def _other_routes(bp: Blueprint) -> None:
             )
         return _render(
             "dashboard/address.html",
-            {"address": "dashboard/_address.html", "clock": "dashboard/_clock.html"},
+            {"address": "dashboard/_address.html"},
             address=found,
             view=view,
             orders=orders,
@@ -405,7 +405,7 @@ def _other_routes(bp: Blueprint) -> None:
         entries = journal_use_case.read(_context(), limit=size + 1, **filters)
         return _render(
             "dashboard/journal.html",
-            {"journal": "dashboard/_journal_table.html", "clock": "dashboard/_clock.html"},
+            {"journal": "dashboard/_journal_table.html"},
             entries=entries[:size],
             older=entries[dashboard_reads.PAGE_SIZE - 1].id
             if len(entries) > dashboard_reads.PAGE_SIZE
@@ -428,9 +428,9 @@ def _other_routes(bp: Blueprint) -> None:
         rules = _rules()
         return _render(
             "dashboard/faults.html",
-            {"faults": "dashboard/_faults_table.html", "clock": "dashboard/_clock.html"},
-            rules=rules.listing() if rules else [],
-            paths=sorted(rules.operations) if rules else [],
+            {"faults": "dashboard/_faults_table.html"},
+            rules=rules.listing() if rules is not None else [],
+            paths=sorted(rules.operations) if rules is not None else [],
             methods=_HTTP_METHODS,
             **_clock_values(),
         )
