@@ -6,6 +6,7 @@ plain values for Jinja2, and know nothing of requests or sessions.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -42,7 +43,14 @@ def mask_secrets(value: Any) -> Any:
 
 
 def pretty(value: Any) -> str:
-    """A payload as indented JSON text (a string payload as it is), secrets masked."""
+    """A payload as indented JSON text (a string payload as it is), secrets masked.
+
+    A string that holds a JSON object or array (a gateway's error body kept as text) is
+    shown as that JSON, indented.
+    """
+    if isinstance(value, str) and value.lstrip()[:1] in {"{", "["}:
+        with contextlib.suppress(ValueError):  # not JSON after all: shown as text
+            value = json.loads(value)
     masked = mask_secrets(value)
     if isinstance(masked, str):
         return masked

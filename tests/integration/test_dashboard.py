@@ -329,6 +329,13 @@ def test_secrets_are_masked_at_any_depth_and_in_form_bodies() -> None:
     )
 
 
+def test_a_json_error_body_kept_as_text_is_shown_as_indented_json_with_secrets_masked() -> None:
+    shown = pretty('{"code": "NOT_AUTHORISED", "access_token": "abc"}')
+    assert '\n  "code": "NOT_AUTHORISED"' in shown
+    assert "abc" not in shown
+    assert pretty("{not json") == "{not json"
+
+
 _SECRET_KEYS = st.sampled_from(
     ["client_secret", "password", "token", "Authorization", "api_key", "refreshToken"]
 )
