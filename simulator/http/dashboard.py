@@ -77,7 +77,8 @@ def _whole(name: str, source: Mapping[str, str] | None = None, *, low: int = 1) 
     text = _text(name, source)
     if text is None:
         return None
-    if not text.isdigit() or int(text) < low or len(text) > 12:
+    # isascii first: str.isdigit() also holds for digits int() refuses ("²").
+    if not (text.isascii() and text.isdigit()) or len(text) > 12 or int(text) < low:
         raise MalformedRequest(f"{name}: give a whole number from {low}, not {excerpt(text)}")
     return int(text)
 
@@ -415,7 +416,7 @@ def _other_routes(bp: Blueprint) -> None:
             **_clock_values(),
         )
 
-    @bp.get("/journal/<int:entry_id>")
+    @bp.get("/journal/<int(max=999999999999):entry_id>")  # beyond: 404, not an SQL overflow
     def journal_entry(entry_id: int) -> ResponseReturnValue:
         """One request and its answer in full, secrets masked."""
         flush_journal(current_app)
@@ -486,7 +487,8 @@ def _fault_body(form: Mapping[str, str]) -> dict[str, Any]:
     for name in ("status", "delayMs", "times", "retryAfter"):
         text = form.get(name, "").strip()
         if text:
-            body[name] = int(text) if text.lstrip("-").isdigit() and len(text) < 12 else text
+            whole = text.isascii() and text.lstrip("-").isdigit() and len(text) < 12
+            body[name] = int(text) if whole else text  # not a number: the document refuses it
     probability = form.get("probability", "").strip()
     if probability:
         try:

@@ -75,7 +75,9 @@ def test_a_fragment_is_the_region_alone_and_an_unknown_region_is_a_400(client: F
     assert "MALFORMED_REQUEST" in refused.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("query", ["page=0", "page=x", "page=99999999999999", "tenant=" + "T" * 101])
+@pytest.mark.parametrize(
+    "query", ["page=0", "page=x", "page=99999999999999", "page=²", "page=-1", "tenant=" + "T" * 101]
+)
 def test_bad_query_values_are_refused_with_a_clear_400(client: FlaskClient, query: str) -> None:
     answer = client.get(f"{UI}/orders?{query}")
     assert answer.status_code == 400
@@ -87,6 +89,12 @@ def test_an_unknown_order_is_a_404_page(client: FlaskClient) -> None:
     answer = client.get(UI + "/orders/424242")
     assert answer.status_code == 404
     assert "no order 424242" in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("entry", ["424242", "99999999999999999999999", "-1", "x"])
+def test_an_unknown_journal_entry_is_a_404(client: FlaskClient, entry: str) -> None:
+    assert client.get(f"{UI}/journal/{entry}").status_code == 404
+    assert client.get(UI + "/journal").status_code == 200
 
 
 def test_orders_are_paged_and_filtered_by_the_database(client: FlaskClient) -> None:
@@ -170,6 +178,8 @@ def test_fault_rules_are_added_and_removed_from_the_page(client: FlaskClient) ->
         ({"path": "/service-order"}, "did you mean /service-orders"),
         ({"method": "PATCH", "path": "/service-availability"}, "not offered"),
         ({"probability": "2"}, "probability"),
+        ({"times": "²"}, "times"),
+        ({"delayMs": "-5"}, "delayMs"),
     ],
 )
 def test_a_bad_fault_rule_is_refused_with_its_reasons(
