@@ -148,6 +148,7 @@ def test_a_gateway_developer_watches_orders_kcis_and_faults_in_the_dashboard(
         rows = page.locator("#journal-table tbody tr")
         expect(rows.first).to_contain_text("201")
         expect(rows.nth(1)).to_contain_text("503")
+        expect(page.locator("#journal-table")).not_to_contain_text("favicon")  # the page asks for none
         shot(page, "journal")
         rows.nth(1).get_by_role("link", name="/service-orders").click()
         expect(page.locator("#request-body")).to_contain_text('"id": 1002')
