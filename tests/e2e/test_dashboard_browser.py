@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.e2e
 
 CLOCK = "manual@2026-07-01T09:00:00Z"
-WAIT_MS = 20_000  # every wait on the page is bounded
+# Every wait on the page is bounded; generously, as the machine may be busy with other tests.
+WAIT_MS = 30_000
 SINGLE = "100000000002"  # covered, nothing live: 1001 installs its one line
 MULTIPLE = "100000000004"  # takes several services: 1002 adds one beside the live line
 
@@ -41,6 +42,9 @@ def browser() -> Iterator[Browser]:
         if os.environ.get("FIBRESIM_REQUIRE_BROWSER") == "1":
             pytest.fail(f"FIBRESIM_REQUIRE_BROWSER=1 but {missing}")
         pytest.skip(missing)
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=WAIT_MS)
     with chromium() as running:
         yield running
 
@@ -49,6 +53,7 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1366, "height": 900})
     opened = context.new_page()
+    opened.set_default_timeout(2 * WAIT_MS)
     opened.on("dialog", lambda dialog: dialog.accept())
     yield opened
     context.close()

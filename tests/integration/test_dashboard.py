@@ -353,13 +353,11 @@ _PLAIN_KEYS = st.sampled_from(["name", "id", "status", "address"])
 _VALUES = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=6, max_size=12)
 
 
-@given(
-    st.recursive(
-        st.dictionaries(_SECRET_KEYS | _PLAIN_KEYS, _VALUES, max_size=4),
-        lambda inner: st.dictionaries(_PLAIN_KEYS, inner, max_size=3) | st.lists(inner, max_size=3),
-        max_leaves=10,
-    )
-)
+def _nested(inner: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+    return st.dictionaries(_PLAIN_KEYS, inner, max_size=3) | st.lists(inner, max_size=3)
+
+
+@given(st.recursive(st.dictionaries(_SECRET_KEYS | _PLAIN_KEYS, _VALUES, max_size=4), _nested, max_leaves=10))
 def test_no_secret_value_survives_masking(payload: object) -> None:
     secrets: list[str] = []
 
