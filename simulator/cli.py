@@ -148,16 +148,23 @@ def _serve(args: argparse.Namespace) -> int:
         Context.open(profile, database, clock)
     finally:
         database.dispose()
+    base = f"{'https' if tls else 'http'}://{_url_host(args.host)}:{args.port}"
     print(
-        f"fibresim: {profile.name} on {'https' if tls else 'http'}://{args.host}:{args.port} "
+        f"fibresim: {profile.name} on {base} "
         f"(database {shown_database(settings.database)}, clock {settings.clock}, auth {auth}, "
-        f"admin API {'token required' if settings.admin_token else 'open'})",
+        f"admin API {'token required' if settings.admin_token else 'open'}); "
+        f"dashboard: {base}{settings.admin_prefix.rstrip('/')}/ui/",
         flush=True,
     )
     serve(
         lambda: create_app(settings), args.host, args.port, server=args.server, threads=args.threads, tls=tls
     )
     return 0
+
+
+def _url_host(host: str) -> str:
+    """``host`` as it goes in a URL: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def _reset_db(args: argparse.Namespace) -> int:

@@ -12,18 +12,9 @@ from html import escape
 from contracts.certification.evidence import Exchange
 from contracts.certification.reports import headline, verdict_label
 from contracts.certification.runner import RuleResult, SuiteResult, Verdict
+from contracts.style import stylesheet
 
 __all__ = ["html_report"]
-
-_CSS = """
-body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#222}
-h1{font-size:1.4em}table{border-collapse:collapse;width:100%}
-th,td{border-bottom:1px solid #ddd;padding:.3em .5em;text-align:left;vertical-align:top}
-.passed{color:#17702a}.failed{color:#b00020;font-weight:bold}.skipped{color:#8a6d00}.error{color:#8e24aa}
-.advisory{color:#c2410c}section{border-top:2px solid #eee;margin-top:1.5em;padding-top:.5em}
-pre{background:#f6f8fa;padding:.6em;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
-.ref{color:#555;font-size:.9em}summary{cursor:pointer}
-"""
 
 
 _CLASSES = {
@@ -104,7 +95,7 @@ def html_report(result: SuiteResult) -> str:
     )
     title = f"fibresim certify {result.mode.value}: {result.target}"
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title><style>{_CSS}</style></head>
+<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title><style>{stylesheet()}</style></head>
 <body>
 <h1>{escape(title)}</h1>
 <p>{escape(headline(result))}</p>

@@ -163,6 +163,7 @@ class KciDispatcher:
         self._deliver(entry, tally)
 
     def _attempt(self, entry: OutboxEntry, attempt: int, tally: Counter[str], *, copy: bool = False) -> str:
+        sent_at = self._clock.now()
         result = self._send(entry)
         now = self._clock.now()
         outcome: str = result.outcome
@@ -184,6 +185,7 @@ class KciDispatcher:
                 status_code=result.status_code,
                 error=error,
                 next_attempt_at=next_attempt_at,
+                latency_ms=max(0, round((now - sent_at).total_seconds() * 1000)),
             )
         tally[outcome] += 1
         log.log(

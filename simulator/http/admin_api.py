@@ -12,6 +12,7 @@ from simulator.application import order_reads
 from simulator.application.appointments import recent_reservations
 from simulator.application.context import Context
 from simulator.application.due_work import DueWorkDone, run_due_work
+from simulator.application.next_event import NextEventDone, advance_to_next_event
 from simulator.application.order_reads import KciView, OrderView
 from simulator.domain.clock import parse_duration
 from simulator.domain.errors import MalformedRequest
@@ -39,6 +40,17 @@ def _clock_state(done: DueWorkDone | None = None) -> dict[str, Any]:
     if done is not None:
         state["applied"] = {"reservationsExpired": done.reservations_expired, "kcisIssued": done.kcis_issued}
     return state
+
+
+def next_event_json(done: NextEventDone) -> dict[str, Any]:
+    """What advancing to the next scheduled event did, as the admin API reports it."""
+    event = done.event
+    described: dict[str, Any] | None = None
+    if event is not None:
+        subject = "orderKey" if event.kind == "kciStep" else "reservationId"
+        described = {"kind": event.kind.value, "at": instant(event.at), "tenant": event.tenant}
+        described[subject] = event.subject if subject == "orderKey" else int(event.subject)
+    return {**_clock_state(done.applied), "moved": done.moved, "event": described}
 
 
 def _reservation(held: Reservation) -> dict[str, Any]:
@@ -113,6 +125,7 @@ def _kci(view: KciView) -> dict[str, Any]:
                 "statusCode": a.status_code,
                 "error": a.error,
                 "nextAttemptAt": None if a.next_attempt_at is None else instant(a.next_attempt_at),
+                "latencyMs": a.latency_ms,
             }
             for a in view.attempts
         ]
@@ -182,6 +195,11 @@ def blueprint() -> Blueprint:
             raise MalformedRequest('give the time as {"now": "2026-07-01T09:00:00Z"}') from None
         _context().clock.set(target)
         return jsonify(_clock_state(run_due_work(_context())))
+
+    @bp.post("/clock/next-event")
+    def advance_to_next() -> ResponseReturnValue:
+        """Move the clock to the next scripted KCI step or reservation expiry and apply it."""
+        return jsonify(next_event_json(advance_to_next_event(_context())))
 
     @bp.get("/reservations")
     def list_reservations() -> ResponseReturnValue:

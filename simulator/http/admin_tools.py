@@ -59,6 +59,7 @@ def journal_entry_json(entry: JournalEntry) -> dict[str, Any]:
         "body": entry.body,
         "status": entry.status,
         "response": entry.response,
+        "latencyMs": entry.latency_ms,
     }
 
 

@@ -23,6 +23,7 @@ from simulator.http.auth import (
     new_signing_key,
     token_blueprint,
 )
+from simulator.http.dashboard import install_dashboard
 from simulator.http.errors import REDACT, register_error_handlers
 from simulator.http.fault_injection import install_fault_injection
 from simulator.http.journal import install_journal
@@ -46,8 +47,9 @@ def build_app(context: Context, settings: Settings) -> Flask:
     app.register_blueprint(supplier_api.blueprint())
     profile = context.profile
     policy = replace(profile.auth, mode=settings.auth) if settings.auth else profile.auth
+    signing_key = settings.token_signing_key or token_signing_key(context, new_signing_key)
     issuer = TokenIssuer(
-        settings.token_signing_key or token_signing_key(context, new_signing_key),
+        signing_key,
         context.clock,
         policy.token_lifetime_seconds,
     )
@@ -59,6 +61,7 @@ def build_app(context: Context, settings: Settings) -> Flask:
         admin, operation_index(ADMIN_API), ADMIN_VALIDATOR, settings.admin_prefix, admin_tools.EXTRA_CHECKS
     )
     app.register_blueprint(admin, url_prefix=settings.admin_prefix)
+    install_dashboard(app, settings.admin_prefix, signing_key)  # beside the admin API, not in it
     register_error_handlers(app)
     install_request_limits(app, request_limits(settings))  # first: a refused request goes no further
     install_journal(app)  # before fault injection, so a delayed call is journalled at its arrival

@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -47,6 +48,8 @@ TRIM_EVERY = 500
 INSTALLED = "fibresim.journal"
 #: ``environ`` key: the arrival time on the simulator clock.
 ARRIVED_AT = "fibresim.arrived_at"
+#: ``environ`` key: when the request arrived on a monotonic real-time counter (for its latency).
+STARTED = "fibresim.started"
 #: ``environ`` key set when the connection is to be dropped without an answer (journalled as 0).
 DROPPED = "fibresim.connection_dropped"
 
@@ -96,6 +99,11 @@ SECRET_PATHS = frozenset({TOKEN_PATH})
 WITHHELD = "(withheld: it carries credentials)"
 
 
+def _latency_ms() -> int | None:
+    started = request.environ.get(STARTED)
+    return None if started is None else max(0, round((time.perf_counter() - started) * 1000))
+
+
 def _entry(response: Response, clock_now: datetime) -> JournalEntry:
     environ = request.environ
     dropped = bool(environ.get(DROPPED))
@@ -112,6 +120,7 @@ def _entry(response: Response, clock_now: datetime) -> JournalEntry:
             body=WITHHELD,
             status=0 if dropped else response.status_code,
             response=None if dropped else WITHHELD,
+            latency_ms=_latency_ms(),
         )
     return JournalEntry(
         at=environ.get(ARRIVED_AT) or clock_now,
@@ -125,6 +134,7 @@ def _entry(response: Response, clock_now: datetime) -> JournalEntry:
         status=0 if dropped else response.status_code,
         # Raw bytes here; the writer parses them off the request path (see _parsed).
         response=None if dropped else _response_bytes(response),
+        latency_ms=_latency_ms(),
     )
 
 
@@ -216,6 +226,7 @@ def install_journal(app: Flask, context_key: str = "fibresim.context") -> None:
     def _note_arrival() -> None:
         if not is_admin_path(request.path, admin_prefix):
             request.environ[ARRIVED_AT] = context().clock.now()
+            request.environ[STARTED] = time.perf_counter()
 
     @app.after_request
     def _journal(response: Response) -> Response:

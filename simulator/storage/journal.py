@@ -27,6 +27,7 @@ class JournalEntry:
     ``body`` and ``response`` hold the parsed JSON, a string when the payload was not
     JSON (or too large to keep whole), or ``None`` when there was none. ``status`` is
     ``0`` when the connection was dropped without an answer. ``id`` is set by the database.
+    ``latency_ms`` is how long the answer took from arrival (real time, fault delays included).
     Between the request and the journal writer, ``response`` may still be the raw bytes;
     the writer decodes them before storing.
     """
@@ -42,6 +43,7 @@ class JournalEntry:
     status: int
     response: Any
     id: int | None = None
+    latency_ms: int | None = None
 
 
 def _clip(value: str | None, column: Column[Any]) -> str | None:
@@ -66,6 +68,7 @@ def record(connection: Connection, entry: JournalEntry) -> None:
             body=entry.body,
             status=entry.status,
             response=entry.response,
+            latency_ms=entry.latency_ms,
         )
     )
 
@@ -83,6 +86,7 @@ def _entry(row: Any) -> JournalEntry:
         body=row.body,
         status=row.status,
         response=row.response,
+        latency_ms=row.latency_ms,
     )
 
 
@@ -95,9 +99,16 @@ def query(
     status: int | None = None,
     since: datetime | None = None,
     limit: int = DEFAULT_LIMIT,
+    before_id: int | None = None,
 ) -> list[JournalEntry]:
-    """Entries matching every filter given, newest first, at most ``limit`` (capped at 1000)."""
+    """Entries matching every filter given, newest first, at most ``limit`` (capped at 1000).
+
+    ``before_id`` pages on: only entries older than that one (a keyset, so a page costs the
+    same however deep it is).
+    """
     statement = select(journal)
+    if before_id is not None:
+        statement = statement.where(journal.c.id < before_id)
     if method is not None:
         statement = statement.where(journal.c.method == method.upper())
     if path is not None:
@@ -111,6 +122,12 @@ def query(
     # The id, not the time: on a manual clock many requests share one instant.
     statement = statement.order_by(journal.c.id.desc()).limit(max(0, min(limit, MAX_LIMIT)))
     return [_entry(row) for row in connection.execute(statement)]
+
+
+def get(connection: Connection, entry_id: int) -> JournalEntry | None:
+    """One entry by its id, if it is still kept."""
+    row = connection.execute(select(journal).where(journal.c.id == entry_id)).first()
+    return None if row is None else _entry(row)
 
 
 def clear(connection: Connection) -> int:

@@ -453,3 +453,94 @@ def history(connection: Connection, order_key: str, tenant: str | None = None) -
         query = query.where(order_history.c.tenant == tenant)
     rows = connection.execute(query)
     return [HistoryEntry(utc(r.at), r.event, r.from_status, r.to_status, dict(r.detail)) for r in rows]
+
+
+# --- paged reads for the dashboard ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSummary:
+    """One row of an order list: enough to find the order, not the whole aggregate."""
+
+    tenant: str
+    order_key: str
+    supplier_reference: str
+    order_type: str
+    status: str
+    address_id: str | None
+    script: str
+    next_step_due: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    """What an order list is narrowed to; ``None`` leaves a field free."""
+
+    tenant: str | None = None
+    status: str | None = None
+    order_type: str | None = None
+    address_id: str | None = None
+
+
+_SUMMARY_COLUMNS = (
+    orders.c.tenant,
+    orders.c.order_key,
+    orders.c.supplier_reference,
+    orders.c.order_type,
+    orders.c.status,
+    orders.c.address_id,
+    orders.c.script,
+    orders.c.next_step_due,
+    orders.c.created_at,
+    orders.c.updated_at,
+)
+
+
+def page(connection: Connection, narrowed: OrderFilter, *, limit: int, offset: int = 0) -> list[OrderSummary]:
+    """Up to ``limit`` orders matching ``narrowed``, newest first, skipping ``offset`` of them.
+
+    The filters and the paging are the database's: one page costs one indexed query,
+    however many orders there are.
+    """
+    query = select(*_SUMMARY_COLUMNS)
+    for column, value in (
+        (orders.c.tenant, narrowed.tenant),
+        (orders.c.status, narrowed.status),
+        (orders.c.order_type, narrowed.order_type),
+        (orders.c.address_id, narrowed.address_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    query = (
+        query.order_by(orders.c.created_at.desc(), orders.c.order_key.desc(), orders.c.tenant)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [
+        OrderSummary(
+            tenant=row.tenant,
+            order_key=row.order_key,
+            supplier_reference=row.supplier_reference,
+            order_type=row.order_type,
+            status=row.status,
+            address_id=row.address_id,
+            script=row.script,
+            next_step_due=_when(row.next_step_due),
+            created_at=utc(row.created_at),
+            updated_at=utc(row.updated_at),
+        )
+        for row in connection.execute(query)
+    ]
+
+
+def earliest_step(connection: Connection) -> tuple[datetime, OrderId] | None:
+    """When the next scripted step of any order is due, and whose it is (``None``: none is)."""
+    row = connection.execute(
+        select(orders.c.next_step_due, orders.c.tenant, orders.c.order_key)
+        .where(orders.c.next_step_due.is_not(None))
+        .order_by(orders.c.next_step_due)
+        .limit(1)
+    ).first()
+    return None if row is None else (utc(row.next_step_due), OrderId(row.tenant, row.order_key))

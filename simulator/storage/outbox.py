@@ -56,6 +56,7 @@ class Attempt:
     status_code: int | None
     error: str | None
     next_attempt_at: datetime | None
+    latency_ms: int | None = None
 
 
 def kci_body(payload: dict[str, Any]) -> dict[str, Any]:
@@ -170,6 +171,7 @@ def record_attempt(
     status_code: int | None,
     error: str | None,
     next_attempt_at: datetime | None,
+    latency_ms: int | None = None,
 ) -> None:
     """Record one delivery attempt; ``outcome`` DELIVERED or REJECTED ends the KCI's delivery."""
     attempt = (
@@ -193,6 +195,7 @@ def record_attempt(
             status_code=status_code,
             error=error,
             next_attempt_at=next_attempt_at,
+            latency_ms=latency_ms,
         )
     )
 
@@ -234,6 +237,7 @@ def attempts_for(connection: Connection, kci_id: str) -> list[Attempt]:
             status_code=row.status_code,
             error=row.error,
             next_attempt_at=None if row.next_attempt_at is None else utc(row.next_attempt_at),
+            latency_ms=row.latency_ms,
         )
         for row in rows
     ]

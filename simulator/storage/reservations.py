@@ -139,3 +139,26 @@ def listing(connection: Connection, limit: int = 500) -> list[Reservation]:
     """The most recent reservations, newest first (for the admin API)."""
     rows = connection.execute(select(reservations).order_by(reservations.c.created_at.desc()).limit(limit))
     return [_reservation(row) for row in rows]
+
+
+def earliest_expiry(connection: Connection) -> Reservation | None:
+    """The held reservation that expires first, if any (the ``reservations_by_expiry`` index)."""
+    row = connection.execute(
+        select(reservations)
+        .where(reservations.c.status == ReservationStatus.HELD.value)
+        .order_by(reservations.c.expires_at, reservations.c.tenant, reservations.c.id)
+        .limit(1)
+    ).first()
+    return None if row is None else _reservation(row)
+
+
+def at_address(connection: Connection, address_key: str, *, limit: int, offset: int = 0) -> list[Reservation]:
+    """The reservations made for one address, newest first, one page of them."""
+    rows = connection.execute(
+        select(reservations)
+        .where(reservations.c.address_key == address_key)
+        .order_by(reservations.c.created_at.desc(), reservations.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [_reservation(row) for row in rows]

@@ -63,6 +63,7 @@ reservations = Table(
     Column("local_times", JSON, nullable=False),  # slot start/end with the offsets the gateway saw
     Index("reservations_by_slot", "patch", "slot_start", "status"),
     Index("reservations_by_expiry", "status", "expires_at"),
+    Index("reservations_by_address", "address_key"),  # the dashboard's reservations of an address
 )
 
 orders = Table(
@@ -130,6 +131,8 @@ orders = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("tenant", "supplier_reference", name="one_order_per_reference"),
+    # The dashboard pages orders newest first: an index walk, not a sort of every order.
+    Index("orders_newest", "created_at"),
 )
 
 order_requests = Table(
@@ -201,6 +204,7 @@ kci_attempts = Table(
     Column("status_code", Integer, nullable=True),
     Column("error", String(2000), nullable=True),
     Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("latency_ms", Integer, nullable=True),  # from sending to the answer (or the failure)
 )
 
 journal = Table(
@@ -217,4 +221,5 @@ journal = Table(
     Column("body", JSON, nullable=True),
     Column("status", Integer, nullable=False),
     Column("response", JSON, nullable=True),
+    Column("latency_ms", Integer, nullable=True),  # from arrival to the answer
 )

@@ -390,3 +390,11 @@ def test_the_start_line_says_how_callers_authenticate(
 ) -> None:
     assert main(["serve", "--clock", START, "--port", str(free_port()), "--auth", "oauth2"]) == 0
     assert "auth oauth2, admin API open" in capsys.readouterr().out
+
+
+def test_the_start_line_links_to_the_dashboard(
+    not_served: NotServed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = free_port()
+    assert main(["serve", "--clock", START, "--port", str(port)]) == 0
+    assert f"dashboard: http://127.0.0.1:{port}/_admin/ui/" in capsys.readouterr().out
