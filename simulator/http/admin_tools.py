@@ -25,7 +25,7 @@ from simulator.application.journal import DEFAULT_LIMIT, JournalEntry
 from simulator.application.reset import reset_simulator
 from simulator.domain.errors import BusinessRuleViolation, MalformedRequest, NotImplementedOperation, excerpt
 from simulator.http.fault_injection import FAULTS, FaultRules, parse_rule, rule_problems, unoffered_method
-from simulator.http.journal import KEEP, QUEUE_CAP, flush_journal, journal_writer
+from simulator.http.journal import KEEP, flush_journal, journal_writer
 from simulator.http.operations import ExtraCheck, valid_request
 from simulator.http.representations import instant
 from simulator.http.request_body import json_body

@@ -218,7 +218,10 @@ class JournalWriter:
                     return
                 try:
                     journal_use_case.record(
-                        self._context, [_parsed(entry) for entry in batch], trim_to=self._keep, dropped=dropped
+                        self._context,
+                        [_parsed(entry) for entry in batch],
+                        trim_to=self._keep,
+                        dropped=dropped,
                     )
                 except Exception as error:  # the journal is a by-product; never let it take the server down
                     log.warning("journal: %d entries not recorded: %s", len(batch), error)

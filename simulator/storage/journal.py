@@ -88,6 +88,7 @@ def record_many(connection: Connection, entries: list[JournalEntry]) -> None:
     if entries:
         connection.execute(_INSERT, [_row(entry) for entry in entries])
 
+
 def _entry(row: Any) -> JournalEntry:
     return JournalEntry(
         id=row.id,
@@ -184,7 +185,7 @@ def checkpoint_wal(database: Database) -> bool:
         try:
             cursor.execute("PRAGMA busy_timeout=20")
             busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            return busy == 0
+            return bool(busy == 0)
         finally:
             cursor.execute(f"PRAGMA busy_timeout={int(timeout)}")
             cursor.close()
