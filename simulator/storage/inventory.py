@@ -98,12 +98,7 @@ _AT_ADDRESS = (
 
 def at_address(connection: Connection, address: AddressId) -> list[LiveService]:
     """Live services at ``address``, ordered by ONT port."""
-    rows = connection.execute(
-        select(live_services)
-        .where(live_services.c.address_key == address.key)
-        .order_by(live_services.c.ont_port)
-    )
-    return [_service(row) for row in rows]
+    return [_service(row) for row in connection.execute(_AT_ADDRESS, {"key": address.key})]
 
 
 def get(connection: Connection, service_id: str) -> LiveService | None:
