@@ -86,7 +86,9 @@ def wrk(
     arguments = [] if varied is None else ["--", varied[0], varied[1], str(varied[2]), str(varied[3])]
     # As stated in the report: the generated lines file by its name, the script by its sources.
     scripts = "benchmarks/wrk_report.lua" if varied is None else "benchmarks/wrk_bodies.lua+wrk_report.lua"
-    stated = [*command, "-s", scripts, url, *arguments]
+    # A credential is stated masked: the report is meant to be pasted into documents.
+    stated = [part if not part.startswith("Authorization:") else "Authorization: ***" for part in command]
+    stated = [*stated, "-s", scripts, url, *arguments]
     if varied is not None:
         stated[-2] = varied[2].name
     COMMANDS.append(f"{name}: {shlex.join(stated)}")
