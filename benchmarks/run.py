@@ -3,7 +3,7 @@
     python -m benchmarks.run [--seconds 10] [--connections 16] [--wrk-threads 1]
                              [--server gunicorn] [--workers N] [--threads 8]
                              [--db sqlite|postgres] [--estate 100000]
-                             [--sections hot,auth,writes,kci,scale,replicas]
+                             [--sections hot,auth,journal,writes,kci,scale,replicas]
                              [--scale-sizes 10000,100000,1000000] [--markdown FILE]
 
 In one run, with the same server settings for all (``--server``, ``--workers``,
@@ -14,6 +14,8 @@ In one run, with the same server settings for all (``--server``, ``--workers``,
 * **hot**: ``GET /service-availability`` and ``GET /available-appointments``, once at one
   address and once spread over the estate, auth off;
 * **auth**: the same spread over the estate with ``--auth oauth2`` and a bearer token;
+* **journal**: availability spread and orders again with ``--journal off`` and
+  ``--journal errors`` (the rows above run with the default, ``all``);
 * **writes**: ``POST /appointments`` and ``POST /service-orders``, each request a distinct
   valid body (unique ids, addresses spread over the estate; ``wrk_bodies.lua``);
 * **kci**: the orders just placed are moved on an hour, then fibresim is restarted with
@@ -67,7 +69,7 @@ from benchmarks.workload import (
     write_lines,
 )
 
-SECTIONS = ("hot", "auth", "writes", "kci", "scale", "replicas")
+SECTIONS = ("hot", "auth", "journal", "writes", "kci", "scale", "replicas")
 ONE_ADDRESS = {"id": "100000000004", "type": "UPRN"}
 
 
@@ -225,6 +227,8 @@ class Harness:
                 self.main_server(sections, pg_url)
             if "auth" in sections:
                 self.auth(pg_url)
+            if "journal" in sections:
+                self.journal(pg_url)
             if "scale" in sections:
                 self.scale(pg_url)
         if "replicas" in sections:
@@ -312,6 +316,28 @@ class Harness:
         ):
             headers = {**HEADERS, "Authorization": f"Bearer {bearer_token(served.base)}"}
             self.hot(served.base, ", auth oauth2", headers)
+
+    def journal(self, pg_url: str | None) -> None:
+        """Availability spread and orders with the journal off and errors-only: what keeping it costs."""
+        for mode in ("off", "errors"):
+            with (
+                database(self.args.db, pg_url, self.folder, f"journal-{mode}") as db,
+                fibresim(self.options, *self.simulator_args(db, "--journal", mode)) as served,
+            ):
+                url = served.base + "/"
+                self.warm(url, HEADERS, varied=("GET", "-", self.lines["availability"], 0))
+                self.measure(
+                    f"GET /service-availability, spread, journal {mode}",
+                    url,
+                    HEADERS,
+                    varied=("GET", "-", self.lines["availability"], 0),
+                )
+                self.measure(
+                    f"POST /service-orders (orders), journal {mode}",
+                    served.base + "/service-orders",
+                    HEADERS,
+                    varied=("POST", "/service-orders", self.lines["orders"], 1),
+                )
 
     def scale(self, pg_url: str | None) -> None:
         """Start-up time and memory per worker at each estate size."""
