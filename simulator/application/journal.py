@@ -31,13 +31,17 @@ def record(
     """Store ``entries`` in one transaction, then keep only the newest ``trim_to``, if given.
 
     ``dropped`` counts entries the caller had no room to keep; it is added to the total every
-    process shares (:func:`dropped`).
+    process shares (:func:`dropped`). The trim runs in a transaction of its own, under a lock
+    every process takes, so a trim that fails never takes the entries with it.
     """
-    with context.database.transaction() as connection:
+    database = context.database
+    with database.transaction() as connection:
         journal_store.record_many(connection, list(entries))
-        if trim_to is not None:
-            journal_store.trim(connection, trim_to)
         journal_store.add_dropped(connection, dropped)
+    if trim_to is not None:
+        with database.transaction() as connection:
+            database.lock(connection, "journal trim")
+            journal_store.trim(connection, trim_to)
 
 
 def dropped(context: Context) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -184,3 +185,37 @@ def test_closing_a_served_simulator_keeps_every_answered_request(tmp_path: Path)
     finally:
         close_app(reopened)
     assert kept == {f"close-{number}" for number in range(25)}
+
+
+def test_writers_of_several_processes_trimming_at_once_keep_exactly_the_newest(tmp_path: Path) -> None:
+    # Two simulators on one database file stand for two worker processes, each with its writer.
+    database = str(tmp_path / "shared.sqlite3")
+    first, second = _app(database), _app(database)
+    try:
+        writers = [
+            JournalWriter(application.extensions["fibresim.context"], keep=25)
+            for application in (first, second)
+        ]
+
+        def write(writer: JournalWriter, start: int) -> None:
+            for number in range(start, start + 200):
+                writer.add(_entry(number))
+                if number % 17 == 0:
+                    writer.flush()
+            writer.flush()
+
+        threads = [
+            threading.Thread(target=write, args=(writer, start))
+            for writer, start in zip(writers, (0, 1000), strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        rows = journal_use_case.read(first.extensions["fibresim.context"], limit=1000)
+    finally:
+        close_app(first)
+        close_app(second)
+    assert len(rows) == 25
+    # 400 entries written in all: the newest 25 are kept, none missing, newest first.
+    assert [row.id for row in rows] == list(range(400, 375, -1))
