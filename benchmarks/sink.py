@@ -43,14 +43,20 @@ class Tally:
 
 
 class _Sink(asyncio.Protocol):
-    def __init__(self, tally: Tally) -> None:
+    def __init__(self, tally: Tally, open_transports: set[asyncio.Transport]) -> None:
         self._tally = tally
         self._buffer = b""
         self._transport: asyncio.Transport | None = None
+        self._open = open_transports
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
+        self._open.add(transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._transport is not None:
+            self._open.discard(self._transport)
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
@@ -76,10 +82,18 @@ def sink() -> Iterator[tuple[str, Tally]]:
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     holder: dict[str, asyncio.Server] = {}
+    open_transports: set[asyncio.Transport] = set()
 
     async def open_server() -> None:
-        holder["server"] = await loop.create_server(lambda: _Sink(tally), "127.0.0.1", 0)
+        holder["server"] = await loop.create_server(lambda: _Sink(tally, open_transports), "127.0.0.1", 0)
         ready.set()
+
+    def shut() -> None:
+        # Connections the server accepted stay open after it stops listening: close them too.
+        holder["server"].close()
+        for transport in list(open_transports):
+            transport.close()
+        loop.call_soon(loop.stop)
 
     def run() -> None:
         asyncio.set_event_loop(loop)
@@ -94,7 +108,6 @@ def sink() -> Iterator[tuple[str, Tally]]:
     try:
         yield f"http://127.0.0.1:{port}", tally
     finally:
-        holder["server"].close()
-        loop.call_soon_threadsafe(loop.stop)
+        loop.call_soon_threadsafe(shut)
         thread.join(10)
         loop.close()
