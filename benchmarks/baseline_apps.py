@@ -1,6 +1,6 @@
 """Baselines served exactly as fibresim is: a bare WSGI callable and a Flask hello-JSON.
 
-    python -m benchmarks.baseline_apps {bare,flask} --port N [--server gunicorn] [--threads 8]
+    python -m benchmarks.baseline_apps {bare,flask} --port N [--server gunicorn] [--threads 8] [--workers N]
 
 Both run through ``simulator.serving.serve``, the function ``fibresim serve`` uses, so the
 server, its worker model and its thread count are the same for all three in one run.
@@ -9,6 +9,8 @@ server, its worker model and its thread count are the same for all three in one 
 from __future__ import annotations
 
 import argparse
+import inspect
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -45,9 +47,15 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--server", default="gunicorn")
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args()
     factory = (lambda: bare_app) if args.app == "bare" else flask_app
-    serve(factory, "127.0.0.1", args.port, server=args.server, threads=args.threads)  # type: ignore[arg-type]
+    options = {"server": args.server, "threads": args.threads}
+    if args.workers is not None:
+        if "workers" not in inspect.signature(serve).parameters:
+            sys.exit("simulator.serving.serve takes no workers in this version")
+        options["workers"] = args.workers
+    serve(factory, "127.0.0.1", args.port, **options)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

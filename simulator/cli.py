@@ -74,6 +74,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         auth=args.auth,
         token_signing_key=secret_from(lambda name: getattr(args, name), TOKEN_SIGNING_KEY),
         admin_token=secret_from(lambda name: getattr(args, name), ADMIN_TOKEN),
+        journal=args.journal,
+        journal_max_rows=args.journal_max_rows,
     )
     chosen = [s for s in (settings.kci_token_url, settings.kci_bearer_token, settings.kci_basic) if s]
     if len(chosen) > 1:
@@ -238,6 +240,19 @@ def parser() -> argparse.ArgumentParser:
         type=positive_int,
         default=_DEFAULTS.max_body_bytes,
         help="largest request body accepted; larger ones get 413 (default: 1048576)",
+    )
+    serve.add_argument(
+        "--journal",
+        choices=("off", "errors", "all"),
+        default=_DEFAULTS.journal,
+        help="which Supplier API requests the journal (/_admin/journal) keeps: all, errors (answers "
+        "of 400 and above, dropped connections) or off (default: all)",
+    )
+    serve.add_argument(
+        "--journal-max-rows",
+        type=positive_int,
+        default=_DEFAULTS.journal_max_rows,
+        help="the journal keeps the newest N requests, trimmed as it goes (default: 10000)",
     )
     serve.add_argument(
         "--kci-url",

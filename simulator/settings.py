@@ -50,6 +50,10 @@ class Settings:
     # Background threads: the due-work ticker and the KCI dispatcher (tests drive both by hand).
     background: bool = True
     tick_seconds: float = 0.5
+    # The request journal: "all", "errors" (status >= 400 and dropped connections) or "off";
+    # at most journal_max_rows rows are kept (the newest).
+    journal: str = "all"
+    journal_max_rows: int = 10_000
     # Request size limits, enforced by WSGI middleware (simulator.http.request_body).
     max_body_bytes: int = 1024 * 1024
     max_target_bytes: int = 8000

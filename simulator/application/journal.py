@@ -14,16 +14,47 @@ from simulator.domain.errors import NotFound
 from simulator.storage import journal as journal_store
 from simulator.storage.journal import DEFAULT_LIMIT, MAX_LIMIT, JournalEntry
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "JournalEntry", "clear", "entry", "read", "record"]
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
+    "JournalEntry",
+    "checkpoint",
+    "clear",
+    "dropped",
+    "entry",
+    "read",
+    "record",
+]
 
 
-def record(context: Context, entries: Iterable[JournalEntry], *, trim_to: int | None = None) -> None:
-    """Store ``entries`` in one transaction; then keep only the newest ``trim_to``, if given."""
-    with context.database.transaction() as connection:
-        for entry in entries:
-            journal_store.record(connection, entry)
-        if trim_to is not None:
+def record(
+    context: Context, entries: Iterable[JournalEntry], *, trim_to: int | None = None, dropped: int = 0
+) -> None:
+    """Store ``entries`` in one transaction, then keep only the newest ``trim_to``, if given.
+
+    ``dropped`` counts entries the caller had no room to keep; it is added to the total every
+    process shares (:func:`dropped`). The trim runs in a transaction of its own, under a lock
+    every process takes, so a trim that fails never takes the entries with it.
+    """
+    database = context.database
+    with database.transaction() as connection:
+        journal_store.record_many(connection, list(entries))
+        journal_store.add_dropped(connection, dropped)
+    if trim_to is not None:
+        with database.transaction() as connection:
+            database.lock(connection, "journal trim")
             journal_store.trim(connection, trim_to)
+
+
+def dropped(context: Context) -> int:
+    """How many entries were dropped, by every process, because a writer's queue was full."""
+    with context.database.reading() as connection:
+        return journal_store.dropped(connection)
+
+
+def checkpoint(context: Context) -> bool:
+    """Give the space of SQLite's write-ahead log back (see :func:`journal_store.checkpoint_wal`)."""
+    return journal_store.checkpoint_wal(context.database)
 
 
 def read(context: Context, **filters: Any) -> list[JournalEntry]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from simulator.application.context import Context
@@ -20,10 +21,15 @@ class ResetDone:
 
 # The profile's initial services, kept per profile version: generating the estate's costs
 # ~0.2 s, and test suites reset between every test (the services are frozen dataclasses).
+# Only small estates are kept: a large one is generated again, so memory stays flat.
 _INITIAL: dict[str, tuple[LiveService, ...]] = {}
+_CACHED_ESTATE = 20_000
 
 
-def _initial_services(context: Context) -> tuple[LiveService, ...]:
+def _initial_services(context: Context) -> Iterable[LiveService]:
+    estate = context.profile.estate
+    if estate is not None and estate.size > _CACHED_ESTATE:
+        return context.directory.initial_live_services()
     key = context.profile.fingerprint
     if key not in _INITIAL:
         if len(_INITIAL) >= 8:  # bounded: a long-lived process seldom sees more than one profile

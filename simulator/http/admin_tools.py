@@ -4,6 +4,7 @@
 |---|---|
 | ``GET /journal?method=&path=&tenant=&status=&since=&limit=`` | journalled requests, newest first |
 | ``DELETE /journal`` | forget every journalled request |
+| ``GET /journal/status`` | the journal's mode, bound, queue and dropped entries |
 | ``GET /faults`` | the fault rules, oldest first, with remaining budget and hits |
 | ``POST /faults`` | add a rule (see :mod:`simulator.http.fault_injection`) |
 | ``DELETE /faults``, ``DELETE /faults/<id>`` | remove every rule, or one |
@@ -24,7 +25,7 @@ from simulator.application.journal import DEFAULT_LIMIT, JournalEntry
 from simulator.application.reset import reset_simulator
 from simulator.domain.errors import BusinessRuleViolation, MalformedRequest, NotImplementedOperation, excerpt
 from simulator.http.fault_injection import FAULTS, FaultRules, parse_rule, rule_problems, unoffered_method
-from simulator.http.journal import flush_journal
+from simulator.http.journal import KEEP, flush_journal, journal_writer
 from simulator.http.operations import ExtraCheck, valid_request
 from simulator.http.representations import instant
 from simulator.http.request_body import json_body
@@ -154,6 +155,21 @@ def register_admin_tools(bp: Blueprint) -> None:
         filters = _journal_filters()
         entries = journal_use_case.read(_context(), **filters)
         return jsonify([journal_entry_json(entry) for entry in entries])
+
+    @bp.get("/journal/status")
+    def journal_status() -> ResponseReturnValue:
+        """The journal's mode and bound, this process's queue, and the entries dropped everywhere."""
+        settings = current_app.extensions["fibresim.settings"]
+        writer = journal_writer(current_app)
+        return jsonify(
+            {
+                "mode": getattr(settings, "journal", "all"),
+                "maxRows": getattr(settings, "journal_max_rows", KEEP),
+                "queued": writer.queued if writer is not None else 0,
+                "queueCapacity": writer.capacity if writer is not None else 0,
+                "dropped": journal_use_case.dropped(_context()),
+            }
+        )
 
     @bp.delete("/journal")
     def clear_journal() -> ResponseReturnValue:

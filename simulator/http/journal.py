@@ -1,27 +1,30 @@
-"""Journal every Supplier API request: what came in, and what the simulator answered.
+"""Journal Supplier API requests: what came in, and what the simulator answered.
 
 Two Flask hooks, installed by :func:`install_journal`: ``before_request`` notes the
-arrival time on the simulator clock, ``after_request`` writes one row to the ``journal``
-table in its own short transaction. Requests under the admin prefix are not journalled:
-the admin surface reads the journal, it is not what the journal is about.
+arrival time on the simulator clock, ``after_request`` queues one entry. Requests under the
+admin prefix are not journalled: the admin surface reads the journal, it is not what the
+journal is about. What is kept is a choice (``--journal``): ``all`` (the default; strict
+certification and the dashboard read it), ``errors`` (answers of 400 and above, and dropped
+connections) or ``off`` (no hooks at all).
 
 The journal must never cost the gateway its answer, nor much of its time:
 
-* entries are buffered and written in batches by a :class:`JournalWriter` thread, so a
-  request never waits for (or, on SQLite, queues behind) a journal write; reading the
-  journal flushes the buffer first, so what was answered is always there to query;
+* a request only puts its entry on a bounded in-memory queue (raw bytes, parsed later) and
+  never waits: when the queue is full the entry is dropped and counted, and the count is
+  kept in the database for ``GET /_admin/journal/status``;
+* a :class:`JournalWriter` thread per process drains the queue in batches, one insert per
+  batch, trims the table to the newest ``--journal-max-rows`` after every batch and, on
+  SQLite, checkpoints the write-ahead log now and then so the files stop growing; reading
+  the journal flushes this process's queue first;
 * a storage error is logged and swallowed, and the answer goes out unchanged;
 * request and response bodies are kept whole up to :data:`BODY_CAP` bytes, larger ones
   are kept as truncated text, and a body that is not JSON is kept as text;
 * a body is parsed by the same rules as the API's (:func:`~simulator.http.request_body.parse_json`),
-  so what is kept as JSON can always be written and read back; anything else is kept as text;
-* the table is trimmed to the newest :data:`KEEP` entries every :data:`TRIM_EVERY` writes,
-  so a simulator left running for days does not grow without bound.
+  so what is kept as JSON can always be written and read back; anything else is kept as text.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 import time
@@ -41,8 +44,16 @@ from simulator.http.request_body import parse_json
 log = logging.getLogger(__name__)
 
 BODY_CAP = 16 * 1024
+#: The journal's modes (``--journal``): nothing, answers of 400 and above, everything.
+MODES = ("off", "errors", "all")
+#: Rows kept by default (``--journal-max-rows``): the newest, trimmed after every batch.
 KEEP = 10_000
-TRIM_EVERY = 500
+#: Entries a process holds for its writer at most; beyond that they are dropped and counted.
+QUEUE_CAP = 20_000
+#: Entries written in one transaction at most.
+BATCH = 500
+#: Seconds between write-ahead-log checkpoints (SQLite only).
+CHECKPOINT_SECONDS = 10.0
 
 #: ``app.extensions`` key marking an app whose requests are journalled.
 INSTALLED = "fibresim.journal"
@@ -77,20 +88,32 @@ def _json_or_text(raw: bytes) -> Any:
         return _text(raw)
 
 
-def _request_body(incoming: Request) -> Any:
-    return _json_or_text(incoming.get_data(cache=True))
+def _kept(raw: bytes) -> bytes | str | None:
+    """A body as queued: raw bytes (parsed by the writer), or already truncated text when large."""
+    if not raw:
+        return None
+    return raw if len(raw) <= BODY_CAP else _text(raw)
 
 
-def _response_bytes(response: Response) -> bytes | None:
+def _request_body(incoming: Request) -> bytes | str | None:
+    return _kept(incoming.get_data(cache=True))
+
+
+def _response_bytes(response: Response) -> bytes | str | None:
     if response.is_streamed or response.direct_passthrough:
         return None  # reading it here would consume what the client is owed
-    return response.get_data()
+    return _kept(response.get_data())
 
 
 def _parsed(entry: JournalEntry) -> JournalEntry:
-    """The entry with its response body decoded, done by the writer rather than the request."""
-    if isinstance(entry.response, bytes):
-        return replace(entry, response=_json_or_text(entry.response))
+    """The entry with its bodies decoded, done by the writer rather than the request."""
+    body, answer = entry.body, entry.response
+    if isinstance(body, bytes) or isinstance(answer, bytes):
+        return replace(
+            entry,
+            body=_json_or_text(body) if isinstance(body, bytes) else body,
+            response=_json_or_text(answer) if isinstance(answer, bytes) else answer,
+        )
     return entry
 
 
@@ -104,13 +127,13 @@ def _latency_ms() -> int | None:
     return None if started is None else max(0, round((time.perf_counter() - started) * 1000))
 
 
-def _entry(response: Response, clock_now: datetime) -> JournalEntry:
+def _entry(response: Response, at: datetime) -> JournalEntry:
     environ = request.environ
     dropped = bool(environ.get(DROPPED))
     headers = request.headers
     if request.path in SECRET_PATHS:
         return JournalEntry(
-            at=environ.get(ARRIVED_AT) or clock_now,
+            at=at,
             method=request.method,
             path=request.path,
             query="",
@@ -123,7 +146,7 @@ def _entry(response: Response, clock_now: datetime) -> JournalEntry:
             latency_ms=_latency_ms(),
         )
     return JournalEntry(
-        at=environ.get(ARRIVED_AT) or clock_now,
+        at=at,
         method=request.method,
         path=request.path,
         query=request.query_string.decode("utf-8", "replace"),
@@ -132,7 +155,7 @@ def _entry(response: Response, clock_now: datetime) -> JournalEntry:
         conversation_id=headers.get("X-Conversation-ID"),
         body=_request_body(request),
         status=0 if dropped else response.status_code,
-        # Raw bytes here; the writer parses them off the request path (see _parsed).
+        # Raw bytes here and in body; the writer parses them off the request path (see _parsed).
         response=None if dropped else _response_bytes(response),
         latency_ms=_latency_ms(),
     )
@@ -142,67 +165,132 @@ WRITER = "fibresim.journal_writer"
 
 
 class JournalWriter:
-    """Buffers journal entries and writes them in batches, from a thread or on demand."""
+    """A bounded queue of journal entries, written in batches from a thread or on demand.
 
-    def __init__(self, context: Context, *, interval: float = 0.25) -> None:
+    :meth:`add` never blocks on storage: it appends under a lock held for an append, and
+    when ``capacity`` entries are already waiting it drops the entry and counts it.
+    """
+
+    def __init__(
+        self,
+        context: Context,
+        *,
+        keep: int = KEEP,
+        capacity: int = QUEUE_CAP,
+        interval: float = 0.25,
+    ) -> None:
         self._context = context
+        self._keep = keep
+        self._capacity = capacity
         self._interval = interval
         self._pending: list[JournalEntry] = []
         self._lock = threading.Lock()
-        self._writes = itertools.count(1)
+        self._flushing = threading.Lock()  # one flush at a time: batches land in arrival order
+        self._dropped = 0  # dropped here and not yet added to the stored total
+        self.dropped_here = 0
+        self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._checkpointed = time.monotonic()
 
-    def add(self, entry: JournalEntry) -> None:
-        """Queue one entry."""
+    @property
+    def capacity(self) -> int:
+        """Entries the queue holds at most."""
+        return self._capacity
+
+    @property
+    def queued(self) -> int:
+        """Entries waiting to be written."""
+        return len(self._pending)
+
+    def add(self, entry: JournalEntry) -> bool:
+        """Queue one entry; ``False`` (and counted) when the queue is full."""
         with self._lock:
+            if len(self._pending) >= self._capacity:
+                self._dropped += 1
+                self.dropped_here += 1
+                return False
             self._pending.append(entry)
+            full_batch = len(self._pending) >= BATCH
+        if full_batch:
+            self._wake.set()
+        return True
 
     def flush(self) -> None:
-        """Write everything queued so far."""
-        with self._lock:
-            batch, self._pending = self._pending, []
-        if not batch:
+        """Write everything queued so far, in batches of at most :data:`BATCH`."""
+        with self._flushing:
+            while True:
+                with self._lock:
+                    batch, self._pending = self._pending[:BATCH], self._pending[BATCH:]
+                    dropped, self._dropped = self._dropped, 0
+                if not batch and not dropped:
+                    return
+                try:
+                    journal_use_case.record(
+                        self._context,
+                        [_parsed(entry) for entry in batch],
+                        trim_to=self._keep,
+                        dropped=dropped,
+                    )
+                except Exception as error:  # the journal is a by-product; never let it take the server down
+                    log.warning("journal: %d entries not recorded: %s", len(batch), error)
+                    return
+                if len(batch) < BATCH:
+                    return
+
+    def checkpoint(self) -> None:
+        """Give the write-ahead log's space back if :data:`CHECKPOINT_SECONDS` have passed."""
+        if time.monotonic() - self._checkpointed < CHECKPOINT_SECONDS:
             return
+        self._checkpointed = time.monotonic()
         try:
-            trim = KEEP if next(self._writes) % TRIM_EVERY == 0 else None
-            journal_use_case.record(self._context, [_parsed(entry) for entry in batch], trim_to=trim)
-        except Exception as error:  # the journal is a by-product; never let it take the server down
-            log.warning("journal: %d entries not recorded: %s", len(batch), error)
+            journal_use_case.checkpoint(self._context)
+        except Exception as error:  # a busy or closed database: the next round tries again
+            log.warning("journal: write-ahead log not checkpointed: %s", error)
 
     def start(self) -> None:
-        """Flush in the background every ``interval`` seconds until :meth:`stop`."""
+        """Flush in the background every ``interval`` seconds (sooner when a batch is full)."""
         self._thread = threading.Thread(target=self._run, name="fibresim-journal", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         """Stop the thread and write what is left."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=10)
         self.flush()
 
     def _run(self) -> None:
-        while not self._stop.wait(self._interval):
+        while not self._stop.is_set():
+            self._wake.wait(self._interval)
+            self._wake.clear()
             self.flush()
+            self.checkpoint()
+
+
+def journal_writer(app: Flask) -> JournalWriter | None:
+    """The app's journal writer; ``None`` when the journal is off."""
+    writer: JournalWriter | None = app.extensions.get(WRITER)
+    return writer
 
 
 def flush_journal(app: Flask) -> None:
     """Write any buffered entries now (before reading the journal)."""
-    writer: JournalWriter | None = app.extensions.get(WRITER)
+    writer = journal_writer(app)
     if writer is not None:
         writer.flush()
 
 
 def stop_journal(app: Flask) -> None:
     """Stop the journal's writer thread, writing what is left (part of shutting down)."""
-    writer: JournalWriter | None = app.extensions.get(WRITER)
+    writer = journal_writer(app)
     if writer is not None:
         writer.stop()
 
 
 def install_journal(app: Flask, context_key: str = "fibresim.context") -> None:
-    """Record every request outside the admin prefix in the journal (idempotent).
+    """Record requests outside the admin prefix as ``settings.journal`` says (idempotent).
 
     Install it before fault injection, so a delayed request is journalled at its arrival.
     """
@@ -210,8 +298,12 @@ def install_journal(app: Flask, context_key: str = "fibresim.context") -> None:
         return
     app.extensions[INSTALLED] = True
     settings = app.extensions["fibresim.settings"]
+    mode: str = getattr(settings, "journal", "all")
+    if mode == "off":
+        return
+    errors_only = mode == "errors"
     admin_prefix: str = settings.admin_prefix
-    writer = JournalWriter(app.extensions[context_key])
+    writer = JournalWriter(app.extensions[context_key], keep=getattr(settings, "journal_max_rows", KEEP))
     app.extensions[WRITER] = writer
     # Without background threads (tests), each entry is written as the answer goes out.
     background = bool(getattr(settings, "background", False))
@@ -232,8 +324,11 @@ def install_journal(app: Flask, context_key: str = "fibresim.context") -> None:
     def _journal(response: Response) -> Response:
         if is_admin_path(request.path, admin_prefix):
             return response
+        # A dropped connection is journalled as status 0: it is an error too.
+        if errors_only and response.status_code < 400 and not request.environ.get(DROPPED):
+            return response
         try:
-            writer.add(_entry(response, context().clock.now()))
+            writer.add(_entry(response, request.environ.get(ARRIVED_AT) or context().clock.now()))
             if not background:
                 writer.flush()
         except Exception as error:  # the journal is a by-product; the answer must still go out

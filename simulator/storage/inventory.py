@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
@@ -36,31 +37,55 @@ def _service(row: Any) -> LiveService:
     )
 
 
+_SEED_CHUNK = 5_000
+
+
 def seed(connection: Connection, fingerprint: str, services: Iterable[LiveService], now: datetime) -> bool:
     """Insert a profile's initial live services once per profile version; returns whether it ran.
 
     Seeding is recorded, so a service later ceased by an order is not brought back on the
-    next start.
+    next start. The services are taken in chunks, so an estate of any size seeds in bounded
+    memory.
     """
     done = connection.execute(
         select(inventory_seeds.c.fingerprint).where(inventory_seeds.c.fingerprint == fingerprint)
     ).first()
     if done is not None:
         return False
-    existing = set(connection.execute(select(live_services.c.service_id)).scalars())
+    for chunk in _chunks(services, _SEED_CHUNK):
+        _seed_chunk(connection, chunk)
+    connection.execute(insert(inventory_seeds), {"fingerprint": fingerprint, "seeded_at": now})
+    return True
+
+
+def _chunks(services: Iterable[LiveService], size: int) -> Iterator[tuple[LiveService, ...]]:
+    iterator = iter(services)
+    while chunk := tuple(islice(iterator, size)):
+        yield chunk
+
+
+def _seed_chunk(connection: Connection, chunk: tuple[LiveService, ...]) -> None:
+    """Insert the services of ``chunk`` whose id and (address, ONT port) are both still free."""
+    ids = [s.service_id for s in chunk]
+    keys = list({s.address.key for s in chunk})
+    existing = set(
+        connection.execute(
+            select(live_services.c.service_id).where(live_services.c.service_id.in_(ids))
+        ).scalars()
+    )
     occupied = {
         (row.address_key, row.ont_port)
-        for row in connection.execute(select(live_services.c.address_key, live_services.c.ont_port))
+        for row in connection.execute(
+            select(live_services.c.address_key, live_services.c.ont_port).where(
+                live_services.c.address_key.in_(keys)
+            )
+        )
     }
     rows = [
-        _row(s)
-        for s in services
-        if s.service_id not in existing and (s.address.key, s.ont_port) not in occupied
+        _row(s) for s in chunk if s.service_id not in existing and (s.address.key, s.ont_port) not in occupied
     ]
     if rows:
         connection.execute(insert(live_services), rows)
-    connection.execute(insert(inventory_seeds), {"fingerprint": fingerprint, "seeded_at": now})
-    return True
 
 
 # Built once: availability asks this on every request.
@@ -73,12 +98,7 @@ _AT_ADDRESS = (
 
 def at_address(connection: Connection, address: AddressId) -> list[LiveService]:
     """Live services at ``address``, ordered by ONT port."""
-    rows = connection.execute(
-        select(live_services)
-        .where(live_services.c.address_key == address.key)
-        .order_by(live_services.c.ont_port)
-    )
-    return [_service(row) for row in rows]
+    return [_service(row) for row in connection.execute(_AT_ADDRESS, {"key": address.key})]
 
 
 def get(connection: Connection, service_id: str) -> LiveService | None:

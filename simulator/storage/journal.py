@@ -1,8 +1,10 @@
 """The request journal: one row per Supplier API request, newest first when read back.
 
-Rows are written by the HTTP adapter after each answer and read by the admin surface.
-Text columns have fixed widths (PostgreSQL enforces them), so values are clipped here,
-where the widths are known, rather than by every caller.
+Rows are written in batches by the HTTP adapter's journal writer and read by the admin
+surface. Text columns have fixed widths (PostgreSQL enforces them), so values are clipped
+here, where the widths are known, rather than by every caller. The table is bounded by
+:func:`trim` after every batch; on SQLite, :func:`checkpoint_wal` gives the write-ahead log's
+space back, so neither the rows nor the files grow without bound.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, delete, func, insert, select
+from sqlalchemy import Column, Connection, bindparam, delete, func, insert, select
 
-from simulator.storage.database import utc
+from simulator.storage.database import Database, utc
+from simulator.storage.schema import fibresim_meta
 from simulator.storage.tables import journal
 
 DEFAULT_LIMIT = 100
@@ -53,24 +56,40 @@ def _clip(value: str | None, column: Column[Any]) -> str | None:
     return value[:length]
 
 
+def _row(entry: JournalEntry) -> dict[str, Any]:
+    columns = journal.c
+    return {
+        "at": entry.at,
+        "method": _clip(entry.method, columns.method),
+        "path": _clip(entry.path, columns.path),
+        "query": _clip(entry.query, columns.query),
+        "tenant": _clip(entry.tenant, columns.tenant),
+        "request_id": _clip(entry.request_id, columns.request_id),
+        "conversation_id": _clip(entry.conversation_id, columns.conversation_id),
+        "body": entry.body,
+        "status": entry.status,
+        "response": entry.response,
+        "latency_ms": entry.latency_ms,
+    }
+
+
+# Built once: the writer runs them after every batch.
+_INSERT = insert(journal)
+_NEWEST = select(func.max(journal.c.id))
+_TRIM = delete(journal).where(journal.c.id <= bindparam("last"))
+_DROPPED_KEY = "journal_dropped"
+_DROPPED = select(fibresim_meta.c.value).where(fibresim_meta.c.key == _DROPPED_KEY)
+
+
 def record(connection: Connection, entry: JournalEntry) -> None:
     """Store ``entry`` (its ``id`` is ignored; the database assigns one)."""
-    columns = journal.c
-    connection.execute(
-        insert(journal).values(
-            at=entry.at,
-            method=_clip(entry.method, columns.method),
-            path=_clip(entry.path, columns.path),
-            query=_clip(entry.query, columns.query),
-            tenant=_clip(entry.tenant, columns.tenant),
-            request_id=_clip(entry.request_id, columns.request_id),
-            conversation_id=_clip(entry.conversation_id, columns.conversation_id),
-            body=entry.body,
-            status=entry.status,
-            response=entry.response,
-            latency_ms=entry.latency_ms,
-        )
-    )
+    record_many(connection, [entry])
+
+
+def record_many(connection: Connection, entries: list[JournalEntry]) -> None:
+    """Store ``entries`` in one statement, in order (ids are assigned by the database)."""
+    if entries:
+        connection.execute(_INSERT, [_row(entry) for entry in entries])
 
 
 def _entry(row: Any) -> JournalEntry:
@@ -136,8 +155,56 @@ def clear(connection: Connection) -> int:
 
 
 def trim(connection: Connection, keep: int) -> int:
-    """Delete all but the newest ``keep`` entries; returns how many went."""
-    newest = connection.execute(select(func.max(journal.c.id))).scalar()
+    """Delete all but the newest ``keep`` entries; returns how many went.
+
+    Safe when several writers trim at once: each deletes below a threshold taken from the
+    newest id, so two trims only ever remove old rows, never a batch another just wrote.
+    """
+    newest = connection.execute(_NEWEST).scalar()
     if newest is None or newest <= keep:
         return 0
-    return connection.execute(delete(journal).where(journal.c.id <= newest - keep)).rowcount
+    return connection.execute(_TRIM, {"last": newest - keep}).rowcount
+
+
+def add_dropped(connection: Connection, count: int) -> None:
+    """Add ``count`` to the entries dropped for want of room, a total kept across processes."""
+    if count <= 0:
+        return
+    current = connection.execute(_DROPPED).scalar()
+    if current is None:
+        connection.execute(fibresim_meta.insert().values(key=_DROPPED_KEY, value=str(count)))
+    else:
+        total = int(current) + count if str(current).isdigit() else count
+        connection.execute(
+            fibresim_meta.update().where(fibresim_meta.c.key == _DROPPED_KEY).values(value=str(total))
+        )
+
+
+def dropped(connection: Connection) -> int:
+    """How many entries every process has dropped since the database was made."""
+    current = connection.execute(_DROPPED).scalar()
+    return int(current) if current is not None and str(current).isdigit() else 0
+
+
+def checkpoint_wal(database: Database) -> bool:
+    """On SQLite, copy the write-ahead log into the database and truncate it; whether it did.
+
+    The log otherwise keeps the size of its busiest moment. The checkpoint waits at most a
+    few milliseconds for readers to move on (it tries again next time) rather than hold
+    writers up; on other databases there is nothing to do.
+    """
+    if not database.is_sqlite or database.url in {"sqlite://", "sqlite:///:memory:"}:
+        return False
+    raw = database.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        (timeout,) = cursor.execute("PRAGMA busy_timeout").fetchone()
+        try:
+            cursor.execute("PRAGMA busy_timeout=20")
+            busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            return bool(busy == 0)
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout={int(timeout)}")
+            cursor.close()
+    finally:
+        raw.close()

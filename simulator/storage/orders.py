@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from contracts.model.order_states import OrderStatus, ReasonCode
 from simulator.domain.inventory import AddressId, LiveService
@@ -293,12 +293,31 @@ def _request(row: Any) -> OrderRequest:
     )
 
 
+# Built once: placing and moving orders runs them for every order (bind parameters are
+# prefixed where a column of the same name is also set).
+_REQUESTS_OF = (
+    select(order_requests)
+    .where(order_requests.c.tenant == bindparam("tenant"), order_requests.c.order_key == bindparam("key"))
+    .order_by(order_requests.c.position)
+)
+_INSERT_REQUEST = insert(order_requests)
+_UPDATE_REQUEST = update(order_requests).where(
+    order_requests.c.tenant == bindparam("key_tenant"),
+    order_requests.c.kind == bindparam("key_kind"),
+    order_requests.c.request_id == bindparam("key_request_id"),
+)
+_INSERT_ORDER = insert(orders)
+_UPDATE_ORDER = update(orders).where(
+    orders.c.tenant == bindparam("key_tenant"), orders.c.order_key == bindparam("key_order_key")
+)
+_GET_ORDER = select(orders).where(
+    orders.c.tenant == bindparam("tenant"), orders.c.order_key == bindparam("order_key")
+)
+_INSERT_HISTORY = insert(order_history)
+
+
 def _requests_of(connection: Connection, tenant: str, key: str) -> tuple[OrderRequest, ...]:
-    rows = connection.execute(
-        select(order_requests)
-        .where(order_requests.c.tenant == tenant, order_requests.c.order_key == key)
-        .order_by(order_requests.c.position)
-    )
+    rows = connection.execute(_REQUESTS_OF, {"tenant": tenant, "key": key})
     return tuple(_request(row) for row in rows)
 
 
@@ -306,8 +325,13 @@ def _loaded(connection: Connection, row: Any) -> Order:
     return _order(row, _requests_of(connection, row.tenant, row.order_key))
 
 
-def _save_requests(connection: Connection, order: Order) -> None:
-    stored = {(r.kind, r.request_id): r for r in _requests_of(connection, order.id.tenant, order.id.key)}
+def _save_requests(connection: Connection, order: Order, *, new: bool = False) -> None:
+    """Store the order's requests that changed; a ``new`` order has none stored yet."""
+    stored = (
+        {}
+        if new
+        else {(r.kind, r.request_id): r for r in _requests_of(connection, order.id.tenant, order.id.key)}
+    )
     for position, request in enumerate(order.requests):
         if stored.get((request.kind, request.request_id)) == request:
             continue
@@ -324,19 +348,20 @@ def _save_requests(connection: Connection, order: Order) -> None:
             "new_target": request.new_target,
             "reason_code": request.reason_code,
         }
-        key = (
-            (order_requests.c.tenant == order.id.tenant)
-            & (order_requests.c.kind == request.kind.value)
-            & (order_requests.c.request_id == request.request_id)
-        )
         if (request.kind, request.request_id) in stored:
-            connection.execute(update(order_requests).where(key).values(values))
+            key = {
+                "key_tenant": order.id.tenant,
+                "key_kind": request.kind.value,
+                "key_request_id": request.request_id,
+            }
+            connection.execute(_UPDATE_REQUEST, {**values, **key})
         else:
-            connection.execute(
-                insert(order_requests).values(
-                    tenant=order.id.tenant, kind=request.kind.value, request_id=request.request_id, **values
-                )
-            )
+            identity = {
+                "tenant": order.id.tenant,
+                "kind": request.kind.value,
+                "request_id": request.request_id,
+            }
+            connection.execute(_INSERT_REQUEST, {**identity, **values})
 
 
 # --- the repository functions -------------------------------------------------------------
@@ -345,26 +370,21 @@ def _save_requests(connection: Connection, order: Order) -> None:
 def insert_order(connection: Connection, order: Order, reply_body: dict[str, Any] | None = None) -> None:
     """Store a new order, with the body of its first answer (given again to a repeat)."""
     connection.execute(
-        insert(orders).values(tenant=order.id.tenant, order_key=order.id.key, **_values(order, reply_body))
+        _INSERT_ORDER, {"tenant": order.id.tenant, "order_key": order.id.key, **_values(order, reply_body)}
     )
-    _save_requests(connection, order)
+    _save_requests(connection, order, new=True)
 
 
 def save(connection: Connection, order: Order) -> None:
     """Store an order's new state."""
-    connection.execute(
-        update(orders)
-        .where(orders.c.tenant == order.id.tenant, orders.c.order_key == order.id.key)
-        .values(_values(order, None))
-    )
+    key = {"key_tenant": order.id.tenant, "key_order_key": order.id.key}
+    connection.execute(_UPDATE_ORDER, {**_values(order, None), **key})
     _save_requests(connection, order)
 
 
 def get(connection: Connection, tenant: str, order_key: str) -> Order | None:
     """The tenant's order under ``order_key``, if any."""
-    row = connection.execute(
-        select(orders).where(orders.c.tenant == tenant, orders.c.order_key == order_key)
-    ).first()
+    row = connection.execute(_GET_ORDER, {"tenant": tenant, "order_key": order_key}).first()
     return None if row is None else _loaded(connection, row)
 
 
@@ -434,15 +454,16 @@ def next_unsolicited_number(connection: Connection) -> int:
 def add_history(connection: Connection, order: OrderId, entry: HistoryEntry) -> None:
     """Record an event of an order."""
     connection.execute(
-        insert(order_history).values(
-            tenant=order.tenant,
-            order_key=order.key,
-            at=entry.at,
-            event=entry.event,
-            from_status=entry.from_status,
-            to_status=entry.to_status,
-            detail=entry.detail,
-        )
+        _INSERT_HISTORY,
+        {
+            "tenant": order.tenant,
+            "order_key": order.key,
+            "at": entry.at,
+            "event": entry.event,
+            "from_status": entry.from_status,
+            "to_status": entry.to_status,
+            "detail": entry.detail,
+        },
     )
 
 

@@ -45,23 +45,29 @@ def _key(reservation: Reservation) -> Any:
     return (reservations.c.tenant == reservation.tenant) & (reservations.c.id == reservation.id)
 
 
+# Built once: every reservation runs them (bind parameters are prefixed where a column
+# of the same name is also set).
+_GET = select(reservations).where(
+    reservations.c.tenant == bindparam("tenant"), reservations.c.id == bindparam("id")
+)
+_HOLDING_IN_PATCH = select(reservations).where(
+    reservations.c.patch == bindparam("patch"), reservations.c.slot_start > bindparam("now"), _HOLDING
+)
+_UPDATE = update(reservations).where(
+    reservations.c.tenant == bindparam("key_tenant"), reservations.c.id == bindparam("key_id")
+)
+_INSERT = insert(reservations)
+
+
 def get(connection: Connection, tenant: str, reservation_id: int) -> Reservation | None:
     """The tenant's reservation under the gateway's id, if any (ids are unique per tenant)."""
-    row = connection.execute(
-        select(reservations).where(reservations.c.tenant == tenant, reservations.c.id == reservation_id)
-    ).first()
+    row = connection.execute(_GET, {"tenant": tenant, "id": reservation_id}).first()
     return None if row is None else _reservation(row)
 
 
 def holding_in_patch(connection: Connection, patch: str, now: datetime) -> list[Reservation]:
     """Reservations in ``patch`` that may still hold a future slot (the domain decides exactly)."""
-    rows = connection.execute(
-        select(reservations).where(
-            reservations.c.patch == patch,
-            reservations.c.slot_start > now,
-            _HOLDING,
-        )
-    )
+    rows = connection.execute(_HOLDING_IN_PATCH, {"patch": patch, "now": now})
     return [_reservation(row) for row in rows]
 
 
@@ -109,11 +115,10 @@ def save(connection: Connection, reservation: Reservation) -> None:
             "slotEnd": reservation.slot.end.isoformat(),
         },
     }
-    updated = connection.execute(update(reservations).where(_key(reservation)).values(values))
+    key = {"key_tenant": reservation.tenant, "key_id": reservation.id}
+    updated = connection.execute(_UPDATE, {**values, **key})
     if updated.rowcount == 0:
-        connection.execute(
-            insert(reservations).values(tenant=reservation.tenant, id=reservation.id, **values)
-        )
+        connection.execute(_INSERT, {"tenant": reservation.tenant, "id": reservation.id, **values})
 
 
 def due_for_expiry(connection: Connection, now: datetime) -> list[Reservation]:
