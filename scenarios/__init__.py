@@ -1,4 +1,4 @@
-"""Shipped data: supplier profiles (``profiles/``) and KCI scripts (``kci/``)."""
+"""Shipped data: supplier profiles (``profiles/``) and KCI scripts (``kci/`` for orders, ``assurance/`` for service tests and problems)."""
 
 from __future__ import annotations
 
