@@ -16,8 +16,11 @@ from sqlalchemy import Column, Connection, String, Table, inspect, select
 from simulator.domain.errors import ConfigurationError
 from simulator.storage.tables import metadata
 
-SCHEMA_VERSION = 2
-"""Bump when a table changes shape or the meaning of what it stores (1: releases before the stamp)."""
+SCHEMA_VERSION = 3
+"""Bump when a table changes shape or the meaning of what it stores.
+
+1: releases before the stamp; 3: service tests and service problems.
+"""
 
 VERSION_KEY = "schema_version"
 
