@@ -50,6 +50,7 @@ from datetime import datetime
 from typing import Any
 
 from contracts.certification.schemas import ROOT, SUPPLIER_UPDATES_API, problems
+from contracts.certification.t2r_stream import T2R_PREFIXES, t2r_key, walk_t2r
 from contracts.model.order_states import (
     WAITING_STATUSES,
     IllegalTransition,
@@ -73,7 +74,15 @@ STREAM_RULES: Mapping[str, str] = {
     "KCI-007": "every KCI identifies its order by gateway id or supplierOrderReference",
 }
 ENTITY_KEYS = ("provideServiceOrder", "modifyServiceOrder", "ceaseServiceOrder")
-_BRANCHES = dict(zip(ENTITY_KEYS, ("ProvideOrderKci", "ModifyOrderKci", "CeaseOrderKci"), strict=True))
+T2R_KEYS = ("serviceTest", "serviceProblem")
+"""Entities of service test and service problem KCIs, walked by :mod:`contracts.certification.t2r_stream`."""
+_BRANCHES = dict(
+    zip(
+        ENTITY_KEYS + T2R_KEYS,
+        ("ProvideOrderKci", "ModifyOrderKci", "CeaseOrderKci", "ServiceTestKci", "ServiceProblemKci"),
+        strict=True,
+    )
+)
 _IDENTIFIERS = "id or supplierOrderReference"
 _SYNC_STARTS = (
     (OrderState(OrderStatus.ACKNOWLEDGED), "201 ACKNOWLEDGED"),
@@ -137,9 +146,10 @@ def _sequence(kci: Mapping[str, Any]) -> int | None:
 def _schema_problems(kci: Any) -> list[str]:
     if not isinstance(kci, Mapping):
         return [f"{ROOT}: the KCI is not a JSON object (type: 'object')"]
-    present = [key for key in ENTITY_KEYS if key in kci]
+    present = [key for key in ENTITY_KEYS + T2R_KEYS if key in kci]
     if len(present) != 1:
-        return [f"{ROOT}: exactly one of {', '.join(ENTITY_KEYS)} is required, found {len(present)} (oneOf)"]
+        keys = ", ".join(ENTITY_KEYS + T2R_KEYS)
+        return [f"{ROOT}: exactly one of {keys} is required, found {len(present)} (oneOf)"]
     return problems(SUPPLIER_UPDATES_API, _BRANCHES[present[0]], dict(kci))
 
 
@@ -193,6 +203,13 @@ class _Walk:
                 self.aliases.setdefault(str(entity["supplierOrderReference"]), entity["id"])
         orders: dict[str, list[tuple[int, Mapping[str, Any]]]] = defaultdict(list)
         for index, kci in kept:
+            t2r = t2r_key(kci)
+            if t2r is not None:
+                if t2r:
+                    orders[t2r].append((index, kci))
+                else:
+                    self.add("KCI-007", "the KCI names no test or problem with id or supplier reference", kci, index)
+                continue
             key = order_key(entity_of(kci), self.aliases)
             if key is None:
                 self.add("KCI-007", f"the KCI names no order entity with {_IDENTIFIERS}", kci, index)
@@ -356,5 +373,10 @@ def validate_kci_stream(
     walk = _Walk(initial_statuses or {})
     kept = walk.unique(kcis)
     for key, items in walk.identify(kept).items():
-        walk.transitions(key, walk.sequences(key, items))
+        ordered = walk.sequences(key, items)
+        if key.startswith(T2R_PREFIXES):
+            for rule_id, message, kci, index in walk_t2r(key, ordered):
+                walk.add(rule_id, message, kci, index, order=key)
+        else:
+            walk.transitions(key, ordered)
     return sorted(walk.findings, key=lambda finding: (finding.index is None, finding.index or 0))
