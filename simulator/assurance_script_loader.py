@@ -68,7 +68,9 @@ def build_assurance_script(document: Any, source: str = "KCI script") -> Assuran
     validator = Draft202012Validator(load_schema(SCRIPT_SCHEMA))
     problems = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
     if problems:
-        lines = [f"{'/'.join(map(str, p.absolute_path)) or '(top level)'}: {schema_message(p)}" for p in problems]
+        lines = [
+            f"{'/'.join(map(str, p.absolute_path)) or '(top level)'}: {schema_message(p)}" for p in problems
+        ]
         raise ConfigurationError(f"{source} is not a valid KCI script:\n  " + "\n  ".join(lines))
     script = AssuranceScript(
         name=document["name"],

@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from types import MappingProxyType
 from collections.abc import Mapping
 from datetime import date, time, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from jsonschema import Draft202012Validator

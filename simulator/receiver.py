@@ -138,12 +138,15 @@ class _Stream:
 
 
 def _order_entity(kci: dict[str, Any]) -> dict[str, Any]:
-    names = _ORDER_ENTITIES + ("serviceTest", "serviceProblem")
+    names = (*_ORDER_ENTITIES, "serviceTest", "serviceProblem")
     return next((kci[name] for name in names if isinstance(kci.get(name), dict)), {})
 
 
 # Service tests and problems have sequences of their own, apart from orders with the same id.
-_T2R_ENTITIES = (("serviceTest", "ST-", "supplierReference"), ("serviceProblem", "SP-", "supplierServiceProblemReference"))
+_T2R_ENTITIES = (
+    ("serviceTest", "ST-", "supplierReference"),
+    ("serviceProblem", "SP-", "supplierServiceProblemReference"),
+)
 
 
 def order_key(kci: dict[str, Any]) -> str:

@@ -208,7 +208,12 @@ class _Walk:
                 if t2r:
                     orders[t2r].append((index, kci))
                 else:
-                    self.add("KCI-007", "the KCI names no test or problem with id or supplier reference", kci, index)
+                    self.add(
+                        "KCI-007",
+                        "the KCI names no test or problem with id or supplier reference",
+                        kci,
+                        index,
+                    )
                 continue
             key = order_key(entity_of(kci), self.aliases)
             if key is None:

@@ -42,12 +42,15 @@ _PROBLEM_ASSUMPTIONS: tuple[tuple[tuple[str, ...], str], ...] = (
     ((ProblemReasonCode.ACKNOWLEDGED, ProblemReasonCode.INVESTIGATING), "after a 201 IN_PROGRESS answer"),
     ((ProblemRequest.AMENDMENT,), "after an amendment answered 202"),
     ((ProblemRequest.CANCELLATION,), "after a cancellation answered 202"),
-    ((ProblemRequest.AMENDMENT, ProblemRequest.CANCELLATION), "after an amendment and a cancellation answered 202"),
+    (
+        (ProblemRequest.AMENDMENT, ProblemRequest.CANCELLATION),
+        "after an amendment and a cancellation answered 202",
+    ),
 )
 
 
 def t2r_key(kci: Mapping[str, Any]) -> str | None:
-    """``test 77`` / ``problem 88`` for a T2R KCI, ``""`` when it names neither id nor reference, else ``None``."""
+    """``test 77`` / ``problem 88`` for a T2R KCI; ``""`` when it names no id or reference; else ``None``."""
     for entity_key, word, reference in (
         ("serviceTest", "test", "supplierReference"),
         ("serviceProblem", "problem", "supplierServiceProblemReference"),
@@ -72,27 +75,47 @@ def _advance(
         return state, str(error)
 
 
+def _missing(is_test: bool, reason: str, kci: Mapping[str, Any], entity: Mapping[str, Any]) -> list[str]:
+    if is_test:
+        return missing_test_fields(reason, kci, entity)
+    requested = bool(
+        entity.get("serviceProblemCancellationId") or entity.get("serviceProblemCancellationReference")
+    )
+    return missing_problem_fields(reason, kci, entity, tenant_requested=requested)
+
+
+def _assumed(state: Transition[Any], reason: str, claimed: Any, first: bool) -> Transition[Any] | None:
+    """Where a problem KCI illegal from ``state`` leads, had an answer or request moved it unannounced."""
+    for triggers, _words in _PROBLEM_ASSUMPTIONS:
+        if triggers[0] == ProblemReasonCode.ACKNOWLEDGED and not first:
+            continue
+        assumed: Transition[Any] = state
+        for trigger in triggers:
+            assumed, refused = _advance(PROBLEM_STATES, assumed, trigger, None)
+            if refused:
+                break
+        else:
+            after, refused = _advance(PROBLEM_STATES, assumed, reason, claimed)
+            if refused is None:
+                return after
+    return None
+
+
 def walk_t2r(key: str, ordered: Sequence[tuple[int, Mapping[str, Any]]]) -> list[Finding]:
     """KCI-004 and KCI-005 along one test's or problem's KCIs (sorted by sequence number)."""
     is_test = key.startswith("test ")
     table: StateTable[Any] = TEST_STATES if is_test else PROBLEM_STATES
     statuses: Any = TestStatus if is_test else ProblemStatus
     reasons = set(TestReasonCode) if is_test else set(ProblemReasonCode)
-    entity_key = "serviceTest" if is_test else "serviceProblem"
     findings: list[Finding] = []
     state: Transition[Any] = Transition(table.start)
     guessed = False  # the status before the first KCI was assumed (a 201 answer), so may be wrong
     for position, (index, kci) in enumerate(ordered):
-        reason = kci.get("reasonCode")
-        if reason not in reasons:
+        if kci.get("reasonCode") not in reasons:
             continue  # KCI-001 names an unknown reason code
-        entity = kci.get(entity_key) or {}
-        tenant_requested = bool(entity.get("serviceProblemCancellationId") or entity.get("serviceProblemCancellationReference"))
-        missing = (
-            missing_test_fields(reason, kci, entity)
-            if is_test
-            else missing_problem_fields(reason, kci, entity, tenant_requested=tenant_requested)
-        )
+        reason = str(kci["reasonCode"])
+        entity = kci.get("serviceTest" if is_test else "serviceProblem") or {}
+        missing = _missing(is_test, reason, kci, entity)
         if missing:
             findings.append(("KCI-005", f"{reason} lacks {', '.join(missing)}", kci, index))
         raw = entity.get("status")
@@ -101,27 +124,13 @@ def walk_t2r(key: str, ordered: Sequence[tuple[int, Mapping[str, Any]]]) -> list
             findings.append(("KCI-004", f"status {raw!r} is not a status a supplier sets", kci, index))
         following, problem = _advance(table, state, reason, claimed)
         if problem is not None and not is_test:
-            for triggers, words in _PROBLEM_ASSUMPTIONS:
-                if triggers[0] == ProblemReasonCode.ACKNOWLEDGED and position > 0:
-                    continue
-                assumed: Transition[Any] | None = state
-                for trigger in triggers:
-                    assumed, refused = _advance(table, assumed, trigger, None)
-                    if refused:
-                        assumed = None
-                        break
-                if assumed is None:
-                    continue
-                after, refused = _advance(table, assumed, reason, claimed)
-                if refused is None:
-                    following, problem = after, None
-                    guessed = guessed or position == 0
-                    break
+            assumed = _assumed(state, reason, claimed, position == 0)
+            if assumed is not None:
+                following, problem, guessed = assumed, None, guessed or position == 0
         if problem is not None and guessed and claimed is not None and state.status in table.waiting:
             # The settled status was guessed from the answer: trust what the KCI says it returns to.
             after, refused = _advance(table, Transition(state.status, claimed), reason, claimed)
-            if refused is None:
-                following, problem = after, None
+            following, problem = (after, None) if refused is None else (following, problem)
         if problem is not None:
             findings.append(("KCI-004", problem, kci, index))
             if claimed is not None:

@@ -7,11 +7,13 @@ its own. The reference lists the statuses (§5) but gives reason codes for order
 (``INVESTIGATING``, ``APPOINTMENT_BOOKED``, ``NETWORK_INCIDENT``, ``ESCALATED``,
 ``RESOLVED``, ``REOPENED``, ``PROBLEM_REJECTED``), all marked ``x-`` in the contract::
 
-    RECEIVED ──ACKNOWLEDGED──▶ ACKNOWLEDGED ──INVESTIGATING──▶ IN_PROGRESS ──RESOLVED──▶ RESOLVED ──COMPLETED──▶ COMPLETED
-        └─PROBLEM_REJECTED─▶ REJECTED             │   DELAY ▼ ▲ RESUMED         ▲   │ REOPENED (resolution
-                                                 │        HELD                 │   ▼  refused by the tenant)
-                                                 └─NETWORK_INCIDENT─▶ NETWORK_INCIDENT ──RESUMED, RESOLVED
-    ACKNOWLEDGED | IN_PROGRESS | HELD | NETWORK_INCIDENT ──INFORMATION_REQUIRED──▶ PENDING ──AMENDED──▶ previous
+    RECEIVED ──ACKNOWLEDGED──▶ ACKNOWLEDGED ──INVESTIGATING──▶ IN_PROGRESS ──RESOLVED──▶ RESOLVED
+        └─PROBLEM_REJECTED─▶ REJECTED      │              DELAY ▼ ▲ RESUMED
+                                           │                   HELD
+                                           └─NETWORK_INCIDENT─▶ NETWORK_INCIDENT ──RESUMED, RESOLVED
+    RESOLVED ──COMPLETED──▶ COMPLETED (resolution accepted); RESOLVED ──REOPENED──▶ IN_PROGRESS
+    ACKNOWLEDGED | IN_PROGRESS | HELD | NETWORK_INCIDENT ──INFORMATION_REQUIRED──▶ PENDING
+    PENDING ──AMENDED──▶ previous
     amendment answered 202 ─▶ PENDING_AMENDMENT ──AMENDED, AMENDMENT_REJECTED──▶ previous
     cancellation answered 202 ─▶ PENDING_CANCELLATION ──CANCELLATION_REJECTED──▶ previous
     any in-flight status ──CANCELLED──▶ CANCELLED

@@ -132,9 +132,12 @@ def missing_test_fields(reason: str, kci: Mapping[str, Any], entity: Mapping[str
     outcome = entity.get("outcome")
     if reason == R.TEST_COMPLETED and outcome in OUTCOMES_NEEDING_CODES and not entity.get("outcomeCodes"):
         missing.append(f"outcomeCodes (outcome {outcome})")
-    if reason == R.TEST_COMPLETED and outcome in {TestOutcome.FAILED, TestOutcome.UNAVAILABLE}:
-        if not kci.get("text"):
-            missing.append(f"text (outcome {outcome})")
+    if (
+        reason == R.TEST_COMPLETED
+        and outcome in {TestOutcome.FAILED, TestOutcome.UNAVAILABLE}
+        and not kci.get("text")
+    ):
+        missing.append(f"text (outcome {outcome})")
     return missing
 
 

@@ -108,7 +108,9 @@ class StateTable(Generic[S]):
             if current in self.terminal:
                 raise TransitionRefused(self.entity, current, reason, f"{current} is terminal")
             accepted = ", ".join(self.allowed_triggers(current)) or "nothing"
-            raise TransitionRefused(self.entity, current, reason, f"from {current} only {accepted} are accepted")
+            raise TransitionRefused(
+                self.entity, current, reason, f"from {current} only {accepted} are accepted"
+            )
         reachable = self.targets(state, reason)
         if not reachable:
             raise TransitionRefused(self.entity, current, reason, f"nothing was recorded before {current}")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from simulator.application.assurance_views import problem_entity, test_entity
@@ -58,7 +58,9 @@ def _envelope(sequence_number: int, at: datetime, reason: str, text: str | None)
     return kci
 
 
-def _enqueue(unit: UnitOfWork, tenant: str, key: str, kci: dict[str, Any], conversation_id: str | None) -> str:
+def _enqueue(
+    unit: UnitOfWork, tenant: str, key: str, kci: dict[str, Any], conversation_id: str | None
+) -> str:
     if conversation_id:
         kci[DELIVERY_CONTEXT] = {"conversationId": conversation_id}
     unit.outbox.enqueue(

@@ -11,8 +11,8 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
-from simulator.domain.inventory import AddressId, LiveService
 from simulator.domain.assurance_scripts import AssuranceKind
+from simulator.domain.inventory import AddressId, LiveService
 from simulator.domain.kci_scripts import AppliesTo
 from simulator.domain.order import Order
 from simulator.domain.order_events import OrderId
@@ -175,7 +175,9 @@ class AssuranceRepository(Protocol):
         """Tests whose next step is due."""
         ...
 
-    def get_problem(self, tenant: str, problem_id: int) -> tuple[ServiceProblem, dict[str, Any] | None] | None:
+    def get_problem(
+        self, tenant: str, problem_id: int
+    ) -> tuple[ServiceProblem, dict[str, Any] | None] | None:
         """The tenant's problem and the body of its first answer, if any."""
         ...
 

@@ -32,7 +32,10 @@ def run_service_test(context: Context, command: RunServiceTest) -> Answer:
             return Answer(Reply.DONE, existing[1])
         now = context.clock.now()
         service = check_live_service(
-            command.tenant, command.service_id, command.specification_id, unit.inventory.get(command.service_id)
+            command.tenant,
+            command.service_id,
+            command.specification_id,
+            unit.inventory.get(command.service_id),
         )
         check_problem_type(context.profile.assurance, service, command.problem_type)
         if context.profile.assurance.check_test_characteristics:

@@ -45,7 +45,9 @@ class AssurancePolicy:
         return problem_type in self.problem_types.get(specification_id, ALL_PROBLEM_TYPES)
 
 
-def check_live_service(tenant: str, service_id: str, specification_id: str, service: LiveService | None) -> LiveService:
+def check_live_service(
+    tenant: str, service_id: str, specification_id: str, service: LiveService | None
+) -> LiveService:
     """The tenant's live service the request names; 422 otherwise (one message for every reason)."""
     if service is None or service.tenant != tenant:
         raise BusinessRuleViolation(f"serviceId {excerpt(service_id)} is not a live service of {tenant}")

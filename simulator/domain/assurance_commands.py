@@ -6,7 +6,7 @@ parsed values only, so no request JSON reaches the domain.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from simulator.domain.inventory import AddressId
 from simulator.domain.order_commands import Characteristics, Contact, ContactChange, Removal, Scenario
@@ -22,7 +22,7 @@ class RunServiceTest:
     specification_id: str
     problem_type: str
     characteristics: Characteristics = ()
-    scenario: Scenario = Scenario()
+    scenario: Scenario = field(default_factory=Scenario)
     conversation_id: str | None = None
 
 
@@ -54,7 +54,7 @@ class RaiseProblem:
     service_test_reference: str | None = None
     characteristics: Characteristics = ()
     details: ProblemDetails = ProblemDetails()
-    scenario: Scenario = Scenario()
+    scenario: Scenario = field(default_factory=Scenario)
     conversation_id: str | None = None
 
 
@@ -83,7 +83,7 @@ class AmendProblem:
     tenant: str
     changes: ProblemChanges
     supplier_problem_reference: str | None = None
-    scenario: Scenario = Scenario()
+    scenario: Scenario = field(default_factory=Scenario)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,4 +96,4 @@ class CancelProblem:
     supplier_problem_reference: str
     reason_code: str
     text: str | None = None
-    scenario: Scenario = Scenario()
+    scenario: Scenario = field(default_factory=Scenario)

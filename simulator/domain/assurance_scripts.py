@@ -47,7 +47,12 @@ from contracts.model.service_test_states import (
 )
 from contracts.model.state_table import StateTable, Transition, TransitionRefused
 from simulator.domain.errors import BusinessRuleViolation, ConfigurationError
-from simulator.domain.kci_scripts import DEFAULT_KCI_DELAY, DEFAULT_PROBLEM_CODE, parse_kci_delay, parse_problem_code
+from simulator.domain.kci_scripts import (
+    DEFAULT_KCI_DELAY,
+    DEFAULT_PROBLEM_CODE,
+    parse_kci_delay,
+    parse_problem_code,
+)
 
 __all__ = [
     "DEFAULT_ASSURANCE_SCENARIOS",
@@ -220,7 +225,9 @@ def _walk(script: AssuranceScript, start: Transition[ProblemStatus] | Transition
             status = None if step.status is None else table.statuses(step.status)
             state = table.advance(state, step.reason, status=status)  # type: ignore[arg-type]
         except (TransitionRefused, ValueError) as error:
-            raise ConfigurationError(f"KCI script {script.name}: steps/{index}/reason: {error}{context}") from None
+            raise ConfigurationError(
+                f"KCI script {script.name}: steps/{index}/reason: {error}{context}"
+            ) from None
 
 
 def validate_assurance_script(script: AssuranceScript) -> None:
@@ -232,7 +239,9 @@ def validate_assurance_script(script: AssuranceScript) -> None:
         problems = _content_problems(script.applies_to, step)
         if problems:
             raise ConfigurationError(
-                "; ".join(f"KCI script {script.name}: steps/{index}/{field}: {why}" for field, why in problems)
+                "; ".join(
+                    f"KCI script {script.name}: steps/{index}/{field}: {why}" for field, why in problems
+                )
             )
     for start in _starts(script.applies_to):
         _walk(script, start)
@@ -271,4 +280,3 @@ def resolve_assurance_script(
             problem = code or step.problem_code or DEFAULT_PROBLEM_CODE
         steps.append(replace(step, problem_code=problem, delay=step.delay if delay is None else delay))
     return replace(script, steps=tuple(steps))
-

@@ -73,6 +73,6 @@ class SupplierProfile:
     estate: EstateSettings | None
     appointments: AppointmentPolicy
     orders: dict[str, Any] = field(default_factory=dict)
-    assurance: AssurancePolicy = AssurancePolicy()
+    assurance: AssurancePolicy = field(default_factory=AssurancePolicy)
     fingerprint: str = ""
     auth: AuthPolicy = AuthPolicy()

@@ -13,6 +13,7 @@ problem is PENDING it waits for the tenant's amendment, then carries on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 
@@ -39,7 +40,7 @@ from simulator.domain.assurance_scripts import (
     AssuranceStep,
     response_triggers,
 )
-from simulator.domain.errors import BusinessRuleViolation
+from simulator.domain.errors import BusinessRuleViolation, excerpt
 from simulator.domain.inventory import AddressId
 from simulator.domain.order import Appointment, Reply
 from simulator.domain.order_commands import REMOVE, Characteristics, Contact, ContactChange, Removal, Scenario
@@ -149,7 +150,9 @@ class ServiceProblem:
         state = PROBLEM_STATES.advance(self._state(), reason, status=claimed)
         self.status, self.previous = state.status, state.previous
 
-    def _noted(self, at: datetime, event: str, before: str | None, detail: dict[str, object]) -> AssuranceNoted:
+    def _noted(
+        self, at: datetime, event: str, before: str | None, detail: Mapping[str, object]
+    ) -> AssuranceNoted:
         return AssuranceNoted(self.tenant, self.key, at, event, before, self.status, detail)
 
     # --- raising, amending, cancelling ------------------------------------------------
@@ -160,7 +163,9 @@ class ServiceProblem:
     ) -> tuple[ServiceProblem, list[AssuranceEvent]]:
         """A problem the acceptance checks passed, answered as ``script`` says (422: refused)."""
         if script.response is AssuranceResponse.REJECTED:
-            raise BusinessRuleViolation(f"service problem {command.problem_id} is refused by scenario {script.name}")
+            raise BusinessRuleViolation(
+                f"service problem {command.problem_id} is refused by scenario {script.name}"
+            )
         problem = cls(
             tenant=command.tenant,
             problem_id=command.problem_id,
@@ -206,7 +211,8 @@ class ServiceProblem:
     def _check_reference(self, reference: str | None) -> None:
         if reference and reference != self.supplier_reference:
             raise BusinessRuleViolation(
-                f"supplierServiceProblemReference {reference} is not the reference of problem {self.problem_id}"
+                f"supplierServiceProblemReference {excerpt(reference)} is not the reference of "
+                f"problem {self.problem_id}"
             )
 
     def amend(
@@ -224,7 +230,9 @@ class ServiceProblem:
         if refusal is not None:
             raise BusinessRuleViolation(f"problem {self.problem_id} cannot be amended: {refusal}")
         if script.response is AssuranceResponse.REJECTED:
-            raise BusinessRuleViolation(f"amendment {command.amendment_id} is refused by scenario {script.name}")
+            raise BusinessRuleViolation(
+                f"amendment {command.amendment_id} is refused by scenario {script.name}"
+            )
         applied = script.response is AssuranceResponse.CREATED
         request = ProblemRequestRecord(
             kind=AssuranceKind.PROBLEM_AMENDMENT,
@@ -253,7 +261,9 @@ class ServiceProblem:
         if refusal is not None:
             raise BusinessRuleViolation(f"problem {self.problem_id} cannot be cancelled: {refusal}")
         if script.response is AssuranceResponse.REJECTED:
-            raise BusinessRuleViolation(f"cancellation {command.cancellation_id} is refused by scenario {script.name}")
+            raise BusinessRuleViolation(
+                f"cancellation {command.cancellation_id} is refused by scenario {script.name}"
+            )
         applied = script.response is AssuranceResponse.CREATED
         request = ProblemRequestRecord(
             kind=AssuranceKind.PROBLEM_CANCELLATION,
@@ -269,7 +279,11 @@ class ServiceProblem:
         before = self.status
         for trigger in response_triggers(script):
             self._move(trigger)
-        detail = {"answer": request.reply.status, "cancellationId": command.cancellation_id, "reason": command.reason_code}
+        detail = {
+            "answer": request.reply.status,
+            "cancellationId": command.cancellation_id,
+            "reason": command.reason_code,
+        }
         return request, self._finish(request, before, now, scripts, "CANCELLATION_RECEIVED", detail)
 
     def _finish(
@@ -279,7 +293,7 @@ class ServiceProblem:
         now: datetime,
         scripts: AssuranceScripts,
         event: str,
-        detail: dict[str, object],
+        detail: Mapping[str, object],
     ) -> list[AssuranceEvent]:
         self.requests = (*self.requests, request)
         self.schedule_next(now, scripts)
@@ -301,13 +315,17 @@ class ServiceProblem:
             hazards=_changed(details.hazards, changes.hazards),
             on_site_restrictions=_changed(details.on_site_restrictions, changes.on_site_restrictions),
             notes=_changed(details.notes, changes.notes),
-            reservation_id=details.reservation_id if changes.reservation_id is None else changes.reservation_id,
+            reservation_id=details.reservation_id
+            if changes.reservation_id is None
+            else changes.reservation_id,
             reservation_reference=_changed(details.reservation_reference, changes.reservation_reference),
         )
 
     # --- playing the script -------------------------------------------------------------
 
-    def _current_step(self, scripts: AssuranceScripts) -> tuple[AssuranceStep, ProblemRequestRecord | None] | None:
+    def _current_step(
+        self, scripts: AssuranceScripts
+    ) -> tuple[AssuranceStep, ProblemRequestRecord | None] | None:
         queued = next((r for r in self.requests if r.queued), None)
         if queued is not None:
             steps = scripts.script(queued.scenario, queued.kind).steps
@@ -364,7 +382,9 @@ class ServiceProblem:
         text = step.text
         if step.reason == P.CANCELLED and request is not None and request.text and not text:
             text = request.text
-        return [ProblemKciDue(self.snapshot(), request, at, step.reason, self.last_sequence, before, code, text)]
+        return [
+            ProblemKciDue(self.snapshot(), request, at, step.reason, self.last_sequence, before, code, text)
+        ]
 
     def _apply_step(
         self, step: AssuranceStep, request: ProblemRequestRecord | None, at: datetime, zone: tzinfo
@@ -373,7 +393,9 @@ class ServiceProblem:
             self._apply_amendment(request)  # the KCI carries the problem as amended
         if step.appointment:
             start = (at + VISIT_LEAD).astimezone(zone)
-            self.appointment = Appointment(start, start + VISIT_LENGTH, f"V{self.key}-{self.last_sequence + 1}")
+            self.appointment = Appointment(
+                start, start + VISIT_LENGTH, f"V{self.key}-{self.last_sequence + 1}"
+            )
         if step.reason == P.NETWORK_INCIDENT:
             self.network_incident_reference = f"NI-{self.problem_id:09d}"
         if step.reason == P.RESOLVED:

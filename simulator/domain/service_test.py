@@ -99,7 +99,9 @@ class ServiceTest:
         detail = {"script": script.name, "answer": 201}
         return test, [AssuranceNoted(test.tenant, test.key, now, "ACCEPTED", None, test.status, detail)]
 
-    def play_next_step(self, now: datetime, scripts: AssuranceScripts, *, force: bool = False) -> list[AssuranceEvent]:
+    def play_next_step(
+        self, now: datetime, scripts: AssuranceScripts, *, force: bool = False
+    ) -> list[AssuranceEvent]:
         """Play the next scripted step if it is due (``force``: now, whatever its delay)."""
         due = self.next_step_due
         if not force and (due is None or due > now):

@@ -13,9 +13,8 @@ from contracts import SUPPLIER_API
 from contracts.operations import operation_index
 from simulator.application import appointments as appointments_use_case
 from simulator.application import availability as availability_use_case
-from simulator.application import order_requests
+from simulator.application import order_requests, service_problems, service_tests
 from simulator.application import orders as orders_use_case
-from simulator.application import service_problems, service_tests
 from simulator.application.context import Context
 from simulator.application.orders import Answer
 from simulator.domain.clock import check_date_in_range

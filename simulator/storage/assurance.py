@@ -100,7 +100,9 @@ def _changes_json(changes: ProblemChanges | None) -> dict[str, Any] | None:
     return {
         "problemText": changes.problem_text,
         "escalation": changes.escalation,
-        "characteristics": None if changes.characteristics is None else [list(c) for c in changes.characteristics],
+        "characteristics": None
+        if changes.characteristics is None
+        else [list(c) for c in changes.characteristics],
         "primaryContact": _contact_change_json(changes.primary_contact),
         "secondaryContact": _contact_change_json(changes.secondary_contact),
         "hazards": _optional(changes.hazards),
@@ -118,7 +120,9 @@ def _changes(raw: dict[str, Any] | None) -> ProblemChanges | None:
     return ProblemChanges(
         problem_text=raw["problemText"],
         escalation=bool(raw["escalation"]),
-        characteristics=None if characteristics is None else tuple((str(n), str(v)) for n, v in characteristics),
+        characteristics=None
+        if characteristics is None
+        else tuple((str(n), str(v)) for n, v in characteristics),
         primary_contact=_contact_change(raw["primaryContact"]),
         secondary_contact=_contact_change(raw["secondaryContact"]),
         hazards=_from_optional(raw["hazards"]),
@@ -272,7 +276,9 @@ def _appointment_json(appointment: Appointment | None) -> dict[str, str] | None:
 def _problem_values(problem: ServiceProblem) -> dict[str, Any]:
     details = problem.details
     report = {
-        "address": None if problem.address is None else {"id": problem.address.id, "type": problem.address.type},
+        "address": None
+        if problem.address is None
+        else {"id": problem.address.id, "type": problem.address.type},
         "serviceTestId": problem.service_test_id,
         "serviceTestReference": problem.service_test_reference,
         "characteristics": [list(c) for c in problem.characteristics],
@@ -366,7 +372,9 @@ def _problem(row: Any) -> ServiceProblem:
     )
 
 
-def insert_problem(connection: Connection, problem: ServiceProblem, reply_body: dict[str, Any] | None) -> None:
+def insert_problem(
+    connection: Connection, problem: ServiceProblem, reply_body: dict[str, Any] | None
+) -> None:
     """Store a new problem with the body of its first answer."""
     connection.execute(
         insert(service_problems).values(
@@ -383,7 +391,9 @@ def save_problem(connection: Connection, problem: ServiceProblem) -> None:
     """Store a problem's new state, and claim the ids of requests it received since."""
     connection.execute(
         update(service_problems)
-        .where(service_problems.c.tenant == problem.tenant, service_problems.c.problem_id == problem.problem_id)
+        .where(
+            service_problems.c.tenant == problem.tenant, service_problems.c.problem_id == problem.problem_id
+        )
         .values(**_problem_values(problem))
     )
     for request in problem.requests:

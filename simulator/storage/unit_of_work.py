@@ -203,7 +203,9 @@ class SqlAssurance:
         """Tests whose next step is due."""
         return assurance_store.due_tests(self._connection, now, limit)
 
-    def get_problem(self, tenant: str, problem_id: int) -> tuple[ServiceProblem, dict[str, Any] | None] | None:
+    def get_problem(
+        self, tenant: str, problem_id: int
+    ) -> tuple[ServiceProblem, dict[str, Any] | None] | None:
         """The tenant's problem and its first answer, if any."""
         return assurance_store.get_problem(self._connection, tenant, problem_id)
 

@@ -12,7 +12,11 @@ from tests.orders_support import advance, contract_problems, post
 
 FLOWS = [
     ("PROBLEM_RESOLVED", 202, ["ACKNOWLEDGED", "INVESTIGATING", "RESOLVED", "COMPLETED"]),
-    ("PROBLEM_ENGINEER_VISIT", 201, ["INVESTIGATING", "APPOINTMENT_BOOKED", "UPDATE", "RESOLVED", "COMPLETED"]),
+    (
+        "PROBLEM_ENGINEER_VISIT",
+        201,
+        ["INVESTIGATING", "APPOINTMENT_BOOKED", "UPDATE", "RESOLVED", "COMPLETED"],
+    ),
     ("PROBLEM_NETWORK_INCIDENT", 201, ["INVESTIGATING", "NETWORK_INCIDENT", "RESOLVED", "COMPLETED"]),
     ("PROBLEM_DELAYED", 201, ["DELAY", "RESUMED", "RESOLVED", "COMPLETED"]),
     ("PROBLEM_REJECTED", 202, ["PROBLEM_REJECTED"]),
@@ -84,7 +88,12 @@ def test_cancelled_by_the_tenant(app: Flask, client: FlaskClient) -> None:
 
 def test_requests_on_an_unknown_problem_are_404(client: FlaskClient) -> None:
     assert post(client, "/service-problem-amendments", {"id": 1, "serviceProblemId": 999}).status_code == 404
-    body = {"id": 1, "serviceProblemId": 999, "supplierServiceProblemReference": "SP_1", "reasonCode": "OTHER"}
+    body = {
+        "id": 1,
+        "serviceProblemId": 999,
+        "supplierServiceProblemReference": "SP_1",
+        "reasonCode": "OTHER",
+    }
     assert post(client, "/service-problem-cancellations", body).status_code == 404
 
 
@@ -101,19 +110,29 @@ def test_requests_on_an_unknown_problem_are_404(client: FlaskClient) -> None:
         ),
         (
             "TENANT1",
-            problem(92, problemType="CPE", characteristics=[{"name": "SERVICE_HAS_WORKED", "value": "false"}]),
+            problem(
+                92, problemType="CPE", characteristics=[{"name": "SERVICE_HAS_WORKED", "value": "false"}]
+            ),
             "EQUIPMENT_TYPE",
         ),
     ],
 )
-def test_a_problem_breaking_a_rule_is_refused(client: FlaskClient, tenant: str, body: dict[str, object], why: str) -> None:
+def test_a_problem_breaking_a_rule_is_refused(
+    client: FlaskClient, tenant: str, body: dict[str, object], why: str
+) -> None:
     response = post(client, "/service-problems", body, tenant)
     assert response.status_code == 422
     assert why in " ".join(response.get_json()["messages"])
 
 
 def test_a_ceased_service_takes_no_problem(app: Flask, client: FlaskClient) -> None:
-    cease = {"id": 5001, "tenant": "TENANT1", "orderType": "CEASE", "serviceId": SERVICE, "requestedCompletionDate": "2026-07-20"}
+    cease = {
+        "id": 5001,
+        "tenant": "TENANT1",
+        "orderType": "CEASE",
+        "serviceId": SERVICE,
+        "requestedCompletionDate": "2026-07-20",
+    }
     assert post(client, "/service-orders", cease, **{"X-Kci-Delay": "0"}).status_code in {201, 202}
     advance(client, "P30D")
     response = post(client, "/service-problems", problem(93))

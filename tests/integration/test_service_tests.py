@@ -49,7 +49,8 @@ def test_rejected_scenario_accepts_then_rejects_by_kci(app: Flask, client: Flask
     advance(client, "PT5M")
     sent = entity_kcis(app, "ST-79")
     assert [kci["reasonCode"] for kci in sent] == ["TEST_REJECTED"]
-    assert sent[0]["serviceTest"]["status"] == "REJECTED" and sent[0]["text"]
+    assert sent[0]["serviceTest"]["status"] == "REJECTED"
+    assert sent[0]["text"]
     assert contract_problems(sent[0]) == []
 
 
@@ -71,7 +72,9 @@ def test_a_test_on_a_service_that_is_not_the_tenants_is_refused(
 
 
 def test_a_problem_type_the_service_does_not_support_is_refused(client: FlaskClient) -> None:
-    body = service_test(81, "S100000000005-1", serviceSpecification={"id": "FTTP-LITE"}, problemType="CUSTOMER")
+    body = service_test(
+        81, "S100000000005-1", serviceSpecification={"id": "FTTP-LITE"}, problemType="CUSTOMER"
+    )
     response = post(client, "/service-tests", body)
     assert response.status_code == 422
     assert "CUSTOMER" in response.get_json()["messages"][0]
