@@ -24,6 +24,11 @@ The rules (§2.4, §6 and §7 of the reference):
 * KCI-006 ``committedDate`` never changes once set, unless an AMENDED KCI came between;
 * KCI-007 each KCI identifies its order by the gateway ``id`` or ``supplierOrderReference``.
 
+Service test and service problem KCIs (``serviceTest``, ``serviceProblem``) share KCI-002,
+KCI-003 and KCI-007 (the reference's rules for every entity, §6.1); their schema, transitions
+and fields rest on reason codes the project chose (the reference gives none), so they are
+reported apart, as KCI-009, KCI-010 and KCI-011 (see :mod:`contracts.certification.t2r_stream`).
+
 Decisions:
 
 * An order is keyed by its gateway ``id``; a KCI that carries only the
@@ -62,7 +67,15 @@ from contracts.model.order_states import (
     missing_fields,
 )
 
-__all__ = ["ENTITY_KEYS", "STREAM_RULES", "StreamViolation", "entity_of", "order_key", "validate_kci_stream"]
+__all__ = [
+    "ENTITY_KEYS",
+    "STREAM_RULES",
+    "T2R_STREAM_RULES",
+    "StreamViolation",
+    "entity_of",
+    "order_key",
+    "validate_kci_stream",
+]
 
 STREAM_RULES: Mapping[str, str] = {
     "KCI-001": "every KCI is valid against the contract's Kci schema",
@@ -73,6 +86,12 @@ STREAM_RULES: Mapping[str, str] = {
     "KCI-006": "committedDate never changes once set, unless an amendment was applied",
     "KCI-007": "every KCI identifies its order by gateway id or supplierOrderReference",
 }
+T2R_STREAM_RULES: Mapping[str, str] = {
+    "KCI-009": "every service test and service problem KCI is valid against the contract's T2R KCI schemas",
+    "KCI-010": "a test's or problem's status moves only along the legal transitions",
+    "KCI-011": "each test and problem reason code carries the fields it requires",
+}
+"""Findings on test and problem KCIs that rest on the project's chosen reason codes (advisory)."""
 ENTITY_KEYS = ("provideServiceOrder", "modifyServiceOrder", "ceaseServiceOrder")
 T2R_KEYS = ("serviceTest", "serviceProblem")
 """Entities of service test and service problem KCIs, walked by :mod:`contracts.certification.t2r_stream`."""
@@ -186,8 +205,9 @@ class _Walk:
                 continue
             if isinstance(kci_id, str):
                 seen[kci_id] = body
+            schema_rule = "KCI-009" if isinstance(kci, Mapping) and t2r_key(kci) is not None else "KCI-001"
             for problem in _schema_problems(kci):
-                self.add("KCI-001", problem, kci, index)
+                self.add(schema_rule, problem, kci, index)
             if isinstance(kci, Mapping):
                 kept.append((index, kci))
         return kept

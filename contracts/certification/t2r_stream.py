@@ -5,9 +5,9 @@ test (``serviceTest``) and problem (``serviceProblem``) under a key of their own
 (``test 77``, ``problem 88``), checks their sequence numbers like an order's (KCI-003),
 and calls :func:`walk_t2r` for the rest:
 
-* KCI-004: the status moves only along :data:`~contracts.model.service_test_states.TEST_STATES`
+* KCI-010: the status moves only along :data:`~contracts.model.service_test_states.TEST_STATES`
   or :data:`~contracts.model.service_problem_states.PROBLEM_STATES`;
-* KCI-005: each reason code carries what it requires (``missing_test_fields``,
+* KCI-011: each reason code carries what it requires (``missing_test_fields``,
   ``missing_problem_fields``).
 
 Decisions: a problem answered ``201`` sends no ACKNOWLEDGED KCI, so a first KCI legal
@@ -102,7 +102,7 @@ def _assumed(state: Transition[Any], reason: str, claimed: Any, first: bool) -> 
 
 
 def walk_t2r(key: str, ordered: Sequence[tuple[int, Mapping[str, Any]]]) -> list[Finding]:
-    """KCI-004 and KCI-005 along one test's or problem's KCIs (sorted by sequence number)."""
+    """KCI-010 and KCI-011 along one test's or problem's KCIs (sorted by sequence number)."""
     is_test = key.startswith("test ")
     table: StateTable[Any] = TEST_STATES if is_test else PROBLEM_STATES
     statuses: Any = TestStatus if is_test else ProblemStatus
@@ -117,11 +117,11 @@ def walk_t2r(key: str, ordered: Sequence[tuple[int, Mapping[str, Any]]]) -> list
         entity = kci.get("serviceTest" if is_test else "serviceProblem") or {}
         missing = _missing(is_test, reason, kci, entity)
         if missing:
-            findings.append(("KCI-005", f"{reason} lacks {', '.join(missing)}", kci, index))
+            findings.append(("KCI-011", f"{reason} lacks {', '.join(missing)}", kci, index))
         raw = entity.get("status")
         claimed = statuses(raw) if raw in {s.value for s in statuses} - {"RECEIVED"} else None
         if raw is not None and claimed is None:
-            findings.append(("KCI-004", f"status {raw!r} is not a status a supplier sets", kci, index))
+            findings.append(("KCI-010", f"status {raw!r} is not a status a supplier sets", kci, index))
         following, problem = _advance(table, state, reason, claimed)
         if problem is not None and not is_test:
             assumed = _assumed(state, reason, claimed, position == 0)
@@ -132,7 +132,7 @@ def walk_t2r(key: str, ordered: Sequence[tuple[int, Mapping[str, Any]]]) -> list
             after, refused = _advance(table, Transition(state.status, claimed), reason, claimed)
             following, problem = (after, None) if refused is None else (following, problem)
         if problem is not None:
-            findings.append(("KCI-004", problem, kci, index))
+            findings.append(("KCI-010", problem, kci, index))
             if claimed is not None:
                 following = Transition(claimed, state.previous if claimed in table.waiting else None)
         state = following
