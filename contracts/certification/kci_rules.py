@@ -20,6 +20,7 @@ from contracts.certification.evidence import Evidence
 from contracts.certification.kci_stream import (
     STREAM_RULES,
     T2R_STREAM_RULES,
+    T2R_TERMINAL_RULE,
     StreamViolation,
     entity_of,
     validate_kci_stream,
@@ -194,6 +195,18 @@ for _rule_id, _title in T2R_STREAM_RULES.items():
         required=False,
         needs=(Capability.ASSURANCE,),
     )(_stream_check(_rule_id))
+
+rule(
+    T2R_TERMINAL_RULE[0],
+    T2R_TERMINAL_RULE[1],
+    reference=(
+        "reference §6.2 (CANCELLED and COMPLETED are terminal, as are the rejections) and §5 (test and "
+        "problem statuses REJECTED, COMPLETED, CANCELLED); judged on statuses only, whatever the reason codes"
+    ),
+    capability=Capability.KCIS,
+    layer=Layer.KCI,
+    needs=(Capability.ASSURANCE,),
+)(_stream_check(T2R_TERMINAL_RULE[0]))
 
 
 @rule(

@@ -28,6 +28,7 @@ Service test and service problem KCIs (``serviceTest``, ``serviceProblem``) shar
 KCI-003 and KCI-007 (the reference's rules for every entity, §6.1); their schema, transitions
 and fields rest on reason codes the project chose (the reference gives none), so they are
 reported apart, as KCI-009, KCI-010 and KCI-011 (see :mod:`contracts.certification.t2r_stream`).
+KCI-012 judges statuses alone: nothing follows a KCI that reported a terminal status.
 
 Decisions:
 
@@ -71,6 +72,7 @@ __all__ = [
     "ENTITY_KEYS",
     "STREAM_RULES",
     "T2R_STREAM_RULES",
+    "T2R_TERMINAL_RULE",
     "StreamViolation",
     "entity_of",
     "order_key",
@@ -91,6 +93,8 @@ T2R_STREAM_RULES: Mapping[str, str] = {
     "KCI-010": "a test's or problem's status moves only along the legal transitions",
     "KCI-011": "each test and problem reason code carries the fields it requires",
 }
+T2R_TERMINAL_RULE = ("KCI-012", "a service test or problem reports nothing after a terminal status")
+"""The one T2R stream rule that rests on the reference alone: statuses, not reason codes (required)."""
 """Findings on test and problem KCIs that rest on the project's chosen reason codes (advisory)."""
 ENTITY_KEYS = ("provideServiceOrder", "modifyServiceOrder", "ceaseServiceOrder")
 T2R_KEYS = ("serviceTest", "serviceProblem")

@@ -7,6 +7,8 @@ and calls :func:`walk_t2r` for the rest:
 
 * KCI-010: the status moves only along :data:`~contracts.model.service_test_states.TEST_STATES`
   or :data:`~contracts.model.service_problem_states.PROBLEM_STATES`;
+* KCI-012: nothing follows a KCI whose entity reported a terminal status (REJECTED,
+  COMPLETED, CANCELLED: terminal for every entity, §6.2), whatever the reason codes;
 * KCI-011: each reason code carries what it requires (``missing_test_fields``,
   ``missing_problem_fields``).
 
@@ -34,6 +36,8 @@ from contracts.model.state_table import StateTable, Transition, TransitionRefuse
 __all__ = ["T2R_PREFIXES", "t2r_key", "walk_t2r"]
 
 T2R_PREFIXES = ("test ", "problem ")
+TERMINAL = frozenset({"REJECTED", "COMPLETED", "CANCELLED"})
+"""Statuses after which an entity says nothing more (§6.2: CANCELLED, COMPLETED, the rejections)."""
 Finding = tuple[str, str, Mapping[str, Any], int]
 
 # What a 201 answer, or a tenant request answered 202, may have done without a KCI.
@@ -110,7 +114,16 @@ def walk_t2r(key: str, ordered: Sequence[tuple[int, Mapping[str, Any]]]) -> list
     findings: list[Finding] = []
     state: Transition[Any] = Transition(table.start)
     guessed = False  # the status before the first KCI was assumed (a 201 answer), so may be wrong
+    ended: str | None = None  # the terminal status a KCI reported
     for position, (index, kci) in enumerate(ordered):
+        entity_status = (kci.get("serviceTest" if is_test else "serviceProblem") or {}).get("status")
+        if ended is not None:
+            message = (
+                f"{kci.get('reasonCode')} arrived after the {key} was reported {ended}, which is terminal"
+            )
+            findings.append(("KCI-012", message, kci, index))
+        elif entity_status in TERMINAL:
+            ended = str(entity_status)
         if kci.get("reasonCode") not in reasons:
             continue  # KCI-001 names an unknown reason code
         reason = str(kci["reasonCode"])

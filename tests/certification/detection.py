@@ -88,7 +88,7 @@ VARIANTS = (
     _bug("reused KCI id", "KCI-002", "kci_reused_id"),
     _bug("COMPLETED without COMMITTED", "KCI-004", "completed_without_committed"),
     _bug("tests another tenant's service", "AST-003", "test_foreign_service"),
-    _bug("illegal problem transition", "KCI-010", "problem_illegal_transition"),
+    _bug("illegal problem transition", "KCI-012", "problem_illegal_transition"),
     _bug("problem 202 never followed", "KCI-008", "problem_silent_202"),
     _bug("cancels a cancelled problem", "AST-009", "cancel_closed_problem"),
     _quirk("slot times in UTC", "APT-002", "utc_slots"),

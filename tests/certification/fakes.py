@@ -147,7 +147,7 @@ SUPPLIER_BUGS = frozenset(
         "kci_reused_id",  # KCI-002: a new KCI under an old KCI's id
         "completed_without_committed",  # KCI-004: COMPLETED straight after ACKNOWLEDGED
         "test_foreign_service",  # AST-003: a test on another tenant's service is accepted
-        "problem_illegal_transition",  # KCI-010: a problem COMPLETED straight after ACKNOWLEDGED
+        "problem_illegal_transition",  # KCI-012 (and KCI-010): a closed problem reported IN_PROGRESS again
         "problem_silent_202",  # KCI-008: a problem answered 202, and no KCI ever follows
         "cancel_closed_problem",  # AST-009: a cancelled problem is cancelled again
     }
@@ -314,6 +314,7 @@ def _add_assurance(app: Flask, misbehave: Collection[str], kci_url: str | None) 
         if "problem_illegal_transition" in misbehave:
             done = {**problem, "status": "COMPLETED", "resolutionCode": "OTHER", "completedDate": FAKE_NOW}
             _t2r_kci(kci_url, "serviceProblem", done, "COMPLETED", 2)
+            _t2r_kci(kci_url, "serviceProblem", {**problem, "status": "IN_PROGRESS"}, "UPDATE", 3)
         return "", 202
 
     def unknown(problem_id: int) -> tuple[Response, int]:
