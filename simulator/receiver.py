@@ -20,7 +20,11 @@ Admin surface, under ``/_receiver``:
 | ``GET /requests`` | every ``POST /kcis``, whatever it was answered |
 | ``POST /fail`` ``{"status": 503, "count": 5, "retryAfter": 2}`` | answer the next 5 KCIs with 503 |
 | ``GET /tokens``, ``DELETE /tokens`` | tokens issued so far; revoke every token |
+| ``GET /forwarding`` | the tenant side (``tenant_updates_url``): forwarded, failed, held back |
 | ``GET /health`` | liveness |
+
+With ``tenant_updates_url``, each new KCI is forwarded to the tenant in its order's
+sequence, once (:mod:`simulator.tenant_forwarding`), as a gateway does (reference §2.6).
 
 Injected failures come first, before authentication and validation, as a load balancer's
 would. A ``503`` has no body (as the gateway documents); other statuses carry the error body.
@@ -47,6 +51,7 @@ from simulator.domain.profile import ApiClient
 from simulator.http.auth import check_secret
 from simulator.http.errors import error_response, register_error_handlers
 from simulator.http.request_validation import RequestValidator
+from simulator.tenant_forwarding import TenantForwarder
 
 _STATE = "fibresim.receiver"
 _VALIDATOR = "fibresim.receiver.validator"
@@ -68,6 +73,8 @@ class ReceiverSettings:
     fail_first: int = 0
     fail_status: int = 503
     admin_prefix: str = "/_receiver"
+    tenant_updates_url: str | None = None
+    """Forward each order's KCIs, in sequence and once, to this Tenant Updates API (``URL/kcis``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +188,7 @@ class ReceiverState:
         self._failures = _Failures(settings.fail_status, settings.fail_first)
         self._tokens: dict[str, datetime] = {}
         self._tokens_issued = 0
+        self.forwarder = TenantForwarder(settings.tenant_updates_url) if settings.tenant_updates_url else None
 
     # -- KCIs
 
@@ -214,6 +222,8 @@ class ReceiverState:
                 body=body,
             )
             self._kcis.append(received)
+            if not duplicate and self.forwarder is not None:
+                self.forwarder.offer(key, sequence, body)
         return received
 
     def _check_stream(self, key: str, sequence: int, kci_id: str) -> list[str]:
@@ -415,6 +425,11 @@ def _admin_blueprint() -> Blueprint:
     def clear_kcis() -> tuple[str, int]:
         _state().clear()
         return "", 204
+
+    @blueprint.get("/forwarding")
+    def forwarding() -> Response:
+        forwarder = _state().forwarder
+        return jsonify(None if forwarder is None else forwarder.status())
 
     @blueprint.get("/requests")
     def list_requests() -> Response:

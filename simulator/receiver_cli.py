@@ -19,6 +19,7 @@ from contracts.inputs import (
     InputError,
     SecretOption,
     add_secret_option,
+    http_url,
     non_negative_int,
     port_number,
     positive_int,
@@ -76,6 +77,13 @@ def add_receiver_command(subparsers: argparse._SubParsersAction[argparse.Argumen
         metavar="SECONDS",
         help="token lifetime (default: 3600)",
     )
+    command.add_argument(
+        "--tenant-updates-url",
+        type=_url,
+        metavar="URL",
+        help="forward each order's KCIs, in sequence and once each, to this Tenant Updates API "
+        "(URL/kcis), as a gateway does; `fibresim certify gateway --tenant-updates-port` listens there",
+    )
     command.add_argument("--tls-cert", metavar="PEM", default=None, help="serve HTTPS with this certificate")
     command.add_argument("--tls-key", metavar="PEM", default=None, help="the private key of --tls-cert")
     command.add_argument(
@@ -85,6 +93,13 @@ def add_receiver_command(subparsers: argparse._SubParsersAction[argparse.Argumen
         help="Werkzeug's server (no extra install) or gunicorn (default: werkzeug)",
     )
     command.set_defaults(run=_run)
+
+
+def _url(text: str) -> str:
+    try:
+        return http_url(text, "--tenant-updates-url").rstrip("/")
+    except InputError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -100,6 +115,7 @@ def _run(args: argparse.Namespace) -> int:
         client_id=args.client_id,
         token_ttl_seconds=args.token_ttl,
         fail_first=args.fail_first,
+        tenant_updates_url=args.tenant_updates_url,
     )
     if secret is not None:
         settings = replace(settings, client_secret=secret)
@@ -114,8 +130,10 @@ def _run(args: argparse.Namespace) -> int:
         f"fibresim receiver: Supplier Updates API on {'https' if tls else 'http'}://{args.host}:{args.port}"
         f"/kcis ({token}; "
         f"failures injected: {settings.fail_first}; admin on {settings.admin_prefix})"
+        + (f"; forwarding to the tenant at {args.tenant_updates_url}/kcis" if args.tenant_updates_url else "")
     )
-    serve(lambda: app, args.host, args.port, server=args.server, tls=tls)  # in-memory state, no threads
+    # In-memory state; the forwarder's thread starts on first use, in the serving process.
+    serve(lambda: app, args.host, args.port, server=args.server, tls=tls)
     return 0
 
 

@@ -32,6 +32,7 @@ from contracts.certification.options import (
     supplier_settings,
 )
 from contracts.certification.rules import Mode
+from contracts.inputs import port_or_zero, positive_seconds
 
 __all__ = ["SECRET_ENV", "TOKEN_ENV", "add_certify_command", "run_certify"]
 
@@ -107,6 +108,24 @@ def add_certify_command(subparsers: Any) -> argparse.ArgumentParser:
         metavar="ID",
         help="gateway order id the gateway knows, for the KCIs (repeatable; default: fresh ids)",
     )
+    tenant_side = gateway.add_argument_group(
+        "the tenant side: observe what the gateway forwards (GW-001, GW-004, GW-005 decide loss, "
+        "duplicates and order on it)"
+    )
+    tenant_side.add_argument(
+        "--tenant-updates-port",
+        type=port_or_zero,
+        metavar="PORT",
+        help="play the tenant: serve a Tenant Updates API (POST /kcis) on 127.0.0.1:PORT (0: a free "
+        "one, printed) and configure it on the gateway as the tenant's KCI URL",
+    )
+    tenant_side.add_argument(
+        "--tenant-updates-wait",
+        type=positive_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long to wait for a forwarded KCI (default: 10)",
+    )
     _common(gateway)
     gateway.set_defaults(run=run_certify, certify_mode="gateway")
     parser: argparse.ArgumentParser = certify
@@ -151,6 +170,7 @@ def settings_from(args: argparse.Namespace) -> Any:
         simulator_url=args.simulator,
         since=args.since,
         deadline=args.deadline,
+        tenant_updates_wait=args.tenant_updates_wait if args.tenant_updates_port is not None else 0.0,
     )
 
 
@@ -182,6 +202,7 @@ def run_certify(args: argparse.Namespace) -> int:
                 settings,
                 patterns=args.only,
                 kci_port=getattr(args, "kci_port", 0),
+                tenant_port=getattr(args, "tenant_updates_port", None) or 0,
                 announce=lambda line: console.print(line, highlight=False, markup=False, soft_wrap=True),
                 on_start=on_start,
                 on_result=on_result,

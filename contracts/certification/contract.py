@@ -11,9 +11,13 @@ accepted (2xx, or 401/403/404/422: a valid request may still break a business ru
 Decisions:
 
 * The document declares OpenAPI links for the order flow (a reservation's 201 -> a provide
-  order booking it -> an amendment or a cancellation of that order), which schemathesis'
-  stateful phase follows as transitions; the rules run each operation on its own, so that
-  phase is off here (the behaviour layer chains the real flow).
+  order booking it -> an amendment or a cancellation of that order). The per-operation
+  rules run each operation on its own; one more rule, ``CON-FLOWS``, runs only schemathesis'
+  stateful phase, which follows those links as transitions, so generated sequences reach
+  orders booked on real reservations and amendments and cancellations of real orders. Its
+  checks are the response checks (no server error, documented statuses, content types and
+  bodies); a schema-valid step may still break a business rule in a sequence, so
+  acceptance of valid data is left to the per-operation rules.
 * The examples phase is off: schemathesis 4 JSON-encodes a generated
   ``content: application/json`` query parameter twice there (the documents' examples are
   checked by the project's own tests).
@@ -71,6 +75,9 @@ CHECKS = (
     "missing_required_header",
     "positive_data_acceptance",
 )
+FLOW_CHECKS = CHECKS[:4]  # the response checks
+FLOW_STEPS = 6
+FLOWS_RULE_ID = "CON-FLOWS"
 _CONSTANTS_CACHE_SIZE = 1024
 DECISION_MARKS = frozenset({"x-fibresim-decision", "x-fibresim-decisions"})
 """Schema extensions marking a decision of our contract beyond the reference."""
@@ -103,16 +110,25 @@ def contract_rule_id(method: str, path: str) -> str:
     return f"CON-{method.upper()}-{path}"
 
 
-def _config(target: Target) -> Any:
+def _config(target: Target, *, flows: bool = False) -> Any:
+    """schemathesis' settings: one operation's phases, or (``flows``) the stateful phase alone."""
     from schemathesis.config import SchemathesisConfig
 
     checks: dict[str, Any] = {"enabled": False}
-    for name in CHECKS:
+    for name in FLOW_CHECKS if flows else CHECKS:
         checks[name] = {"enabled": True}
-    checks["positive_data_acceptance"]["expected-statuses"] = ["2xx", "401", "403", "404", "422"]
-    # A missing required gateway header is a malformed request: 400 (reference §2.2, §2.3),
-    # not schemathesis' default of any 4xx (406 or 422 would let a wrong answer through).
-    checks["missing_required_header"]["expected-statuses"] = ["400"]
+    if not flows:
+        checks["positive_data_acceptance"]["expected-statuses"] = ["2xx", "401", "403", "404", "422"]
+        # A missing required gateway header is a malformed request: 400 (reference §2.2, §2.3),
+        # not schemathesis' default of any 4xx (406 or 422 would let a wrong answer through).
+        checks["missing_required_header"]["expected-statuses"] = ["400"]
+    phases: dict[str, Any] = {
+        "examples": {"enabled": False},
+        "coverage": {"enabled": not flows, "unexpected-methods": []},
+        "fuzzing": {"enabled": not flows},
+        # Only the document's own links: inferred ones would chain calls the contract does not.
+        "stateful": {"enabled": flows, "max-steps": FLOW_STEPS, "inference": {"algorithms": []}},
+    }
     return SchemathesisConfig.from_dict(
         {
             "base-url": target.base_url,
@@ -125,11 +141,7 @@ def _config(target: Target) -> Any:
                 "no-shrink": True,
                 "database": "none",
             },
-            "phases": {
-                "examples": {"enabled": False},
-                "coverage": {"unexpected-methods": []},
-                "stateful": {"enabled": False},
-            },
+            "phases": phases,
             "checks": checks,
         }
     )
@@ -263,6 +275,15 @@ class _Outcome:
 
 def run_operation(target: Target, method: str, path: str) -> Evidence:
     """Run the contract checks for one operation; raise RuleViolation listing what failed."""
+    return _run_schemathesis(target, lambda schema: schema.include(method=method.upper(), path=path))
+
+
+def run_flows(target: Target) -> Evidence:
+    """Run the stateful phase over the order flow's links; raise RuleViolation listing what failed."""
+    return _run_schemathesis(target, lambda schema: schema.include(path=FLOW_PATHS), flows=True)
+
+
+def _run_schemathesis(target: Target, narrow: Callable[[Any], Any], *, flows: bool = False) -> Evidence:
     try:
         import schemathesis
         from schemathesis.engine import events, from_schema
@@ -270,8 +291,8 @@ def run_operation(target: Target, method: str, path: str) -> Evidence:
     except ImportError as error:  # pragma: no cover - schemathesis is a declared dependency
         raise SetupError(f"the contract layer needs schemathesis: {error}") from None
 
-    loaded = schemathesis.openapi.from_dict(certifiable_document(), config=_config(target))
-    schema = loaded.include(method=method.upper(), path=path)
+    loaded = schemathesis.openapi.from_dict(certifiable_document(), config=_config(target, flows=flows))
+    schema = narrow(loaded)
     oversized: list[int] = []
 
     def map_case(_context: Any, case: Any) -> Any:
@@ -402,3 +423,30 @@ def _register_operations() -> None:
 
 
 _register_operations()
+
+FLOW_PATHS = [
+    "/appointments",
+    "/service-orders",
+    "/service-order-amendments",
+    "/service-order-cancellations",
+]
+"""The operations the document's links chain: reservation -> order -> amendment / cancellation."""
+
+
+def _flows(target: Target) -> Evidence:
+    """schemathesis' stateful phase over the links of the order flow."""
+    return run_flows(target)
+
+
+register(
+    Rule(
+        id=FLOWS_RULE_ID,
+        title="generated sequences chained by the contract's links answer as the contract says",
+        reference="supplier-api.yaml links: reservation -> its order -> the amendment or cancellation",
+        layer=Layer.CONTRACT,
+        capability=Capability.ORDERS,
+        needs=frozenset({Capability.APPOINTMENTS}),
+        required=True,
+        check=_flows,
+    )
+)

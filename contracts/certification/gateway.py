@@ -9,12 +9,24 @@ credentials are configured, calls without them (401).
 Each rule talks about its own order so the rules do not disturb one another: a fresh
 gateway id, or the next of the ids given with ``--order-id`` when the gateway only
 accepts KCIs about orders it knows.
+
+Whether a gateway *kept* what it answered 204 to cannot be seen on the Supplier Updates
+API, which has no read. The suite observes it on the tenant side instead, the one place a
+gateway must make it visible (reference §2.6: KCIs "reach tenants in numeric sequence"):
+with ``--tenant-updates-port`` it plays the tenant, serving a Tenant Updates API
+(``POST /kcis``) that the gateway is configured to forward to. A forwarded KCI belongs to
+an order when it names the order's gateway id (``id`` of any object in it) or its supplier
+reference (any value, whatever the field is called: ``supplierOrderNumber`` on the tenant
+side, §2.4). Its KCI ``id`` is the gateway's own (§2.4); a gateway's re-delivery of one
+tenant KCI repeats that id and counts once. Without the tenant side, a gateway that does
+not refuse a reused KCI id leaves GW-004 and GW-005 not decidable: never a pass.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -29,7 +41,15 @@ from contracts.certification.rules import Capability, Layer, rule
 from contracts.certification.target import Target
 from contracts.operations import operation_index
 
-__all__ = ["GatewayOrder", "example_kci", "kci_about"]
+__all__ = [
+    "GatewayOrder",
+    "example_kci",
+    "forwarded_reasons",
+    "kci_about",
+    "post_kci",
+    "tenant_mark",
+    "tenant_side",
+]
 
 KCIS = Capability.KCIS
 HAPPY_PATH = ("ACKNOWLEDGED", "COMMITTED", "UPDATE", "ADDITIONAL", "COMPLETED")
@@ -58,6 +78,102 @@ def _order(target: Target) -> GatewayOrder:
     return GatewayOrder(order_id, f"SO-{order_id:09d}")
 
 
+def _values(node: Any) -> Iterator[tuple[str | None, Any]]:
+    """Every (key, value) of a JSON document, depth first; list items have no key."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield str(key), value
+            yield from _values(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield None, item
+            yield from _values(item)
+
+
+def _names_order(body: Any, order: GatewayOrder) -> bool:
+    """Whether a forwarded KCI is about ``order``: its gateway id as an ``id``, or its reference."""
+    for key, value in _values(body):
+        if key == "id" and str(value) == str(order.id):
+            return True
+        if isinstance(value, str) and value == order.supplier_order_reference:
+            return True
+    return False
+
+
+def tenant_side(target: Target) -> bool:
+    return target.tenant_receiver is not None and target.settings.tenant_updates_wait > 0
+
+
+def tenant_mark(target: Target) -> int:
+    """How many deliveries the tenant side has had so far (a rule judges only later ones)."""
+    return len(target.tenant_receiver.received()) if target.tenant_receiver is not None else 0
+
+
+def forwarded_reasons(
+    target: Target,
+    order: GatewayOrder,
+    expected: int,
+    since: int,
+    settle: float = 2.0,
+    *,
+    record: bool = True,
+) -> list[str]:
+    """The reason codes the tenant received about ``order``, in arrival order, once per tenant KCI.
+
+    Only deliveries after the first ``since`` count. Waits up to ``--tenant-updates-wait`` for
+    ``expected`` of them, then a little longer (a quarter of the wait, at most ``settle``
+    seconds) for any that should not come. With ``record``, the deliveries become evidence.
+    """
+    receiver = target.tenant_receiver
+    assert receiver is not None
+    wait = target.settings.tenant_updates_wait
+
+    def about() -> list[str]:
+        seen: set[str] = set()
+        reasons = []
+        for item in receiver.received()[since:]:
+            body = item.body
+            if not isinstance(body, dict) or not _names_order(body, order):
+                continue
+            key = str(body.get("id", id(item)))
+            if key not in seen:
+                seen.add(key)
+                reasons.append(str(body.get("reasonCode")))
+        return reasons
+
+    give_up = time.monotonic() + target.remaining(wait)
+    while len(about()) < expected and time.monotonic() < give_up:
+        time.sleep(0.05)
+    settle_until = time.monotonic() + target.remaining(min(settle, wait / 4))
+    while time.monotonic() < settle_until:
+        time.sleep(0.05)
+    for item in receiver.received()[since:] if record else ():
+        if isinstance(item.body, dict) and _names_order(item.body, order):
+            target.record(item.exchange(f"{receiver.url}/kcis", 204))
+    return about()
+
+
+def _tenant_got(
+    target: Target, order: GatewayOrder, sent: str, expected: Sequence[str], since: int
+) -> Evidence:
+    """Judge what the tenant side received about ``order`` since ``since`` against ``expected``."""
+    got = forwarded_reasons(target, order, len(expected), since)
+    if got == list(expected):
+        return target.evidence(f"the tenant received {', '.join(got)} about order {order.id}, once each")
+    missing = [reason for reason in expected if reason not in got]
+    if missing:
+        problem = f"lost: the tenant never received {', '.join(missing)}"
+    elif len(got) > len(expected):
+        problem = "re-delivery not treated as the same KCI: the tenant received it more than once"
+    else:
+        problem = "applied out of sequence: the tenant received them in the order they were sent"
+    raise RuleViolation(
+        f"{sent}, all answered 204; about order {order.id} the tenant received "
+        f"{', '.join(got) or 'nothing'} (expected {', '.join(expected)}): {problem}",
+        target.evidence(),
+    )
+
+
 def kci_about(target: Target, reason: str, order: GatewayOrder, sequence: int) -> dict[str, Any]:
     """The contract's example for ``reason``, re-addressed to ``order`` with a fresh id and time."""
     kci = example_kci(reason)
@@ -75,7 +191,7 @@ def kci_about(target: Target, reason: str, order: GatewayOrder, sequence: int) -
     return kci
 
 
-def _post(
+def post_kci(
     target: Target,
     body: Any = None,
     *,
@@ -111,11 +227,13 @@ def _expect_204(target: Target, response: httpx.Response, what: str) -> None:
 )
 def valid_kcis_are_received(target: Target) -> Evidence:
     """A provide order's happy path, then an unsolicited cease announced with CREATED."""
-    order = _order(target)
+    order, since = _order(target), tenant_mark(target)
     for sequence, reason in enumerate(HAPPY_PATH, start=1):
-        _expect_204(target, _post(target, kci_about(target, reason, order, sequence), note=reason), reason)
+        _expect_204(target, post_kci(target, kci_about(target, reason, order, sequence), note=reason), reason)
     created = kci_about(target, "CREATED", _order(target), 1)
-    _expect_204(target, _post(target, created, note="CREATED"), "CREATED (unsolicited cease)")
+    _expect_204(target, post_kci(target, created, note="CREATED"), "CREATED (unsolicited cease)")
+    if tenant_side(target):
+        _tenant_got(target, order, "the happy path in sequence", HAPPY_PATH, since)
     return target.evidence(f"order {order.id}: {', '.join(HAPPY_PATH)}; an unsolicited cease: CREATED")
 
 
@@ -130,15 +248,15 @@ def malformed_kcis_are_refused(target: Target) -> Evidence:
     """A body that is not JSON, an empty body, and a KCI without X-Request-ID."""
     order = _order(target)
     cases: list[tuple[str, httpx.Response]] = [
-        ("a body that is not JSON", _post(target, raw='{"id": "not json', note="not JSON")),
-        ("an empty body", _post(target, raw="", note="empty body")),
+        ("a body that is not JSON", post_kci(target, raw='{"id": "not json', note="not JSON")),
+        ("an empty body", post_kci(target, raw="", note="empty body")),
     ]
     without_request_id = {k: v for k, v in target.headers().items() if k != "X-Request-ID"}
     valid = kci_about(target, "ACKNOWLEDGED", order, 1)
     cases.append(
         (
             "a KCI without X-Request-ID",
-            _post(target, valid, headers=without_request_id, note="no X-Request-ID"),
+            post_kci(target, valid, headers=without_request_id, note="no X-Request-ID"),
         )
     )
     for what, response in cases:
@@ -180,7 +298,7 @@ def invalid_kcis_are_refused(target: Target) -> Evidence:
     """Well-formed JSON that breaks the contract, one problem at a time."""
     order = _order(target)
     for what, body in _invalid_kcis(target, order):
-        response = _post(target, body, note=what)
+        response = post_kci(target, body, note=what)
         error = expect_error(
             target, response, {400, 422}, f"a KCI with {what}", document=SUPPLIER_UPDATES_API
         )
@@ -205,7 +323,7 @@ def _kept(target: Target, kci: Mapping[str, Any], what: str) -> Evidence:
     does not check reused ids leaves the question open (not decidable, never a pass).
     """
     reused = {**kci, "text": "fibresim certification: the same id with another body"}
-    response = _post(target, reused, note=f"probe: {what} reused with another body")
+    response = post_kci(target, reused, note=f"probe: {what} reused with another body")
     if 400 <= response.status_code < 500 and response.status_code not in {401, 403}:
         return target.evidence(
             f"{what} was kept: the same id with another body was refused with {response.status_code}"
@@ -216,7 +334,8 @@ def _kept(target: Target, kci: Mapping[str, Any], what: str) -> Evidence:
         )
     raise NotDecidable(
         f"the gateway answered 204, but whether it kept {what} cannot be observed: it also took the same "
-        f"KCI id with another body ({response.status_code}), and the Supplier Updates API offers no read",
+        f"KCI id with another body ({response.status_code}), and the Supplier Updates API offers no read; "
+        "play the tenant (--tenant-updates-port) to observe what the gateway forwards",
         target.evidence(),
     )
 
@@ -230,9 +349,12 @@ def _kept(target: Target, kci: Mapping[str, Any], what: str) -> Evidence:
 )
 def a_duplicate_kci_is_received_again(target: Target) -> Evidence:
     """A supplier retry after a lost 204: the same id and body again."""
-    kci = kci_about(target, "ACKNOWLEDGED", _order(target), 1)
-    _expect_204(target, _post(target, kci, note="first delivery"), "first delivery")
-    _expect_204(target, _post(target, kci, note="re-delivery"), "re-delivery of the same KCI")
+    order, since = _order(target), tenant_mark(target)
+    kci = kci_about(target, "ACKNOWLEDGED", order, 1)
+    _expect_204(target, post_kci(target, kci, note="first delivery"), "first delivery")
+    _expect_204(target, post_kci(target, kci, note="re-delivery"), "re-delivery of the same KCI")
+    if tenant_side(target):
+        return _tenant_got(target, order, f"KCI {kci['id']} delivered twice", ["ACKNOWLEDGED"], since)
     return _kept(target, kci, f"KCI {kci['id']} (delivered twice)")
 
 
@@ -245,14 +367,18 @@ def a_duplicate_kci_is_received_again(target: Target) -> Evidence:
 )
 def out_of_order_kcis_are_buffered(target: Target) -> Evidence:
     """COMMITTED (2) before ACKNOWLEDGED (1) for the same order."""
-    order = _order(target)
+    order, since = _order(target), tenant_mark(target)
     early = kci_about(target, "COMMITTED", order, 2)
-    _expect_204(target, _post(target, early, note="sequence 2 first"), "sequence 2 before sequence 1")
+    _expect_204(target, post_kci(target, early, note="sequence 2 first"), "sequence 2 before sequence 1")
     _expect_204(
         target,
-        _post(target, kci_about(target, "ACKNOWLEDGED", order, 1), note="sequence 1 second"),
+        post_kci(target, kci_about(target, "ACKNOWLEDGED", order, 1), note="sequence 1 second"),
         "sequence 1 after sequence 2",
     )
+    if tenant_side(target):
+        return _tenant_got(
+            target, order, "COMMITTED (2) sent before ACKNOWLEDGED (1)", ["ACKNOWLEDGED", "COMMITTED"], since
+        )
     return _kept(target, early, f"the out-of-sequence KCI {early['id']} (sequence 2, sent first)")
 
 
@@ -275,7 +401,7 @@ def kcis_need_credentials(target: Target) -> Evidence:
     ]
     for sequence, (what, extra) in enumerate(attempts, start=1):
         kci = kci_about(target, "ACKNOWLEDGED", order, sequence)
-        response = _post(target, kci, headers=target.headers(**extra), send_auth=False, note=what)
+        response = post_kci(target, kci, headers=target.headers(**extra), send_auth=False, note=what)
         error = expect_error(target, response, {401}, f"a KCI {what}", document=SUPPLIER_UPDATES_API)
         if error.get("code") != "NOT_AUTHORISED":
             raise RuleViolation(

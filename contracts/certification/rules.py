@@ -124,6 +124,7 @@ _RULE_MODULES = (
     "contracts.certification.behaviour.assurance",
     "contracts.certification.kci_rules",
     "contracts.certification.gateway",
+    "contracts.certification.gateway_streams",
     "contracts.certification.inbound",
 )
 

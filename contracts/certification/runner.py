@@ -30,6 +30,7 @@ any advisory failure or rule not run); 2 could not run (a tool error).
 
 from __future__ import annotations
 
+import contextlib
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -295,6 +296,7 @@ def certify(
     *,
     patterns: Sequence[str] = (),
     kci_port: int = 0,
+    tenant_port: int = 0,
     announce: Callable[[str], None] = print,
     on_start: Callable[[Rule], None] | None = None,
     on_result: Callable[[RuleResult], None] | None = None,
@@ -307,19 +309,27 @@ def certify(
     simulator whose journal the inbound rules read (tests serve both in-process).
     """
     rules = select(catalogue(settings.mode), patterns)
-    receiver = None
-    if settings.mode is Mode.SUPPLIER and settings.kci_wait > 0:
-        receiver = KciReceiver(kci_port).start()
-        announce(
-            f"KCI receiver listening on {receiver.url}: configure it as the supplier's Supplier Updates URL"
-        )
-    try:
-        with Target(settings, transport=transport, simulator_transport=simulator_transport) as target:
-            target.kci_receiver = receiver
-            target.notify = announce
-            return run_suite(
-                target, rules, mode=settings.mode, patterns=patterns, on_start=on_start, on_result=on_result
-            )
-    finally:
+    supplier_side = settings.mode is Mode.SUPPLIER and settings.kci_wait > 0
+    tenant_side = settings.mode is Mode.GATEWAY and settings.tenant_updates_wait > 0
+    with contextlib.ExitStack() as stack:
+        receiver = stack.enter_context(KciReceiver(kci_port)) if supplier_side else None
         if receiver is not None:
-            receiver.stop()
+            announce(
+                f"KCI receiver listening on {receiver.url}: "
+                "configure it as the supplier's Supplier Updates URL"
+            )
+        tenant = stack.enter_context(KciReceiver(tenant_port)) if tenant_side else None
+        if tenant is not None:
+            announce(
+                f"Tenant Updates receiver listening on {tenant.url}: configure it on the gateway as the "
+                "Tenant Updates URL of the tenant whose orders the KCIs are about"
+            )
+        target = stack.enter_context(
+            Target(settings, transport=transport, simulator_transport=simulator_transport)
+        )
+        target.kci_receiver = receiver
+        target.tenant_receiver = tenant
+        target.notify = announce
+        return run_suite(
+            target, rules, mode=settings.mode, patterns=patterns, on_start=on_start, on_result=on_result
+        )

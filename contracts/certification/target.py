@@ -100,6 +100,9 @@ class TargetSettings:
     """Whether the supplier sends KCIs; ``False`` (the operator said so) leaves KCIs out of scope."""
     other_tenant_token: str | None = field(default=None, repr=False)
     """Supplier mode: a bearer token of a client that may not act for ``effective_tenant``."""
+    tenant_updates_wait: float = 0.0
+    """Gateway mode: how long to wait for the KCIs the gateway forwards to the suite's Tenant
+    Updates receiver; 0 means the suite does not play the tenant (loss is then not observable)."""
 
     @property
     def effective_tenant(self) -> str | None:
@@ -169,6 +172,8 @@ class Target:
         """Gateway order id -> how the target answered it (``201 ACKNOWLEDGED``, ``202``)."""
         self.kci_receiver: KciReceiver | None = None
         """The suite's KCI receiver, when the KCI layer is on (set by the runner)."""
+        self.tenant_receiver: KciReceiver | None = None
+        """Gateway mode: the suite's Tenant Updates API, the gateway's tenant side (set by the runner)."""
         self.shared: dict[str, Any] = {}
         """State the rules of one run share, e.g. the slots already reserved."""
         self._addresses: RunAddresses | None = None

@@ -7,6 +7,8 @@ repeated request id gets its first answer again. Request ids are the tenant's ow
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from simulator.application.context import Context
 from simulator.application.order_effects import ProfileScripts, save_with_events, script_for
 from simulator.application.order_views import request_answer
@@ -14,9 +16,9 @@ from simulator.application.orders import Answer
 from simulator.application.ports import UnitOfWork
 from simulator.domain.errors import BusinessRuleViolation, NotFound
 from simulator.domain.kci_scripts import AppliesTo
-from simulator.domain.order import Order
+from simulator.domain.order import Order, OrderRequest
 from simulator.domain.order_commands import AmendOrder, CancelOrder
-from simulator.domain.order_events import OrderId
+from simulator.domain.order_events import OrderEvent, OrderId
 
 
 def _named_order(unit: UnitOfWork, tenant: str, order_id: int, reference: str | None) -> OrderId:
@@ -48,45 +50,75 @@ def _repeat(unit: UnitOfWork, order: Order, kind: AppliesTo, request_id: int) ->
     return Answer(request.reply, request_answer(order, request))
 
 
+def _on_order(
+    context: Context,
+    *,
+    kind: AppliesTo,
+    tenant: str,
+    order_id: int,
+    reference: str | None,
+    request_id: int,
+    decide: Callable[[UnitOfWork, Order], tuple[OrderRequest, list[OrderEvent]]],
+) -> Answer:
+    """Lock the named order, answer a repeated request id as before, else let ``decide`` rule."""
+    with context.store.transaction() as unit:
+        order = _locked_order(unit, _named_order(unit, tenant, order_id, reference))
+        repeated = _repeat(unit, order, kind, request_id)
+        if repeated is not None:
+            return repeated
+        request, events = decide(unit, order)
+        save_with_events(context, unit, order, events)
+        return Answer(request.reply, request_answer(order, request))
+
+
 def amend_order(context: Context, command: AmendOrder) -> Answer:
     """Accept (201 applied / 202 pending) or refuse (422) an amendment of an in-flight order."""
     script = script_for(context, command.scenario, AppliesTo.AMENDMENT)
-    with context.store.transaction() as unit:
-        named = _named_order(unit, command.tenant, command.order_id, command.supplier_order_reference)
-        order = _locked_order(unit, named)
-        repeated = _repeat(unit, order, AppliesTo.AMENDMENT, command.amendment_id)
-        if repeated is not None:
-            return repeated
+    refuse_while_pending = bool(context.profile.orders.get("refuseSecondAmendment", True))
+
+    def decide(unit: UnitOfWork, order: Order) -> tuple[OrderRequest, list[OrderEvent]]:
         reservation_id = command.changes.reservation_id
         held = None if reservation_id is None else unit.reservations.get(command.tenant, reservation_id)
-        request, events = order.amend(
+        return order.amend(
             command,
             script,
-            refuse_while_pending=bool(context.profile.orders.get("refuseSecondAmendment", True)),
+            refuse_while_pending=refuse_while_pending,
             held=held,
             scripts=ProfileScripts(context),
             now=context.clock.now(),
         )
-        save_with_events(context, unit, order, events)
-        return Answer(request.reply, request_answer(order, request))
+
+    return _on_order(
+        context,
+        kind=AppliesTo.AMENDMENT,
+        tenant=command.tenant,
+        order_id=command.order_id,
+        reference=command.supplier_order_reference,
+        request_id=command.amendment_id,
+        decide=decide,
+    )
 
 
 def cancel_order(context: Context, command: CancelOrder) -> Answer:
     """Accept (201 cancelled / 202 pending) or refuse (422) a cancellation, including "cancel other"."""
     script = script_for(context, command.scenario, AppliesTo.CANCELLATION)
-    with context.store.transaction() as unit:
-        named = _named_order(unit, command.tenant, command.order_id, command.supplier_order_reference)
-        order = _locked_order(unit, named)
-        repeated = _repeat(unit, order, AppliesTo.CANCELLATION, command.cancellation_id)
-        if repeated is not None:
-            return repeated
-        hours = context.profile.orders.get("pointOfNoReturnHours", 24)
-        request, events = order.cancel(
+    hours = context.profile.orders.get("pointOfNoReturnHours", 24)
+
+    def decide(_unit: UnitOfWork, order: Order) -> tuple[OrderRequest, list[OrderEvent]]:
+        return order.cancel(
             command,
             script,
             point_of_no_return_hours=None if hours is None else float(hours),
             scripts=ProfileScripts(context),
             now=context.clock.now(),
         )
-        save_with_events(context, unit, order, events)
-        return Answer(request.reply, request_answer(order, request))
+
+    return _on_order(
+        context,
+        kind=AppliesTo.CANCELLATION,
+        tenant=command.tenant,
+        order_id=command.order_id,
+        reference=command.supplier_order_reference,
+        request_id=command.cancellation_id,
+        decide=decide,
+    )

@@ -210,7 +210,7 @@ def check_tenant(command: PlaceOrder) -> None:
         )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Order:
     """One order: what was ordered, where it stands, and where its KCI script is.
 
@@ -239,19 +239,19 @@ class Order:
     target: datetime | None  # None: whenever each step plays (an unsolicited cease)
     committed_date: datetime | None
     target_date: datetime | None
-    completed_date: datetime | None
-    appointment: Appointment | None
+    completed_date: datetime | None = None
+    appointment: Appointment | None = None
     # A takeover and the unsolicited cease it raised name each other.
-    linked: OrderId | None
-    paused: bool
+    linked: OrderId | None = None
+    paused: bool = False
     # The script.
     scenario: Scenario
     script: str
-    next_step: int
+    next_step: int = 0
     next_step_due: datetime | None
-    tail: tuple[ReasonCode, ...]  # what follows once an amendment answered a PENDING order
-    last_sequence: int
-    requests: tuple[OrderRequest, ...]
+    tail: tuple[ReasonCode, ...] = ()  # what follows once an amendment answered a PENDING order
+    last_sequence: int = 0
+    requests: tuple[OrderRequest, ...] = ()
     conversation_id: str | None
     reply: Reply
     created_at: datetime
@@ -320,17 +320,9 @@ class Order:
             target=target,
             committed_date=target if in_progress else None,
             target_date=target if in_progress else None,
-            completed_date=None,
-            appointment=None,
-            linked=None,
-            paused=False,
             scenario=command.scenario,
             script=script.name,
-            next_step=0,
             next_step_due=_due_after(script, 0, now),
-            tail=(),
-            last_sequence=0,
-            requests=(),
             conversation_id=command.conversation_id,
             reply=Reply.of(script),
             created_at=now,
@@ -375,17 +367,10 @@ class Order:
             target=None,
             committed_date=None,
             target_date=None,
-            completed_date=None,
-            appointment=None,
             linked=due.takeover,
-            paused=False,
             scenario=scenario,
             script=script.name,
-            next_step=0,
             next_step_due=_due_after(script, 0, now),
-            tail=(),
-            last_sequence=0,
-            requests=(),
             conversation_id=None,
             reply=Reply.LATER,
             created_at=now,

@@ -58,16 +58,27 @@ class Variant:
     @property
     def expectation(self) -> str:
         if not self.broken:
-            return "passes"
+            return "passes" if Verdict.PASSED in self.expected else "not decidable (never passes)"
         return "fails" if self.expected == NOT_PASSED else "does not pass (not observable)"
 
 
+TENANT_SIDE = "tenant_side"  # not a misbehaviour: the run plays the tenant (--tenant-updates-port)
+PASSED = frozenset({Verdict.PASSED})
+
+
+def _flags(flag: str, kind: str) -> tuple[str, tuple[str, ...]]:
+    """``gateway+tenant``: a gateway variant whose run observes the tenant side."""
+    return ("gateway", (flag, TENANT_SIDE)) if kind == "gateway+tenant" else (kind, (flag,))
+
+
 def _bug(name: str, rule: str, flag: str | None = None, kind: str = "supplier") -> Variant:
-    return Variant(name, kind, (flag or name,), rule, broken=True)
+    kind, flags = _flags(flag or name, kind)
+    return Variant(name, kind, flags, rule, broken=True)
 
 
 def _quirk(name: str, rule: str, flag: str | None = None, kind: str = "supplier") -> Variant:
-    return Variant(name, kind, (flag or name,), rule, broken=False, expected=frozenset({Verdict.PASSED}))
+    kind, flags = _flags(flag or name, kind)
+    return Variant(name, kind, flags, rule, broken=False, expected=PASSED)
 
 
 VARIANTS = (
@@ -114,6 +125,21 @@ VARIANTS = (
         "answers 204 and drops", "gateway", ("drop_everything",), "GW-004", broken=True, expected=UNOBSERVABLE
     ),
     _bug("unauthenticated KCIs taken", "GW-006", "ignore_auth", "gateway"),
+    Variant(
+        "reused id taken as a re-delivery",
+        "gateway",
+        ("accept_reused_id",),
+        "GW-004",
+        broken=False,
+        expected=frozenset({Verdict.NOT_DECIDABLE}),
+    ),
+    # The same, observed on the tenant side (certify gateway --tenant-updates-port).
+    Variant("correct gateway, tenant side", "gateway", (TENANT_SIDE,), "*", broken=False, expected=PASSED),
+    _quirk("reused id taken as a re-delivery, tenant side", "GW-004", "accept_reused_id", "gateway+tenant"),
+    _bug("drops out-of-order KCIs, tenant side", "GW-005", "drop_out_of_order", "gateway+tenant"),
+    _bug("answers 204 and drops, tenant side", "GW-004", "drop_everything", "gateway+tenant"),
+    _bug("forwards out of sequence", "GW-005", "forward_unordered", "gateway+tenant"),
+    _bug("forwards a re-delivery again", "GW-004", "forward_duplicates", "gateway+tenant"),
 )
 
 
@@ -138,15 +164,20 @@ def _supplier_run(flags: Collection[str]) -> SuiteResult:
 
 
 def _gateway_run(flags: Collection[str]) -> SuiteResult:
-    with serve_wsgi(gateway_app(flags)) as base:
+    tenant_port = free_port() if TENANT_SIDE in flags else 0
+    tenant_url = f"http://127.0.0.1:{tenant_port}" if tenant_port else None
+    misbehave = set(flags) - {TENANT_SIDE}
+    with serve_wsgi(gateway_app(misbehave, tenant_url=tenant_url)) as base:
         settings = TargetSettings(
             base_url=base,
             mode=Mode.GATEWAY,
             auth=ClientCredentials(f"{base}/auth/supplier/access-token", CLIENT_ID, CLIENT_SECRET),
             seed=3,
             id_base=5000,
+            tenant_updates_wait=3.0 if tenant_port else 0.0,
+            max_examples=5,  # GW-007's generated streams; test_gateway_streams goes deeper
         )
-        return certify(settings, patterns=["GW-*"], announce=lambda _line: None)
+        return certify(settings, patterns=["GW-*"], tenant_port=tenant_port, announce=lambda _line: None)
 
 
 @cache

@@ -30,16 +30,59 @@ MISBEHAVIOURS = frozenset(
         "wrong_error_code",  # GW-003: 422 with code MALFORMED_REQUEST
         "drop_out_of_order",  # GW-005: 204 for a KCI ahead of its sequence, then forgotten
         "drop_everything",  # GW-004, GW-005: 204 for every KCI, none kept
+        "forward_unordered",  # GW-005 (tenant side): KCIs forwarded as they arrive, not in sequence
+        "forward_duplicates",  # GW-004 (tenant side): a re-delivery forwarded to the tenant again
+        "accept_reused_id",  # correct: the same KCI id with another body taken as a re-delivery
     }
 )
+_ORDER_KEYS = ("provideServiceOrder", "modifyServiceOrder", "ceaseServiceOrder")
 
 
 def _error(status: int, code: str, message: str) -> tuple[Response, int]:
     return jsonify({"uuid": str(uuid.uuid4()), "code": code, "messages": [message]}), status
 
 
-def gateway_app(misbehave: Collection[str] = (), *, require_auth: bool = True) -> Flask:
-    """A Supplier Updates API: validates KCIs against the contract; ``misbehave`` breaks it on purpose."""
+class _TenantSide:
+    """Forwards kept KCIs to a tenant's ``/kcis``: per order in sequence, once per supplier KCI id."""
+
+    def __init__(self, url: str | None, misbehave: Collection[str]) -> None:
+        self.url = url
+        self.misbehave = misbehave
+        self.forwarded: set[str] = set()
+        self.next: dict[str, int] = {}
+        self.held: dict[str, dict[int, Any]] = {}
+
+    def take(self, body: dict[str, Any]) -> None:
+        if self.url is None:
+            return
+        if body["id"] in self.forwarded:
+            if "forward_duplicates" in self.misbehave:
+                self._send(body)  # the bug: a supplier's retry reaches the tenant as a new KCI
+            return
+        self.forwarded.add(body["id"])
+        if "forward_unordered" in self.misbehave:
+            self._send(body)
+            return
+        entity = next((body[k] for k in _ORDER_KEYS if isinstance(body.get(k), dict)), {})
+        key = str(entity.get("id") or entity.get("supplierOrderReference"))
+        held = self.held.setdefault(key, {})
+        held[int(body["sequenceNumber"])] = body
+        while self.next.get(key, 1) in held:
+            self._send(held.pop(self.next.get(key, 1)))
+            self.next[key] = self.next.get(key, 1) + 1
+
+    def _send(self, body: dict[str, Any]) -> None:
+        kci = {**body, "id": str(uuid.uuid4())}
+        httpx.post(f"{self.url}/kcis", json=kci, headers={"X-Request-ID": str(uuid.uuid4())}, timeout=5)
+
+
+def gateway_app(
+    misbehave: Collection[str] = (), *, require_auth: bool = True, tenant_url: str | None = None
+) -> Flask:
+    """A Supplier Updates API: validates KCIs against the contract; ``misbehave`` breaks it on purpose.
+
+    With ``tenant_url`` it forwards what it keeps to that tenant, as a gateway does.
+    """
     unknown = set(misbehave) - MISBEHAVIOURS
     assert not unknown, unknown
     app = Flask("fake-gateway")
@@ -47,6 +90,7 @@ def gateway_app(misbehave: Collection[str] = (), *, require_auth: bool = True) -
     seen: dict[str, str] = {}
     received: list[Any] = []
     app.extensions["received"] = received
+    tenant = _TenantSide(tenant_url, misbehave)
 
     @app.post("/auth/supplier/access-token")
     def token() -> Any:
@@ -83,7 +127,7 @@ def gateway_app(misbehave: Collection[str] = (), *, require_auth: bool = True) -
             return True
         return False
 
-    def judged(body: Any) -> tuple[Response | str, int] | None:
+    def judged(body: Any) -> tuple[Response | str, int] | None:  # noqa: PLR0911 - one return per outcome
         """Contract validation and de-duplication by KCI id."""
         problems = [e.message for e in validator_for(SUPPLIER_UPDATES_API, "Kci").iter_errors(body)]
         if problems and "accept_invalid" not in misbehave:
@@ -100,6 +144,8 @@ def gateway_app(misbehave: Collection[str] = (), *, require_auth: bool = True) -
         if key in seen and "refuse_duplicates" in misbehave:
             return _error(409, "INVALID_REQUEST", f"KCI {key} already received")
         if seen.setdefault(key, canonical) != canonical:
+            if "accept_reused_id" in misbehave:
+                return "", 204  # taken as a re-delivery of the first: nothing new is kept
             return _error(422, "INVALID_REQUEST", f"KCI id {key} reused")
         return None
 
@@ -118,6 +164,7 @@ def gateway_app(misbehave: Collection[str] = (), *, require_auth: bool = True) -
         if refused is not None:
             return refused
         received.append(body)
+        tenant.take(body)
         return "", 204
 
     return app

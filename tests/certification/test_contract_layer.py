@@ -9,36 +9,44 @@ from flask import Flask, jsonify, request
 
 from contracts.certification.contract import certifiable_document, contract_rule_id
 from contracts.certification.rules import Capability, catalogue
-from contracts.certification.runner import SuiteResult, Verdict, run_rule, run_suite
+from contracts.certification.runner import RuleResult, SuiteResult, Verdict, run_rule, run_suite
 from contracts.certification.schemas import SUPPLIER_API, instance_pointer, problems, rule_of
 from contracts.certification.target import Target, TargetSettings
 from tests.served import serve_wsgi
 
 
-def broken_supplier() -> Flask:
-    app = Flask("broken-supplier")
+def availability_supplier(answer: dict[str, Any]) -> Flask:
+    """A supplier whose availability answer is always ``answer``."""
+    app = Flask("availability-supplier")
 
     @app.get("/service-availability")
     def availability() -> Any:
-        return jsonify({"serviceSpecifications": []})  # no address, no siteInformation, no reasons
+        return jsonify(answer)
 
     return app
 
 
-def test_an_answer_that_breaks_the_response_schema_fails_the_operations_rule() -> None:
+def availability_contract_rule(answer: dict[str, Any]) -> RuleResult:
+    """The contract rule of GET /service-availability run against ``availability_supplier(answer)``."""
     (rule,) = [r for r in catalogue() if r.id == contract_rule_id("get", "/service-availability")]
-    with serve_wsgi(broken_supplier()) as base:
+    with serve_wsgi(availability_supplier(answer)) as base:
         settings = TargetSettings(
             base_url=base, capabilities=frozenset({Capability.AVAILABILITY}), max_examples=3
         )
         with Target(settings) as target:
             result = run_rule(rule, target)
+    assert all(e.url.startswith(base) for e in result.evidence.exchanges)
+    return result
+
+
+def test_an_answer_that_breaks_the_response_schema_fails_the_operations_rule() -> None:
+    # no address, no siteInformation, no reasons
+    result = availability_contract_rule({"serviceSpecifications": []})
     assert result.verdict is Verdict.FAILED, result.message
     assert "response_schema_conformance" in result.message
     # Where and which rule: the JSON pointer of the failing value, the keyword and what it expects.
     assert '(root): "address" is a required property (required)' in result.message
     assert result.evidence.exchanges
-    assert all(e.url.startswith(base) for e in result.evidence.exchanges)
 
 
 def test_the_gateway_test_stub_headers_are_not_generated() -> None:
@@ -47,30 +55,14 @@ def test_the_gateway_test_stub_headers_are_not_generated() -> None:
     assert names == {"XRequestId", "XConversationId", "Tenant"}
 
 
-def wrong_enum_supplier() -> Flask:
-    app = Flask("wrong-enum-supplier")
-
-    @app.get("/service-availability")
-    def availability() -> Any:
-        return jsonify(
-            {
-                "address": {"identifier": {"id": "100000000002", "type": "UPRN"}},
-                "serviceSpecifications": [{"id": "FTTP", "serviceCharacteristics": 7}],
-                "siteInformation": {},
-            }
-        )
-
-    return app
-
-
 def test_a_schema_finding_names_the_json_pointer_and_the_rule() -> None:
-    (rule,) = [r for r in catalogue() if r.id == contract_rule_id("get", "/service-availability")]
-    with serve_wsgi(wrong_enum_supplier()) as base:
-        settings = TargetSettings(
-            base_url=base, capabilities=frozenset({Capability.AVAILABILITY}), max_examples=3
-        )
-        with Target(settings) as target:
-            result = run_rule(rule, target)
+    result = availability_contract_rule(
+        {
+            "address": {"identifier": {"id": "100000000002", "type": "UPRN"}},
+            "serviceSpecifications": [{"id": "FTTP", "serviceCharacteristics": 7}],
+            "siteInformation": {},
+        }
+    )
     assert result.verdict is Verdict.FAILED, result.message
     assert (
         '/serviceSpecifications/0/serviceCharacteristics: 7 is not of type "array" (type)' in result.message
@@ -133,7 +125,7 @@ def test_a_supplier_differing_only_in_a_marked_contract_decision_is_certified() 
 
 def test_a_finding_outside_the_marked_decisions_still_fails() -> None:
     broken = [r for r in catalogue() if r.id == contract_rule_id("get", "/service-availability")]
-    with serve_wsgi(broken_supplier()) as base:
+    with serve_wsgi(availability_supplier({"serviceSpecifications": []})) as base:
         settings = TargetSettings(
             base_url=base, capabilities=frozenset({Capability.AVAILABILITY}), max_examples=3
         )

@@ -146,7 +146,7 @@ def test_without_a_kci_url_the_kci_rules_are_skipped_naming_the_option(
     gateway.behave()
     result = certify_inbound(simulator)
     skipped = {item.rule.id: item.message for item in result.results if item.verdict is Verdict.SKIPPED}
-    assert sorted(skipped) == [f"GW-00{n}" for n in range(1, 7)]
+    assert sorted(skipped) == [f"GW-00{n}" for n in range(1, 8)]
     assert all("--kci-url" in reason for reason in skipped.values())
     assert result.target == SIMULATOR
     assert result.capabilities == ("inbound",)

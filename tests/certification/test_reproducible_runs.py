@@ -9,8 +9,6 @@ the order of its first appearance, so the same id used twice must still be used 
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -18,8 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from contracts.certification.cli import add_certify_command
-from tests.served import free_port, served_simulator
+from tests.self_certification import simulator_for_certification
 
 pytestmark = pytest.mark.e2e
 
@@ -60,35 +57,14 @@ def _requests(entries: list[dict[str, Any]]) -> list[str]:
 
 
 def _run(tmp_path: Path, name: str) -> list[str]:
-    port = free_port()
-    parser = argparse.ArgumentParser(prog="fibresim")
-    add_certify_command(parser.add_subparsers(dest="command", required=True))
-    simulator = ("--db", str(tmp_path / f"{name}.sqlite3"), "--clock", "manual@2026-07-01T09:00:00Z")
-    with served_simulator(*simulator, "--kci-url", f"http://127.0.0.1:{port}") as base:
-        args = parser.parse_args(
-            [
-                "certify",
-                "supplier",
-                base,
-                "--addresses",
-                "simulator-demo",
-                "--seed",
-                "1234",
-                *(arg for pattern in PATTERNS for arg in ("--only", pattern)),
-                "--max-examples",
-                "5",
-                "--kci-wait",
-                "15",
-                "--kci-port",
-                str(port),
-                "--no-progress",
-                "--json",
-                str(tmp_path / f"{name}.json"),
-            ]
+    with simulator_for_certification(tmp_path, name) as served:
+        code, document = served.certify(
+            f"{name}.json",
+            *("--seed", "1234", "--max-examples", "5", "--kci-wait", "15"),
+            *(arg for pattern in PATTERNS for arg in ("--only", pattern)),
         )
-        code = args.run(args)
-        assert code == 0, json.loads((tmp_path / f"{name}.json").read_text())["skipReasons"]
-        return _requests(_journal(base))
+        assert code == 0, document["skipReasons"]
+        return _requests(_journal(served.base))
 
 
 def test_two_runs_with_the_same_seed_send_the_same_requests_in_the_same_order(tmp_path: Path) -> None:

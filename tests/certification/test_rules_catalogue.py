@@ -8,7 +8,7 @@ from contracts.certification.docs import DOC_PATH, render_rules_markdown
 from contracts.certification.kci_stream import STREAM_RULES
 from contracts.certification.rules import Layer, Mode, catalogue, select
 
-ID = re.compile(r"^(CON-(GET|POST)-/[a-z-]+|(AUT|AVL|APT|ORD|AST|KCI|GW|GWI)-\d{3})$")
+ID = re.compile(r"^(CON-(GET|POST)-/[a-z-]+|CON-FLOWS|(AUT|AVL|APT|ORD|AST|KCI|GW|GWI)-\d{3})$")
 
 
 def test_every_rule_has_a_well_formed_unique_id_a_title_and_a_reference() -> None:
@@ -27,9 +27,9 @@ def test_the_catalogue_holds_the_rules_the_suite_promises() -> None:
         | {f"APT-00{n}" for n in range(1, 7)}
         | {f"ORD-00{n}" for n in range(1, 10)}
         | set(STREAM_RULES)
-        | {f"GW-00{n}" for n in range(1, 7)}
+        | {f"GW-00{n}" for n in range(1, 8)}
         | {f"GWI-00{n}" for n in range(1, 8)}
-        | {"CON-GET-/service-availability", "CON-POST-/appointments", "CON-POST-/service-orders"}
+        | {"CON-GET-/service-availability", "CON-POST-/appointments", "CON-POST-/service-orders", "CON-FLOWS"}
     )
     assert expected <= ids
 

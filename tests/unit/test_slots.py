@@ -90,26 +90,41 @@ def test_a_january_slot_carries_a_zero_offset() -> None:
     assert slot.key == utc(2026, 1, 20, 13)
 
 
-def test_slots_either_side_of_the_spring_clock_change_have_the_right_offsets() -> None:
-    slots = offered_slots(POLICY, now=utc(2026, 3, 23, 9), lead_time_days=0)
-    friday = slot_on(slots, date(2026, 3, 27), "WEEKDAY_AM")
-    saturday = slot_on(slots, date(2026, 3, 28), "SATURDAY_AM")
-    monday = slot_on(slots, date(2026, 3, 30), "WEEKDAY_AM")
-    assert friday.start.isoformat() == "2026-03-27T08:00:00+00:00"
-    assert saturday.start.isoformat() == "2026-03-28T08:00:00+00:00"
-    assert monday.start.isoformat() == "2026-03-30T08:00:00+01:00"
-    assert monday.key == utc(2026, 3, 30, 7)
-
-
-def test_slots_either_side_of_the_autumn_clock_change_have_the_right_offsets() -> None:
-    slots = offered_slots(POLICY, now=utc(2026, 10, 19, 9), lead_time_days=0)
-    friday = slot_on(slots, date(2026, 10, 23), "WEEKDAY_PM")
-    saturday = slot_on(slots, date(2026, 10, 24), "SATURDAY_AM")
-    monday = slot_on(slots, date(2026, 10, 26), "WEEKDAY_PM")
-    assert friday.start.isoformat() == "2026-10-23T13:00:00+01:00"
-    assert saturday.start.isoformat() == "2026-10-24T08:00:00+01:00"
-    assert monday.start.isoformat() == "2026-10-26T13:00:00+00:00"
-    assert monday.key == utc(2026, 10, 26, 13)
+@pytest.mark.parametrize(
+    ("now", "days_and_windows", "starts", "monday_key"),
+    [
+        pytest.param(
+            utc(2026, 3, 23, 9),
+            [
+                (date(2026, 3, 27), "WEEKDAY_AM"),
+                (date(2026, 3, 28), "SATURDAY_AM"),
+                (date(2026, 3, 30), "WEEKDAY_AM"),
+            ],
+            ["2026-03-27T08:00:00+00:00", "2026-03-28T08:00:00+00:00", "2026-03-30T08:00:00+01:00"],
+            utc(2026, 3, 30, 7),
+            id="spring",
+        ),
+        pytest.param(
+            utc(2026, 10, 19, 9),
+            [
+                (date(2026, 10, 23), "WEEKDAY_PM"),
+                (date(2026, 10, 24), "SATURDAY_AM"),
+                (date(2026, 10, 26), "WEEKDAY_PM"),
+            ],
+            ["2026-10-23T13:00:00+01:00", "2026-10-24T08:00:00+01:00", "2026-10-26T13:00:00+00:00"],
+            utc(2026, 10, 26, 13),
+            id="autumn",
+        ),
+    ],
+)
+def test_slots_either_side_of_a_clock_change_have_the_right_offsets(
+    now: datetime, days_and_windows: list[tuple[date, str]], starts: list[str], monday_key: datetime
+) -> None:
+    """Friday, Saturday (the night of the change) and Monday: local times keep their UK offset."""
+    slots = offered_slots(POLICY, now=now, lead_time_days=0)
+    found = [slot_on(slots, day, window) for day, window in days_and_windows]
+    assert [slot.start.isoformat() for slot in found] == starts
+    assert found[-1].key == monday_key
 
 
 def test_a_window_in_the_spring_forward_gap_is_not_offered_that_day() -> None:

@@ -306,16 +306,20 @@ def an_acknowledged_order_can_be_amended(target: Target) -> Evidence:
     if placed.response.status_code != 201:
         raise RuleSkipped("the order was answered 202; it may not be amended before its ACKNOWLEDGED KCI")
     body = amendment_request(target.new_id(), placed.order_id, placed.supplier_reference)
-    response = target.post(
-        "/service-order-amendments", json_body=body, headers=target.headers(tenant=placed.tenant)
-    )
-    if response.status_code not in {201, 202}:
-        raise RuleViolation(
-            f"amendment of order {placed.order_id}: {response.status_code}", target.evidence()
-        )
+    response = _taken(target, placed, "/service-order-amendments", body, "amendment")
     if response.status_code == 201:
         _about_this_order(target, response, placed, amendment=body)
     return target.evidence(f"amendment answered {response.status_code}")
+
+
+def _taken(
+    target: Target, placed: PlacedOrder, path: str, body: Mapping[str, Any], what: str
+) -> httpx.Response:
+    """Send a request about ``placed`` as its tenant; it must be answered 201 or 202."""
+    response = target.post(path, json_body=body, headers=target.headers(tenant=placed.tenant))
+    if response.status_code not in {201, 202}:
+        raise RuleViolation(f"{what} of order {placed.order_id}: {response.status_code}", target.evidence())
+    return response
 
 
 def _about_this_order(
@@ -359,13 +363,7 @@ def an_in_flight_order_can_be_cancelled(target: Target) -> Evidence:
     _place, placed = _the_order(target)
     _accepted(placed, "a cancellation needs an order")
     body = cancellation_request(target.new_id(), placed.order_id, placed.supplier_reference)
-    response = target.post(
-        "/service-order-cancellations", json_body=body, headers=target.headers(tenant=placed.tenant)
-    )
-    if response.status_code not in {201, 202}:
-        raise RuleViolation(
-            f"cancellation of order {placed.order_id}: {response.status_code}", target.evidence()
-        )
+    response = _taken(target, placed, "/service-order-cancellations", body, "cancellation")
     if response.status_code == 201:
         answer = body_of(target, response, "cancellation answer")
         if not isinstance(answer, dict) or answer.get("orderId") != placed.order_id:
