@@ -59,7 +59,7 @@ def _envelope(sequence_number: int, at: datetime, reason: str, text: str | None)
 
 
 def _enqueue(
-    unit: UnitOfWork, tenant: str, key: str, kci: dict[str, Any], conversation_id: str | None
+    unit: UnitOfWork, tenant: str, key: str, kci: dict[str, Any], at: datetime, conversation_id: str | None
 ) -> str:
     if conversation_id:
         kci[DELIVERY_CONTEXT] = {"conversationId": conversation_id}
@@ -68,14 +68,10 @@ def _enqueue(
         kci_id=kci["id"],
         sequence_number=kci["sequenceNumber"],
         payload=kci,
-        now=_issued(kci),
+        now=at,
         fault=None,
     )
     return str(kci["id"])
-
-
-def _issued(kci: dict[str, Any]) -> datetime:
-    return datetime.fromisoformat(kci["issuedOn"])
 
 
 def apply_assurance_events(unit: UnitOfWork, events: Iterable[AssuranceEvent]) -> None:
@@ -89,7 +85,7 @@ def apply_assurance_events(unit: UnitOfWork, events: Iterable[AssuranceEvent]) -
                 test = event.test
                 kci = _envelope(event.sequence_number, event.at, event.reason, event.text)
                 kci["serviceTest"] = test_entity(test)
-                kci_id = _enqueue(unit, test.tenant, test.key, kci, test.conversation_id)
+                kci_id = _enqueue(unit, test.tenant, test.key, kci, event.at, test.conversation_id)
                 detail = {"sequenceNumber": event.sequence_number, "kciId": kci_id}
                 entry = HistoryEntry(event.at, event.reason, event.before, test.status.value, detail)
                 unit.assurance.add_history(test.tenant, test.key, entry)
@@ -99,7 +95,7 @@ def apply_assurance_events(unit: UnitOfWork, events: Iterable[AssuranceEvent]) -
                 if event.problem_code is not None:
                     kci["problemCode"] = event.problem_code
                 kci["serviceProblem"] = problem_entity(problem, event.request, event.reason)
-                kci_id = _enqueue(unit, problem.tenant, problem.key, kci, problem.conversation_id)
+                kci_id = _enqueue(unit, problem.tenant, problem.key, kci, event.at, problem.conversation_id)
                 detail = {"sequenceNumber": event.sequence_number, "kciId": kci_id}
                 entry = HistoryEntry(event.at, event.reason, event.before, problem.status.value, detail)
                 unit.assurance.add_history(problem.tenant, problem.key, entry)

@@ -18,7 +18,7 @@ from simulator.domain.assurance_events import AssuranceEvent, AssuranceNoted, Te
 from simulator.domain.assurance_scripts import AssuranceKind, AssuranceScript
 from simulator.domain.order_commands import Characteristics, Scenario
 
-__all__ = ["AssuranceScripts", "ServiceTest", "test_key"]
+__all__ = ["AssuranceScripts", "ServiceTest", "service_test_key"]
 
 
 class AssuranceScripts(Protocol):
@@ -29,19 +29,14 @@ class AssuranceScripts(Protocol):
         ...
 
 
-def test_key(test_id: int) -> str:
+def service_test_key(test_id: int) -> str:
     """The key a test's KCIs are sequenced under (``ST-77``)."""
     return f"ST-{test_id}"
-
-
-test_key.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
 
 
 @dataclass
 class ServiceTest:
     """One service test: what was tested, where it stands, and where its script is."""
-
-    __test__ = False  # not a pytest class
 
     tenant: str
     test_id: int
@@ -65,7 +60,7 @@ class ServiceTest:
     @property
     def key(self) -> str:
         """The key its KCIs are sequenced under."""
-        return test_key(self.test_id)
+        return service_test_key(self.test_id)
 
     def snapshot(self) -> ServiceTest:
         """The test as it is now."""
