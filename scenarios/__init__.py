@@ -1,4 +1,4 @@
-"""Shipped data: supplier profiles (``profiles/``) and KCI scripts (``kci/``)."""
+"""Shipped data: supplier profiles (``profiles/``) and KCI scripts (``kci/``; ``assurance/`` for T2R)."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ import json
 import os
 from collections.abc import Mapping
 from datetime import date, time, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -19,6 +20,9 @@ from jsonschema import Draft202012Validator
 from contracts import load_schema
 from contracts.inputs import InputError, load_yaml, schema_message
 from scenarios import bundled_profiles, profile_path
+from simulator.assurance_script_loader import load_assurance_scripts
+from simulator.domain.assurance import AssurancePolicy
+from simulator.domain.assurance_scripts import AssuranceKind
 from simulator.domain.catalogue import Catalogue, LineProfile, ServiceSpecification, ServicesPerAddress
 from simulator.domain.errors import ConfigurationError
 from simulator.domain.inventory import AddressId, LiveService, PostalAddress, Site
@@ -79,6 +83,7 @@ def build_profile(
     sites, live = _sites(document.get("addresses", []), catalogue, default_policy, ont_ports, errors)
     estate = _estate(document.get("estate"), catalogue, errors)
     _check_order_scenarios(document.get("orders", {}), errors)
+    assurance = _assurance(document.get("assurance", {}), catalogue, errors)
     auth = _auth(document.get("auth", {}), os.environ if environ is None else environ, errors)
     if errors:
         raise ConfigurationError(f"{source} is not a valid supplier profile:\n  " + "\n  ".join(errors))
@@ -96,6 +101,7 @@ def build_profile(
         estate=estate,
         appointments=_appointments(document.get("appointments", {})),
         orders=dict(document.get("orders", {})),
+        assurance=assurance,
         fingerprint=fingerprint[:16],
         auth=auth,
     )
@@ -229,6 +235,40 @@ def _check_order_scenarios(raw: dict[str, Any], errors: list[str]) -> None:
         if script is None or script.applies_to.value != kind:
             known = ", ".join(sorted(n for n, s in scripts.items() if s.applies_to.value == kind))
             errors.append(f"orders/{key}: no {kind} scenario {name!r}; choose one of {known}")
+
+
+_ASSURANCE_SCENARIOS = (
+    ("testScenario", AssuranceKind.TEST),
+    ("problemScenario", AssuranceKind.PROBLEM),
+    ("problemAmendmentScenario", AssuranceKind.PROBLEM_AMENDMENT),
+    ("problemCancellationScenario", AssuranceKind.PROBLEM_CANCELLATION),
+)
+
+
+def _assurance(raw: dict[str, Any], catalogue: Catalogue, errors: list[str]) -> AssurancePolicy:
+    scripts = load_assurance_scripts()
+    scenarios: dict[str, str] = {}
+    for key, kind in _ASSURANCE_SCENARIOS:
+        name = raw.get(key)
+        if name is None:
+            continue
+        script = scripts.get(str(name).upper())
+        if script is None or script.applies_to is not kind:
+            known = ", ".join(sorted(n for n, s in scripts.items() if s.applies_to is kind))
+            errors.append(f"assurance/{key}: no {kind} scenario {name!r}; choose one of {known}")
+            continue
+        scenarios[kind.value] = script.name
+    types: dict[str, frozenset[str]] = {}
+    for spec_id, handled in raw.get("problemTypes", {}).items():
+        if spec_id not in catalogue.specifications:
+            errors.append(f"assurance/problemTypes/{spec_id}: no such service specification")
+        types[spec_id] = frozenset(handled)
+    return AssurancePolicy(
+        check_test_characteristics=bool(raw.get("checkTestCharacteristics", False)),
+        problem_types=MappingProxyType(types),
+        scenarios=MappingProxyType(scenarios),
+        refuse_second_amendment=bool(raw.get("refuseSecondAmendment", True)),
+    )
 
 
 def _postal(raw: dict[str, str]) -> PostalAddress:

@@ -145,11 +145,24 @@ class _Stream:
 
 
 def _order_entity(kci: dict[str, Any]) -> dict[str, Any]:
-    return next((kci[name] for name in _ORDER_ENTITIES if isinstance(kci.get(name), dict)), {})
+    names = (*_ORDER_ENTITIES, "serviceTest", "serviceProblem")
+    return next((kci[name] for name in names if isinstance(kci.get(name), dict)), {})
+
+
+# Service tests and problems have sequences of their own, apart from orders with the same id.
+_T2R_ENTITIES = (
+    ("serviceTest", "ST-", "supplierReference"),
+    ("serviceProblem", "SP-", "supplierServiceProblemReference"),
+)
 
 
 def order_key(kci: dict[str, Any]) -> str:
-    """The order a KCI is about: the gateway's order id as text, else the supplier's reference."""
+    """The entity a KCI is about: an order's gateway id as text, else the supplier's reference;
+    ``ST-<id>`` or ``SP-<id>`` for a service test or problem."""
+    for name, prefix, reference in _T2R_ENTITIES:
+        found = kci.get(name)
+        if isinstance(found, dict):
+            return prefix + str(found.get("id", found.get(reference, "?")))
     entity = _order_entity(kci)
     if "id" in entity:
         return str(entity["id"])

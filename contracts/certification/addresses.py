@@ -64,6 +64,10 @@ ROLES: Mapping[str, str] = {
     "multi_service_live": "a multi-service address with a live line and room for another",
     "multi_spec": "a covered address offering several service specifications",
     "unknown": "an address the supplier has never heard of",
+    "live_service": (
+        "a live service of the run's tenant that tests and problems may be raised on "
+        "(give its serviceId and specification)"
+    ),
 }
 """The roles rules ask for, and what each must be."""
 

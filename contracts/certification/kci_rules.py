@@ -17,12 +17,29 @@ from typing import Any
 
 from contracts.certification.errors import NotDecidable, RuleSkipped, RuleViolation, TargetError
 from contracts.certification.evidence import Evidence
-from contracts.certification.kci_stream import STREAM_RULES, StreamViolation, entity_of, validate_kci_stream
+from contracts.certification.kci_stream import (
+    STREAM_RULES,
+    T2R_STREAM_RULES,
+    T2R_TERMINAL_RULE,
+    StreamViolation,
+    entity_of,
+    validate_kci_stream,
+)
 from contracts.certification.receiver import ReceivedKci
 from contracts.certification.rules import Capability, Layer, rule
 from contracts.certification.target import Target
 
-__all__ = ["collected_kcis", "stream_findings"]
+__all__ = ["RAISED_PROBLEMS", "collected_kcis", "problem_id", "stream_findings"]
+
+RAISED_PROBLEMS = "raised_problems"
+"""``target.shared`` key: the service problems the run raised and accepted, by id, with their answer."""
+
+
+def problem_id(body: Any) -> Any:
+    """The gateway id of the service problem a KCI is about (``None`` for other KCIs)."""
+    entity = body.get("serviceProblem") if isinstance(body, dict) else None
+    return entity.get("id") if isinstance(entity, dict) else None
+
 
 POLL_SECONDS = 0.25
 QUIET_SECONDS = 2.0
@@ -38,6 +55,18 @@ REFERENCES = {
     "KCI-005": "reference §6.2 (what each reason code requires)",
     "KCI-006": "reference §6.2 (committedDate is set once, changes only on a tenant-driven change)",
     "KCI-007": "reference §2.4 (every KCI carries the gateway id or the supplier reference)",
+    "KCI-009": (
+        "supplier-updates-api.yaml ServiceTestKci and ServiceProblemKci; advisory: their reason codes are "
+        "the contract's choice (x-fibresim-chosen), the reference gives none for tests and problems"
+    ),
+    "KCI-010": (
+        "reference §5 (test and problem statuses); contracts/model/service_test_states.py and "
+        "service_problem_states.py; advisory: the reason codes driving them are the contract's choice"
+    ),
+    "KCI-011": (
+        "supplier-updates-api.yaml ServiceTestKci and ServiceProblemKci (what each x-fibresim-chosen "
+        "reason code requires); advisory"
+    ),
 }
 
 
@@ -49,6 +78,10 @@ def _orders_settled(target: Target, received: Sequence[ReceivedKci], quiet: bool
         if entity is not None and isinstance(item.body, dict):
             reasons.setdefault(entity.get("id"), set()).add(str(item.body.get("reasonCode")))
     placed = list(target.placed_orders)
+    raised = list(target.shared.get(RAISED_PROBLEMS, {}))
+    heard = {problem_id(item.body) for item in received}
+    if any(problem not in heard for problem in raised):
+        return False  # a problem the suite raised has had no KCI yet
     if all(reasons.get(order) and reasons[order] & TERMINAL_REASONS for order in placed):
         return bool(placed)
     return quiet and all(reasons.get(order) for order in placed)
@@ -152,10 +185,33 @@ for _rule_id, _title in STREAM_RULES.items():
         needs=(Capability.ORDERS,),
     )(_stream_check(_rule_id))
 
+for _rule_id, _title in T2R_STREAM_RULES.items():
+    rule(
+        _rule_id,
+        _title,
+        reference=REFERENCES[_rule_id],
+        capability=Capability.KCIS,
+        layer=Layer.KCI,
+        required=False,
+        needs=(Capability.ASSURANCE,),
+    )(_stream_check(_rule_id))
+
+rule(
+    T2R_TERMINAL_RULE[0],
+    T2R_TERMINAL_RULE[1],
+    reference=(
+        "reference §6.2 (CANCELLED and COMPLETED are terminal, as are the rejections) and §5 (test and "
+        "problem statuses REJECTED, COMPLETED, CANCELLED); judged on statuses only, whatever the reason codes"
+    ),
+    capability=Capability.KCIS,
+    layer=Layer.KCI,
+    needs=(Capability.ASSURANCE,),
+)(_stream_check(T2R_TERMINAL_RULE[0]))
+
 
 @rule(
     "KCI-008",
-    "orders are followed by KCIs: one at least for each order answered 202, and some for the run's orders",
+    "orders and problems are followed by KCIs: one at least for each answered 202, some for the orders",
     reference=(
         "reference §3.1 (after a 202 the supplier MUST send a KCI: ACKNOWLEDGED, ORDER_REJECTED …) "
         "and §6.3 (after a 201 the KCIs continue: COMMITTED … COMPLETED)"
@@ -173,10 +229,15 @@ def orders_hear_back(target: Target) -> Evidence:
     heard = {entity.get("id") for item in received if (entity := entity_of(item.body)) is not None}
     listed = ", ".join(f"{order} ({answer})" for order, answer in placed.items())
     wait = f"{target.settings.kci_wait:g}s"
-    silent = [order for order, answer in placed.items() if answer.startswith("202") and order not in heard]
+    silent: list[str] = [
+        str(order) for order, answer in placed.items() if answer.startswith("202") and order not in heard
+    ]
+    problems_heard = {problem_id(item.body) for item in received}
+    raised: dict[int, str] = target.shared.get(RAISED_PROBLEMS, {})
+    silent += [f"problem {p}" for p, answer in raised.items() if answer == "202" and p not in problems_heard]
     if silent:
         raise RuleViolation(
-            f"no KCI within {wait} for order(s) answered 202: {', '.join(map(str, silent))}",
+            f"no KCI within {wait} for order(s) or problem(s) answered 202: {', '.join(map(str, silent))}",
             target.evidence(f"orders placed: {listed}"),
         )
     if not heard & set(placed):
@@ -185,4 +246,10 @@ def orders_hear_back(target: Target) -> Evidence:
             f"{wait} ({len(received)} KCI(s) received in all)",
             target.evidence(f"orders placed: {listed}"),
         )
-    return target.evidence(f"orders placed: {listed}; KCIs about {len(heard & set(placed))} of them")
+    answered_later = [p for p, answer in raised.items() if answer == "202"]
+    about_problems = (
+        f"; problems answered 202: {', '.join(map(str, answered_later))}" if answered_later else ""
+    )
+    return target.evidence(
+        f"orders placed: {listed}; KCIs about {len(heard & set(placed))} of them{about_problems}"
+    )

@@ -24,6 +24,12 @@ The rules (§2.4, §6 and §7 of the reference):
 * KCI-006 ``committedDate`` never changes once set, unless an AMENDED KCI came between;
 * KCI-007 each KCI identifies its order by the gateway ``id`` or ``supplierOrderReference``.
 
+Service test and service problem KCIs (``serviceTest``, ``serviceProblem``) share KCI-002,
+KCI-003 and KCI-007 (the reference's rules for every entity, §6.1); their schema, transitions
+and fields rest on reason codes the project chose (the reference gives none), so they are
+reported apart, as KCI-009, KCI-010 and KCI-011 (see :mod:`contracts.certification.t2r_stream`).
+KCI-012 judges statuses alone: nothing follows a KCI that reported a terminal status.
+
 Decisions:
 
 * An order is keyed by its gateway ``id``; a KCI that carries only the
@@ -50,6 +56,7 @@ from datetime import datetime
 from typing import Any
 
 from contracts.certification.schemas import ROOT, SUPPLIER_UPDATES_API, problems
+from contracts.certification.t2r_stream import T2R_PREFIXES, t2r_key, walk_t2r
 from contracts.model.order_states import (
     WAITING_STATUSES,
     IllegalTransition,
@@ -61,7 +68,16 @@ from contracts.model.order_states import (
     missing_fields,
 )
 
-__all__ = ["ENTITY_KEYS", "STREAM_RULES", "StreamViolation", "entity_of", "order_key", "validate_kci_stream"]
+__all__ = [
+    "ENTITY_KEYS",
+    "STREAM_RULES",
+    "T2R_STREAM_RULES",
+    "T2R_TERMINAL_RULE",
+    "StreamViolation",
+    "entity_of",
+    "order_key",
+    "validate_kci_stream",
+]
 
 STREAM_RULES: Mapping[str, str] = {
     "KCI-001": "every KCI is valid against the contract's Kci schema",
@@ -72,8 +88,24 @@ STREAM_RULES: Mapping[str, str] = {
     "KCI-006": "committedDate never changes once set, unless an amendment was applied",
     "KCI-007": "every KCI identifies its order by gateway id or supplierOrderReference",
 }
+T2R_STREAM_RULES: Mapping[str, str] = {
+    "KCI-009": "every service test and service problem KCI is valid against the contract's T2R KCI schemas",
+    "KCI-010": "a test's or problem's status moves only along the legal transitions",
+    "KCI-011": "each test and problem reason code carries the fields it requires",
+}
+T2R_TERMINAL_RULE = ("KCI-012", "a service test or problem reports nothing after a terminal status")
+"""The one T2R stream rule that rests on the reference alone: statuses, not reason codes (required)."""
+"""Findings on test and problem KCIs that rest on the project's chosen reason codes (advisory)."""
 ENTITY_KEYS = ("provideServiceOrder", "modifyServiceOrder", "ceaseServiceOrder")
-_BRANCHES = dict(zip(ENTITY_KEYS, ("ProvideOrderKci", "ModifyOrderKci", "CeaseOrderKci"), strict=True))
+T2R_KEYS = ("serviceTest", "serviceProblem")
+"""Entities of service test and service problem KCIs, walked by :mod:`contracts.certification.t2r_stream`."""
+_BRANCHES = dict(
+    zip(
+        ENTITY_KEYS + T2R_KEYS,
+        ("ProvideOrderKci", "ModifyOrderKci", "CeaseOrderKci", "ServiceTestKci", "ServiceProblemKci"),
+        strict=True,
+    )
+)
 _IDENTIFIERS = "id or supplierOrderReference"
 _SYNC_STARTS = (
     (OrderState(OrderStatus.ACKNOWLEDGED), "201 ACKNOWLEDGED"),
@@ -137,9 +169,10 @@ def _sequence(kci: Mapping[str, Any]) -> int | None:
 def _schema_problems(kci: Any) -> list[str]:
     if not isinstance(kci, Mapping):
         return [f"{ROOT}: the KCI is not a JSON object (type: 'object')"]
-    present = [key for key in ENTITY_KEYS if key in kci]
+    present = [key for key in ENTITY_KEYS + T2R_KEYS if key in kci]
     if len(present) != 1:
-        return [f"{ROOT}: exactly one of {', '.join(ENTITY_KEYS)} is required, found {len(present)} (oneOf)"]
+        keys = ", ".join(ENTITY_KEYS + T2R_KEYS)
+        return [f"{ROOT}: exactly one of {keys} is required, found {len(present)} (oneOf)"]
     return problems(SUPPLIER_UPDATES_API, _BRANCHES[present[0]], dict(kci))
 
 
@@ -176,8 +209,9 @@ class _Walk:
                 continue
             if isinstance(kci_id, str):
                 seen[kci_id] = body
+            schema_rule = "KCI-009" if isinstance(kci, Mapping) and t2r_key(kci) is not None else "KCI-001"
             for problem in _schema_problems(kci):
-                self.add("KCI-001", problem, kci, index)
+                self.add(schema_rule, problem, kci, index)
             if isinstance(kci, Mapping):
                 kept.append((index, kci))
         return kept
@@ -193,6 +227,18 @@ class _Walk:
                 self.aliases.setdefault(str(entity["supplierOrderReference"]), entity["id"])
         orders: dict[str, list[tuple[int, Mapping[str, Any]]]] = defaultdict(list)
         for index, kci in kept:
+            t2r = t2r_key(kci)
+            if t2r is not None:
+                if t2r:
+                    orders[t2r].append((index, kci))
+                else:
+                    self.add(
+                        "KCI-007",
+                        "the KCI names no test or problem with id or supplier reference",
+                        kci,
+                        index,
+                    )
+                continue
             key = order_key(entity_of(kci), self.aliases)
             if key is None:
                 self.add("KCI-007", f"the KCI names no order entity with {_IDENTIFIERS}", kci, index)
@@ -356,5 +402,10 @@ def validate_kci_stream(
     walk = _Walk(initial_statuses or {})
     kept = walk.unique(kcis)
     for key, items in walk.identify(kept).items():
-        walk.transitions(key, walk.sequences(key, items))
+        ordered = walk.sequences(key, items)
+        if key.startswith(T2R_PREFIXES):
+            for rule_id, message, kci, index in walk_t2r(key, ordered):
+                walk.add(rule_id, message, kci, index, order=key)
+        else:
+            walk.transitions(key, ordered)
     return sorted(walk.findings, key=lambda finding: (finding.index is None, finding.index or 0))

@@ -81,7 +81,7 @@ class Mode(StrEnum):
 Check = Callable[["Target"], Evidence]
 
 _LAYER_ORDER = tuple(Layer)
-_FAMILY_ORDER = ("CON", "AUT", "AVL", "APT", "ORD", "KCI", "GW", "GWI")
+_FAMILY_ORDER = ("CON", "AUT", "AVL", "APT", "ORD", "AST", "KCI", "GW", "GWI")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +121,7 @@ _RULE_MODULES = (
     "contracts.certification.behaviour.availability",
     "contracts.certification.behaviour.appointments",
     "contracts.certification.behaviour.orders",
+    "contracts.certification.behaviour.assurance",
     "contracts.certification.kci_rules",
     "contracts.certification.gateway",
     "contracts.certification.gateway_streams",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simulator.application.appointments import expire_reservations
+from simulator.application.assurance_steps import run_due_assurance_steps
 from simulator.application.context import Context
 from simulator.application.order_scripts import run_due_steps
 
@@ -19,4 +20,6 @@ class DueWorkDone:
 
 def run_due_work(context: Context) -> DueWorkDone:
     """Apply everything due at the clock's current time."""
-    return DueWorkDone(reservations_expired=expire_reservations(context), kcis_issued=run_due_steps(context))
+    expired = expire_reservations(context)
+    issued = run_due_steps(context) + run_due_assurance_steps(context)
+    return DueWorkDone(reservations_expired=expired, kcis_issued=issued)

@@ -11,11 +11,14 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
+from simulator.domain.assurance_scripts import AssuranceKind
 from simulator.domain.inventory import AddressId, LiveService
 from simulator.domain.kci_scripts import AppliesTo
 from simulator.domain.order import Order
 from simulator.domain.order_events import OrderId
 from simulator.domain.reservations import Reservation
+from simulator.domain.service_problem import ServiceProblem
+from simulator.domain.service_test import ServiceTest
 from simulator.storage.orders import HistoryEntry
 from simulator.storage.outbox import Attempt, OutboxEntry
 
@@ -153,6 +156,64 @@ class ReservationRepository(Protocol):
         ...
 
 
+class AssuranceRepository(Protocol):
+    """Service tests and service problems by (tenant, gateway id), with their history."""
+
+    def get_test(self, tenant: str, test_id: int) -> tuple[ServiceTest, dict[str, Any]] | None:
+        """The tenant's test and the body of its 201 answer, if any."""
+        ...
+
+    def add_test(self, test: ServiceTest, reply_body: dict[str, Any]) -> None:
+        """Store a new test."""
+        ...
+
+    def save_test(self, test: ServiceTest) -> None:
+        """Store a test's new state."""
+        ...
+
+    def due_tests(self, now: datetime, limit: int) -> list[tuple[str, int]]:
+        """Tests whose next step is due."""
+        ...
+
+    def get_problem(
+        self, tenant: str, problem_id: int
+    ) -> tuple[ServiceProblem, dict[str, Any] | None] | None:
+        """The tenant's problem and the body of its first answer, if any."""
+        ...
+
+    def add_problem(self, problem: ServiceProblem, reply_body: dict[str, Any] | None) -> None:
+        """Store a new problem."""
+        ...
+
+    def save_problem(self, problem: ServiceProblem) -> None:
+        """Store a problem's new state."""
+        ...
+
+    def request_owner(self, tenant: str, kind: AssuranceKind, request_id: int) -> int | None:
+        """The id of the tenant's problem that received the request, if any."""
+        ...
+
+    def due_problems(self, now: datetime, limit: int) -> list[tuple[str, int]]:
+        """Problems whose next step is due."""
+        ...
+
+    def recent_tests(self, tenant: str | None) -> list[ServiceTest]:
+        """The most recent tests, newest first."""
+        ...
+
+    def recent_problems(self, tenant: str | None) -> list[ServiceProblem]:
+        """The most recent problems, newest first."""
+        ...
+
+    def add_history(self, tenant: str, key: str, entry: HistoryEntry) -> None:
+        """Record an event of a test or problem."""
+        ...
+
+    def history(self, tenant: str, key: str) -> list[HistoryEntry]:
+        """Everything that happened to a test or problem."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction (or read) over every repository."""
 
@@ -174,6 +235,11 @@ class UnitOfWork(Protocol):
     @property
     def reservations(self) -> ReservationRepository:
         """Appointment reservations."""
+        ...
+
+    @property
+    def assurance(self) -> AssuranceRepository:
+        """Service tests and service problems."""
         ...
 
     def lock(self, name: str) -> None:

@@ -74,6 +74,8 @@ __all__ = [
     "KciScript",
     "ScriptResponse",
     "ScriptStep",
+    "parse_kci_delay",
+    "parse_problem_code",
     "parse_scenario_header",
     "resolve_script",
     "response_triggers",
@@ -415,6 +417,12 @@ def _kci_delay(value: str | float | None) -> timedelta | None:
     if not math.isfinite(seconds) or not 0 <= seconds <= longest:
         raise MalformedRequest(f"X-Kci-Delay {excerpt(value)} must be from 0 to {longest:.0f} seconds")
     return timedelta(seconds=seconds)
+
+
+parse_problem_code = _problem_code
+"""``X-Problem-Code`` as a problem code (400 when it is not one); shared with the T2R scripts."""
+parse_kci_delay = _kci_delay
+"""``X-Kci-Delay`` as a delay (400 when out of range); shared with the T2R scripts."""
 
 
 def resolve_script(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.domain.assurance import AssurancePolicy
 from simulator.domain.catalogue import Catalogue, ServicesPerAddress
 from simulator.domain.inventory import LiveService, Site
 from simulator.domain.slots import AppointmentPolicy
@@ -72,5 +73,6 @@ class SupplierProfile:
     estate: EstateSettings | None
     appointments: AppointmentPolicy
     orders: dict[str, Any] = field(default_factory=dict)
+    assurance: AssurancePolicy = field(default_factory=AssurancePolicy)
     fingerprint: str = ""
     auth: AuthPolicy = AuthPolicy()

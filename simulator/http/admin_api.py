@@ -70,7 +70,16 @@ def _reservation(held: Reservation) -> dict[str, Any]:
     }
 
 
-CAPABILITIES = ("availability", "appointments", "clock", "orders", "amendments", "cancellations", "kcis")
+CAPABILITIES = (
+    "availability",
+    "appointments",
+    "clock",
+    "orders",
+    "amendments",
+    "cancellations",
+    "kcis",
+    "assurance",
+)
 FAULTS = ("duplicate", "swap_with_next", "hold_back")
 
 

@@ -13,14 +13,14 @@ from contracts import SUPPLIER_API
 from contracts.operations import operation_index
 from simulator.application import appointments as appointments_use_case
 from simulator.application import availability as availability_use_case
-from simulator.application import order_requests
+from simulator.application import order_requests, service_problems, service_tests
 from simulator.application import orders as orders_use_case
 from simulator.application.context import Context
 from simulator.application.orders import Answer
 from simulator.domain.clock import check_date_in_range
 from simulator.domain.errors import MalformedRequest, NotImplementedOperation
 from simulator.domain.inventory import AddressId
-from simulator.http import order_commands, representations
+from simulator.http import assurance_commands, order_commands, representations
 from simulator.http.operations import Handler, add_route
 from simulator.http.request_validation import ValidRequest
 
@@ -105,6 +105,26 @@ def cancel_order(valid: ValidRequest) -> ResponseReturnValue:
     return _answer(order_requests.cancel_order(_context(), order_commands.cancel_order(valid)))
 
 
+def run_service_test(valid: ValidRequest) -> ResponseReturnValue:
+    """``POST /service-tests``: 201 with the supplier's reference (the result follows by KCI) or 422."""
+    return _answer(service_tests.run_service_test(_context(), assurance_commands.run_test(valid)))
+
+
+def create_problem(valid: ValidRequest) -> ResponseReturnValue:
+    """``POST /service-problems``: 201 acknowledged, 202 (a KCI follows) or 422."""
+    return _answer(service_problems.raise_problem(_context(), assurance_commands.raise_problem(valid)))
+
+
+def amend_problem(valid: ValidRequest) -> ResponseReturnValue:
+    """``POST /service-problem-amendments``: 201 applied, 202 (answer by KCI), 404 or 422."""
+    return _answer(service_problems.amend_problem(_context(), assurance_commands.amend_problem(valid)))
+
+
+def cancel_problem(valid: ValidRequest) -> ResponseReturnValue:
+    """``POST /service-problem-cancellations``: 201 cancelled, 202 (answer by KCI), 404 or 422."""
+    return _answer(service_problems.cancel_problem(_context(), assurance_commands.cancel_problem(valid)))
+
+
 def _date_fields(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
     """Every ``…Date``/``…DateTime`` string in a request (the contract's naming), with its path."""
     if isinstance(value, dict):
@@ -152,6 +172,10 @@ HANDLERS: dict[str, Handler] = {
     "handleCreateOrder": create_order,
     "handleAmendOrder": amend_order,
     "handleCancelOrder": cancel_order,
+    "handleServiceTest": run_service_test,
+    "handleCreateProblem": create_problem,
+    "handleAmendProblem": amend_problem,
+    "handleCancelProblem": cancel_problem,
 }
 """The handler of each operation the document marks ``x-fibresim-implemented``, by operationId."""
 

@@ -16,8 +16,12 @@ from sqlalchemy import Column, Connection, String, Table, inspect, select
 from simulator.domain.errors import ConfigurationError
 from simulator.storage.tables import metadata
 
-SCHEMA_VERSION = 3
-"""Bump when a table changes shape or the meaning of what it stores (1: releases before the stamp)."""
+SCHEMA_VERSION = 4
+"""Bump when a table changes shape or the meaning of what it stores.
+
+1: releases before the stamp; 3: latency columns and dashboard indexes; 4: service tests and
+service problems.
+"""
 
 VERSION_KEY = "schema_version"
 

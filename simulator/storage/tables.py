@@ -223,3 +223,82 @@ journal = Table(
     Column("response", JSON, nullable=True),
     Column("latency_ms", Integer, nullable=True),  # from arrival to the answer
 )
+
+# Service tests and service problems (T2R), keyed like orders by (tenant, gateway id). Their
+# KCIs share the outbox, under the keys "ST-<id>" and "SP-<id>" (sequences of their own).
+service_tests = Table(
+    "service_tests",
+    metadata,
+    Column("tenant", String(50), primary_key=True),
+    Column("test_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("supplier_reference", String(40), nullable=False),
+    Column("service_id", String(50), nullable=False),
+    Column("specification_id", String(50), nullable=False),
+    Column("problem_type", String(30), nullable=False),
+    Column("characteristics", JSON, nullable=False),  # [[name, value], ...]
+    Column("status", String(30), nullable=False),
+    Column("outcome", String(20), nullable=True),
+    Column("outcome_codes", JSON, nullable=False),  # [code, ...]
+    Column("completed_at", DateTime(timezone=True), nullable=True),
+    Column("scenario", JSON, nullable=False),  # {name, params, problemCode, kciDelay}
+    Column("next_step", Integer, nullable=False),
+    Column("next_step_due", DateTime(timezone=True), nullable=True, index=True),
+    Column("last_sequence", Integer, nullable=False),
+    Column("conversation_id", String(100), nullable=True),
+    Column("reply_body", JSON, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+service_problems = Table(
+    "service_problems",
+    metadata,
+    Column("tenant", String(50), primary_key=True),
+    Column("problem_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("supplier_reference", String(40), nullable=False),
+    Column("service_id", String(50), nullable=False),
+    Column("specification_id", String(50), nullable=False),
+    Column("problem_type", String(30), nullable=False),
+    Column("problem_text", String(200), nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("previous_status", String(30), nullable=True),
+    # What was reported and amended since: address, test, characteristics, contacts, notes.
+    Column("report", JSON, nullable=False),
+    # How it is going: escalation, appointment, incident, resolution.
+    Column("progress", JSON, nullable=False),
+    Column("completed_at", DateTime(timezone=True), nullable=True),
+    Column("scenario", JSON, nullable=False),
+    Column("next_step", Integer, nullable=False),
+    Column("next_step_due", DateTime(timezone=True), nullable=True, index=True),
+    Column("last_sequence", Integer, nullable=False),
+    Column("requests", JSON, nullable=False),  # amendments and cancellations, in arrival order
+    Column("conversation_id", String(100), nullable=True),
+    Column("reply", String(10), nullable=False),
+    Column("reply_body", JSON, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+problem_request_ids = Table(
+    "problem_request_ids",
+    metadata,
+    # A tenant's amendment or cancellation id names one request of one problem.
+    Column("tenant", String(50), primary_key=True),
+    Column("kind", String(30), primary_key=True),
+    Column("request_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("problem_id", BigInteger, nullable=False),
+)
+
+assurance_history = Table(
+    "assurance_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(50), nullable=False),
+    Column("entity_key", String(40), nullable=False),  # ST-<id> or SP-<id>
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("event", String(40), nullable=False),
+    Column("from_status", String(30), nullable=True),
+    Column("to_status", String(30), nullable=True),
+    Column("detail", JSON, nullable=False),
+    Index("assurance_history_by_entity", "tenant", "entity_key"),
+)

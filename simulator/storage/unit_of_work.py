@@ -9,11 +9,15 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from simulator.domain.assurance_scripts import AssuranceKind
 from simulator.domain.inventory import AddressId, LiveService
 from simulator.domain.kci_scripts import AppliesTo
 from simulator.domain.order import Order
 from simulator.domain.order_events import OrderId
 from simulator.domain.reservations import Reservation
+from simulator.domain.service_problem import ServiceProblem
+from simulator.domain.service_test import ServiceTest
+from simulator.storage import assurance as assurance_store
 from simulator.storage import inventory as inventory_store
 from simulator.storage import orders as order_store
 from simulator.storage import outbox as outbox_store
@@ -177,6 +181,67 @@ class SqlReservations:
         return reservation_store.listing(self._connection)
 
 
+class SqlAssurance:
+    """Service tests and problems over one connection."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def get_test(self, tenant: str, test_id: int) -> tuple[ServiceTest, dict[str, Any]] | None:
+        """The tenant's test and its first answer, if any."""
+        return assurance_store.get_test(self._connection, tenant, test_id)
+
+    def add_test(self, test: ServiceTest, reply_body: dict[str, Any]) -> None:
+        """Store a new test."""
+        assurance_store.insert_test(self._connection, test, reply_body)
+
+    def save_test(self, test: ServiceTest) -> None:
+        """Store a test's new state."""
+        assurance_store.save_test(self._connection, test)
+
+    def due_tests(self, now: datetime, limit: int) -> list[tuple[str, int]]:
+        """Tests whose next step is due."""
+        return assurance_store.due_tests(self._connection, now, limit)
+
+    def get_problem(
+        self, tenant: str, problem_id: int
+    ) -> tuple[ServiceProblem, dict[str, Any] | None] | None:
+        """The tenant's problem and its first answer, if any."""
+        return assurance_store.get_problem(self._connection, tenant, problem_id)
+
+    def add_problem(self, problem: ServiceProblem, reply_body: dict[str, Any] | None) -> None:
+        """Store a new problem."""
+        assurance_store.insert_problem(self._connection, problem, reply_body)
+
+    def save_problem(self, problem: ServiceProblem) -> None:
+        """Store a problem's new state."""
+        assurance_store.save_problem(self._connection, problem)
+
+    def request_owner(self, tenant: str, kind: AssuranceKind, request_id: int) -> int | None:
+        """The id of the tenant's problem that received the request, if any."""
+        return assurance_store.request_owner(self._connection, tenant, kind, request_id)
+
+    def due_problems(self, now: datetime, limit: int) -> list[tuple[str, int]]:
+        """Problems whose next step is due."""
+        return assurance_store.due_problems(self._connection, now, limit)
+
+    def recent_tests(self, tenant: str | None) -> list[ServiceTest]:
+        """The most recent tests."""
+        return assurance_store.recent_tests(self._connection, tenant)
+
+    def recent_problems(self, tenant: str | None) -> list[ServiceProblem]:
+        """The most recent problems."""
+        return assurance_store.recent_problems(self._connection, tenant)
+
+    def add_history(self, tenant: str, key: str, entry: HistoryEntry) -> None:
+        """Record an event of a test or problem."""
+        assurance_store.add_history(self._connection, tenant, key, entry)
+
+    def history(self, tenant: str, key: str) -> list[HistoryEntry]:
+        """Everything that happened to a test or problem."""
+        return assurance_store.history(self._connection, tenant, key)
+
+
 class SqlUnitOfWork:
     """Every repository over one connection (one transaction, or one read)."""
 
@@ -187,6 +252,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(connection)
         self.inventory = SqlInventory(connection)
         self.reservations = SqlReservations(connection)
+        self.assurance = SqlAssurance(connection)
 
     def lock(self, name: str) -> None:
         """Hold the named lock until the transaction ends."""

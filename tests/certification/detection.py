@@ -27,7 +27,7 @@ from tests.certification.fakes import (
 )
 from tests.served import free_port, serve_wsgi
 
-SUPPLIER_RULES = ("AVL-00[1-6]", "APT-*", "ORD-*", "KCI-*")
+SUPPLIER_RULES = ("AVL-00[1-6]", "APT-*", "ORD-*", "AST-*", "KCI-*")
 SUPPLIER_CAPABILITIES = frozenset(
     {
         Capability.AVAILABILITY,
@@ -37,6 +37,7 @@ SUPPLIER_CAPABILITIES = frozenset(
         Capability.AMENDMENTS,
         Capability.CANCELLATIONS,
         Capability.KCIS,
+        Capability.ASSURANCE,
     }
 )
 NOT_PASSED = frozenset({Verdict.FAILED, Verdict.ADVISORY_FAILURE})
@@ -97,11 +98,16 @@ VARIANTS = (
     _bug("sequence gap", "KCI-003", "kci_sequence_gap"),
     _bug("reused KCI id", "KCI-002", "kci_reused_id"),
     _bug("COMPLETED without COMMITTED", "KCI-004", "completed_without_committed"),
+    _bug("tests another tenant's service", "AST-003", "test_foreign_service"),
+    _bug("illegal problem transition", "KCI-012", "problem_illegal_transition"),
+    _bug("problem 202 never followed", "KCI-008", "problem_silent_202"),
+    _bug("cancels a cancelled problem", "AST-009", "cancel_closed_problem"),
     _quirk("slot times in UTC", "APT-002", "utc_slots"),
     _quirk("no expiryDateTime", "APT-003", "no_expiry"),
     _quirk("422 for an unknown order", "ORD-005", "amend_unknown_422"),
     _quirk("PENDING_AMENDMENT status", "ORD-008", "pending_amendment"),
     _quirk("re-delivered KCIs", "KCI-002", "kci_redelivered"),
+    _quirk("422 for an unknown problem", "AST-007", "problem_unknown_422"),
     Variant("correct gateway", "gateway", (), "*", broken=False, expected=frozenset({Verdict.PASSED})),
     _bug("500 on malformed KCI", "GW-002", "crash_on_malformed", "gateway"),
     _bug("invalid KCI taken", "GW-003", "accept_invalid", "gateway"),

@@ -193,6 +193,10 @@ SUPPLIER_BUGS = frozenset(
         "kci_sequence_gap",  # KCI-003: sequence numbers 1, 3
         "kci_reused_id",  # KCI-002: a new KCI under an old KCI's id
         "completed_without_committed",  # KCI-004: COMPLETED straight after ACKNOWLEDGED
+        "test_foreign_service",  # AST-003: a test on another tenant's service is accepted
+        "problem_illegal_transition",  # KCI-012 (and KCI-010): a closed problem reported IN_PROGRESS again
+        "problem_silent_202",  # KCI-008: a problem answered 202, and no KCI ever follows
+        "cancel_closed_problem",  # AST-009: a cancelled problem is cancelled again
     }
 )
 SUPPLIER_QUIRKS = frozenset(
@@ -203,6 +207,7 @@ SUPPLIER_QUIRKS = frozenset(
         "pending_amendment",  # 201 to an amendment showing PENDING_AMENDMENT: allowed, §3.8
         "kci_redelivered",  # every KCI delivered twice with the same id: a retry, §6.1
         "no_clock",  # no clock API: expiry observed by waiting
+        "problem_unknown_422",  # 422 for a request on an unknown problem: allowed, §3.1
     }
 )
 SUPPLIER_MISBEHAVIOURS = SUPPLIER_BUGS | SUPPLIER_QUIRKS
@@ -221,6 +226,12 @@ FAKE_ADDRESSES = {
             "tenant": "TENANT1",
             "serviceId": "S4",
             "lineId": "L4",
+        },
+        "live_service": {
+            "address": {"id": "3", "type": "UPRN"},
+            "tenant": "TENANT1",
+            "serviceId": "S3",
+            "specification": "FTTP",
         },
     },
     "otherTenant": "TENANT2",
@@ -288,6 +299,100 @@ class _Kcis:
         times = 2 if "kci_redelivered" in self.bugs else 1
         for _ in range(times):
             httpx.post(f"{self.url}/kcis", json=kci, headers={"X-Request-ID": str(uuid.uuid4())}, timeout=5)
+
+
+def _t2r_kci(url: str | None, entity_key: str, entity: Mapping[str, Any], reason: str, number: int) -> None:
+    """Send one service test or problem KCI (the fake's T2R KCIs are built by hand)."""
+    if url is None:
+        return
+    kci = {
+        "id": str(uuid.uuid4()),
+        "sequenceNumber": number,
+        "issuedOn": FAKE_NOW,
+        "reasonCode": reason,
+        entity_key: dict(entity),
+    }
+    httpx.post(f"{url}/kcis", json=kci, headers={"X-Request-ID": str(uuid.uuid4())}, timeout=5)
+
+
+_SERVICES = {"S3": "TENANT1"}  # the fake's live services and their tenants
+
+
+def _add_assurance(app: Flask, misbehave: Collection[str], kci_url: str | None) -> None:
+    """Service tests and problems: every refusal the AST rules look for, and a KCI or two."""
+    problems: dict[int, dict[str, Any]] = {}
+
+    def foreign(body: Mapping[str, Any], *, allow: bool = False) -> tuple[Response, int] | None:
+        owner = _SERVICES.get(body["serviceId"])
+        if owner is None or (owner != request.headers.get("Tenant") and not allow):
+            return _error(422, "INVALID_REQUEST", f"{body['serviceId']} is not a live service of the tenant")
+        return None
+
+    @app.post("/service-tests")
+    def service_test() -> Any:
+        body = request.get_json()
+        refused = foreign(body, allow="test_foreign_service" in misbehave)
+        if refused is not None:
+            return refused
+        test = {"id": body["id"], "supplierReference": f"T{body['id']}", "serviceId": body["serviceId"]}
+        _t2r_kci(
+            kci_url, "serviceTest", {**test, "status": "COMPLETED", "outcome": "GREEN"}, "TEST_COMPLETED", 1
+        )
+        return jsonify({**test, "serviceSpecification": body["serviceSpecification"]}), 201
+
+    @app.post("/service-problems")
+    def service_problem() -> Any:
+        body = request.get_json()
+        refused = foreign(body)
+        if refused is not None:
+            return refused
+        if not any(c["name"] == "SERVICE_HAS_WORKED" for c in body.get("characteristics", [])):
+            return _error(422, "INVALID_REQUEST", "SERVICE_HAS_WORKED is required")
+        problem = {
+            "id": body["id"],
+            "supplierServiceProblemReference": f"P{body['id']}",
+            "status": "ACKNOWLEDGED",
+        }
+        problems[body["id"]] = problem
+        if request.headers.get("X-Scenario") == "PROBLEM_OPEN":
+            return jsonify(problem), 201
+        if "problem_silent_202" not in misbehave:
+            _t2r_kci(kci_url, "serviceProblem", problem, "ACKNOWLEDGED", 1)
+        if "problem_illegal_transition" in misbehave:
+            done = {**problem, "status": "COMPLETED", "resolutionCode": "OTHER", "completedDate": FAKE_NOW}
+            _t2r_kci(kci_url, "serviceProblem", done, "COMPLETED", 2)
+            _t2r_kci(kci_url, "serviceProblem", {**problem, "status": "IN_PROGRESS"}, "UPDATE", 3)
+        return "", 202
+
+    def unknown(problem_id: int) -> tuple[Response, int]:
+        if "problem_unknown_422" in misbehave:
+            return _error(422, "INVALID_REQUEST", f"problem {problem_id} cannot be changed")
+        return _error(404, "NOT_FOUND", f"problem {problem_id} not found")
+
+    @app.post("/service-problem-amendments")
+    def amend_problem() -> Any:
+        body = request.get_json()
+        problem = problems.get(body["serviceProblemId"])
+        if problem is None:
+            return unknown(body["serviceProblemId"])
+        reference = problem["supplierServiceProblemReference"]
+        answer = {
+            "id": body["id"],
+            "serviceProblemId": problem["id"],
+            "supplierServiceProblemReference": reference,
+        }
+        return jsonify(answer), 201
+
+    @app.post("/service-problem-cancellations")
+    def cancel_problem() -> Any:
+        body = request.get_json()
+        problem = problems.get(body["serviceProblemId"])
+        if problem is None:
+            return unknown(body["serviceProblemId"])
+        if problem["status"] == "CANCELLED" and "cancel_closed_problem" not in misbehave:
+            return _error(422, "INVALID_REQUEST", f"problem {problem['id']} is CANCELLED")
+        problem["status"] = "CANCELLED"
+        return jsonify({**body, "supplierReference": f"PC{body['id']}"}), 201
 
 
 def supplier_app(misbehave: Collection[str] = (), *, kci_url: str | None = None) -> Flask:
@@ -455,4 +560,5 @@ def supplier_app(misbehave: Collection[str] = (), *, kci_url: str | None = None)
         kcis.send(placed, "CANCELLED", "CANCELLED", serviceOrderCancellationId=body["id"])
         return jsonify({**body, "supplierReference": f"C{body['id']}"}), 201
 
+    _add_assurance(app, misbehave, kci_url)
     return app

@@ -8,7 +8,7 @@ from contracts.certification.docs import DOC_PATH, render_rules_markdown
 from contracts.certification.kci_stream import STREAM_RULES
 from contracts.certification.rules import Layer, Mode, catalogue, select
 
-ID = re.compile(r"^(CON-(GET|POST)-/[a-z-]+|CON-FLOWS|(AUT|AVL|APT|ORD|KCI|GW|GWI)-\d{3})$")
+ID = re.compile(r"^(CON-(GET|POST)-/[a-z-]+|CON-FLOWS|(AUT|AVL|APT|ORD|AST|KCI|GW|GWI)-\d{3})$")
 
 
 def test_every_rule_has_a_well_formed_unique_id_a_title_and_a_reference() -> None:

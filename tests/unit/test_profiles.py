@@ -110,3 +110,17 @@ def test_an_unknown_orders_setting_is_refused() -> None:
     document = demo_document()
     document["orders"] = {"pointOfNoReturn": 3}
     assert "orders" in refused(document)
+
+
+def test_the_assurance_section_names_a_scenario_of_the_wrong_kind_and_an_unknown_specification() -> None:
+    document = demo_document()
+    document["assurance"] = {"problemScenario": "SERVICE_TEST_GREEN", "problemTypes": {"ADSL": ["OUTAGE"]}}
+    message = refused(document)
+    assert "assurance/problemScenario: no problem scenario 'SERVICE_TEST_GREEN'" in message
+    assert "assurance/problemTypes/ADSL: no such service specification" in message
+
+
+def test_the_demo_profile_takes_no_customer_problems_on_fttp_lite() -> None:
+    policy = load_profile("demo").assurance
+    assert not policy.handles("FTTP-LITE", "CUSTOMER")
+    assert policy.handles("FTTP", "CUSTOMER")

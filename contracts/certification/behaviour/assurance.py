@@ -1,0 +1,366 @@
+"""Service test and service problem rules (AST-…), reference §3.10, §3.11 and §7.
+
+They work on the ``live_service`` address: a live service of the run's tenant, whose
+``serviceId`` and ``specification`` the address file gives. Tests and problems change
+nothing live, so the same service serves every run (each uses fresh gateway ids).
+
+Two problems are raised. The first (AST-004) is sent as the gateway would, without a
+test-stub header, and the KCI layer then checks what follows it (a 202 must be followed
+by a KCI, KCI-008). The second asks for the stub scenario ``PROBLEM_OPEN`` (a supplier
+that does not honour the header answers as it likes) and is amended (AST-006), then
+cancelled (AST-008); a cancellation of that cancelled problem must be refused (AST-009).
+A problem or request the target answers 202 cannot be judged on the spot: such rules are
+skipped and say so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from contracts.certification.addresses import TestAddress
+from contracts.certification.behaviour.support import body_of, expect_error, expect_status
+from contracts.certification.errors import NotDecidable, RuleSkipped, RuleViolation
+from contracts.certification.evidence import Evidence
+from contracts.certification.kci_rules import RAISED_PROBLEMS
+from contracts.certification.rules import Capability, rule
+from contracts.certification.target import Target
+
+ASSURANCE = Capability.ASSURANCE
+PROBLEM_TEXT = "Certification: no sync since last night"
+HAS_WORKED = [
+    {"name": "SERVICE_HAS_WORKED", "value": "true"},
+    {"name": "SERVICE_LAST_WORKED", "value": "2020-01-01T00:00:00Z"},
+]
+UNKNOWN_STATUSES = {404: "NOT_FOUND", 422: "INVALID_REQUEST"}
+
+
+def _service(target: Target) -> tuple[TestAddress, str, str]:
+    place = target.addresses.require("live_service")
+    if not place.service_id or not place.specification:
+        raise RuleSkipped(
+            f"{place.label}: give the live service's serviceId and specification in the address file"
+        )
+    return place, place.service_id, place.specification
+
+
+def _owner(target: Target, place: TestAddress) -> str | None:
+    return place.tenant or target.tenant
+
+
+def _test_body(target: Target, service_id: str, spec_id: str) -> dict[str, Any]:
+    return {
+        "id": target.new_id(),
+        "serviceId": service_id,
+        "serviceSpecification": {"id": spec_id},
+        "problemType": "OUTAGE",
+        "characteristics": HAS_WORKED,
+    }
+
+
+def _problem_body(target: Target, service_id: str, spec_id: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": target.new_id(),
+        "problemType": "OUTAGE",
+        "problemText": PROBLEM_TEXT,
+        "serviceId": service_id,
+        "serviceSpecification": {"id": spec_id},
+        "characteristics": HAS_WORKED,
+        **extra,
+    }
+
+
+def _refused(target: Target, response: httpx.Response, what: str, *, later: str) -> None:
+    """A request that must be refused: 422 with the error body; 202 defers the answer to a KCI."""
+    if response.status_code == 202:
+        raise NotDecidable(
+            f"{what}: answered 202, so a refusal can only come later as {later}", target.evidence()
+        )
+    if response.status_code in {200, 201}:
+        raise RuleViolation(f"{what}: accepted with {response.status_code}", target.evidence())
+    expect_error(target, response, {422}, what)
+
+
+@rule(
+    "AST-001",
+    "a service test on a live service of the tenant is accepted: 201 with supplierReference",
+    reference="reference §3.10 (201: supplierReference, id, serviceId, serviceSpecification, problemType)",
+    capability=ASSURANCE,
+)
+def a_test_on_a_live_service_is_accepted(target: Target) -> Evidence:
+    """Test the live service; the 201 body must carry the supplier's reference and echo the test."""
+    place, service_id, spec_id = _service(target)
+    body = _test_body(target, service_id, spec_id)
+    response = target.post(
+        "/service-tests", json_body=body, headers=target.headers(tenant=_owner(target, place))
+    )
+    expect_status(target, response, {201}, f"service test {body['id']} on {service_id}")
+    answer = body_of(target, response, "service test answer")
+    problems = []
+    if not isinstance(answer, dict):
+        raise RuleViolation("the 201 body of the service test is not an object", target.evidence())
+    if not answer.get("supplierReference"):
+        problems.append("no supplierReference")
+    for field in ("id", "serviceId"):
+        if answer.get(field) != body[field]:
+            problems.append(f"{field} {answer.get(field)!r} does not echo {body[field]!r}")
+    if problems:
+        raise RuleViolation(f"service test {body['id']}: {'; '.join(problems)}", target.evidence())
+    return target.evidence(f"test {body['id']} accepted as {answer['supplierReference']}")
+
+
+@rule(
+    "AST-002",
+    "a service test on an unknown service is refused with 422 and the error body",
+    reference="reference §3.10 (422 reject, e.g. unknown or inactive serviceId)",
+    capability=ASSURANCE,
+)
+def a_test_on_an_unknown_service_is_refused(target: Target) -> Evidence:
+    """Test a service id the supplier cannot know."""
+    _place, _service_id, spec_id = _service(target)
+    unknown = f"NO-SUCH-SERVICE-{target.rng.randrange(10**9)}"
+    body = _test_body(target, unknown, spec_id)
+    response = target.post("/service-tests", json_body=body, headers=target.headers())
+    expect_error(target, response, {422}, f"service test on unknown service {unknown}")
+    return target.evidence()
+
+
+@rule(
+    "AST-003",
+    "a service test or problem on another tenant's service is refused with 422",
+    reference=(
+        "reference §2.2 (Tenant: the tenant the call is for) and §3.10/§3.11 (a live service; 422 reject); "
+        "Service Availability guide: only the owning tenant acts on its service"
+    ),
+    capability=ASSURANCE,
+)
+def another_tenants_service_is_refused(target: Target) -> Evidence:
+    """A tenant that does not own the live service tests it, then raises a problem on it."""
+    place, service_id, spec_id = _service(target)
+    owner = _owner(target, place)
+    others = [t for t in (target.addresses.other_tenant, target.tenant) if t and t != owner]
+    if not others:
+        raise RuleSkipped("needs a second tenant: otherTenant in the address file")
+    headers = target.headers(tenant=others[0])
+    test = target.post("/service-tests", json_body=_test_body(target, service_id, spec_id), headers=headers)
+    expect_error(target, test, {422}, f"{others[0]} testing {owner}'s service {service_id}")
+    problem = _problem_body(target, service_id, spec_id)
+    raised = target.post("/service-problems", json_body=problem, headers=target.headers(tenant=others[0]))
+    _refused(
+        target, raised, f"{others[0]} raising a problem on {owner}'s service", later="a PROBLEM_REJECTED KCI"
+    )
+    return target.evidence()
+
+
+def _raise(target: Target, scenario: str | None = None) -> tuple[dict[str, Any], httpx.Response, str | None]:
+    place, service_id, spec_id = _service(target)
+    body = _problem_body(target, service_id, spec_id)
+    extra = {"X-Scenario": scenario} if scenario else {}
+    tenant = _owner(target, place)
+    response = target.post(
+        "/service-problems", json_body=body, headers=target.headers(tenant=tenant, **extra)
+    )
+    if response.status_code in {201, 202}:
+        target.shared.setdefault(RAISED_PROBLEMS, {})[body["id"]] = str(response.status_code)
+    return body, response, tenant
+
+
+def _acknowledged(target: Target, body: dict[str, Any], response: httpx.Response) -> str:
+    """The supplier problem reference of a 201 answer, checked; a violation when the body is wrong."""
+    answer = body_of(target, response, "problem answer")
+    if not isinstance(answer, dict):
+        raise RuleViolation("the 201 body of the problem is not an object", target.evidence())
+    problems = []
+    if answer.get("id") != body["id"]:
+        problems.append(f"id {answer.get('id')!r} does not echo {body['id']}")
+    if not answer.get("supplierServiceProblemReference"):
+        problems.append("no supplierServiceProblemReference")
+    if answer.get("status") not in {"ACKNOWLEDGED", "IN_PROGRESS"}:
+        problems.append(f"status {answer.get('status')!r} is neither ACKNOWLEDGED nor IN_PROGRESS")
+    if problems:
+        raise RuleViolation(f"problem {body['id']}: {'; '.join(problems)}", target.evidence())
+    return str(answer["supplierServiceProblemReference"])
+
+
+@rule(
+    "AST-004",
+    "a problem on a live service is acknowledged: 201 with its reference and status, or 202",
+    reference="reference §3.11 (201 acknowledged with the supplier problem reference and status, or 202)",
+    capability=ASSURANCE,
+)
+def a_problem_on_a_live_service_is_acknowledged(target: Target) -> Evidence:
+    """Raise a problem as the gateway would (no test-stub header); judge the synchronous answer."""
+    body, response, _tenant = _raise(target)
+    expect_status(target, response, {201, 202}, f"problem {body['id']}")
+    if response.status_code == 202:
+        return target.evidence("answered 202: the acknowledgement follows by KCI (KCI-008)")
+    return target.evidence(f"problem {body['id']} acknowledged as {_acknowledged(target, body, response)}")
+
+
+@rule(
+    "AST-005",
+    "a problem on an unknown service is refused with 422 and the error body",
+    reference="reference §3.11 (serviceId of a live service; 422 reject) and §3.1 (422 with reasons)",
+    capability=ASSURANCE,
+)
+def a_problem_on_an_unknown_service_is_refused(target: Target) -> Evidence:
+    """Raise a problem on a service id the supplier cannot know."""
+    _place, _service_id, spec_id = _service(target)
+    unknown = f"NO-SUCH-SERVICE-{target.rng.randrange(10**9)}"
+    body = _problem_body(target, unknown, spec_id)
+    response = target.post("/service-problems", json_body=body, headers=target.headers())
+    _refused(target, response, f"problem on unknown service {unknown}", later="a PROBLEM_REJECTED KCI")
+    return target.evidence()
+
+
+def _open_problem(target: Target) -> tuple[dict[str, Any], str, str | None]:
+    """The run's problem to amend and cancel (raised on first use), with its supplier reference."""
+    if "open_problem" not in target.shared:
+        body, response, tenant = _raise(target, "PROBLEM_OPEN")
+        target.shared["open_problem"] = (body, response, tenant)
+    body, response, tenant = target.shared["open_problem"]
+    if response.status_code == 202:
+        raise RuleSkipped(
+            "the problem was answered 202; it may not be amended or cancelled before it is acknowledged"
+        )
+    if response.status_code != 201:
+        raise RuleSkipped(f"the problem was answered {response.status_code}, not acknowledged (see AST-004)")
+    return body, _acknowledged(target, body, response), tenant
+
+
+@rule(
+    "AST-006",
+    "an amendment of an acknowledged problem is answered 201 or 202",
+    reference="reference §3.11 (POST /service-problem-amendments: 201 applied, 202 pending) and §7",
+    capability=ASSURANCE,
+)
+def an_acknowledged_problem_can_be_amended(target: Target) -> Evidence:
+    """Amend the problem's text and ask for escalation."""
+    body, reference, tenant = _open_problem(target)
+    amendment = {
+        "id": target.new_id(),
+        "serviceProblemId": body["id"],
+        "supplierServiceProblemReference": reference,
+        "problemText": f"{PROBLEM_TEXT}: amended",
+        "escalationRequest": True,
+    }
+    response = target.post(
+        "/service-problem-amendments", json_body=amendment, headers=target.headers(tenant=tenant)
+    )
+    expect_status(target, response, {201, 202}, f"amendment of problem {body['id']}")
+    return target.evidence(f"amendment answered {response.status_code}")
+
+
+@rule(
+    "AST-007",
+    "an amendment or cancellation of an unknown problem is refused with 404 or 422 and the error body",
+    reference="reference §2.3 (404 NOT_FOUND: id not found) and §3.11 (422 INVALID_REQUEST)",
+    capability=ASSURANCE,
+)
+def requests_on_an_unknown_problem_are_refused(target: Target) -> Evidence:
+    """Amend and cancel a problem id the suite never used; the code must match the status (§2.3)."""
+    unknown = target.new_id() + 500_000_000
+    requests = (
+        ("/service-problem-amendments", {"id": target.new_id(), "serviceProblemId": unknown, "notes": "x"}),
+        (
+            "/service-problem-cancellations",
+            {
+                "id": target.new_id(),
+                "serviceProblemId": unknown,
+                "supplierServiceProblemReference": "SP_UNKNOWN",
+                "reasonCode": "NO_LONGER_REQUIRED",
+            },
+        ),
+    )
+    for path, body in requests:
+        response = target.post(path, json_body=body, headers=target.headers())
+        what = f"{path} for unknown problem {unknown}"
+        if response.status_code == 202:
+            raise NotDecidable(
+                f"{what}: answered 202, so the refusal can only come by KCI", target.evidence()
+            )
+        error = expect_error(target, response, set(UNKNOWN_STATUSES), what)
+        if error.get("code") != UNKNOWN_STATUSES[response.status_code]:
+            raise RuleViolation(
+                f"{what}: {response.status_code} with code {error.get('code')!r} (§2.3)", target.evidence()
+            )
+    return target.evidence()
+
+
+def _cancellation(target: Target, body: dict[str, Any], reference: str) -> dict[str, Any]:
+    return {
+        "id": target.new_id(),
+        "serviceProblemId": body["id"],
+        "supplierServiceProblemReference": reference,
+        "reasonCode": "NO_LONGER_REQUIRED",
+        "text": "Certification run: cancelled by the tenant",
+    }
+
+
+@rule(
+    "AST-008",
+    "a cancellation of an open problem is answered 201 or 202",
+    reference="reference §3.11 (POST /service-problem-cancellations: 201 cancelled, 202 pending) and §7",
+    capability=ASSURANCE,
+)
+def an_open_problem_can_be_cancelled(target: Target) -> Evidence:
+    """Cancel the run's open problem (asking the stub for a synchronous cancellation)."""
+    body, reference, tenant = _open_problem(target)
+    headers = target.headers(tenant=tenant, **{"X-Scenario": "PROBLEM_CANCELLED_NOW"})
+    response = target.post(
+        "/service-problem-cancellations", json_body=_cancellation(target, body, reference), headers=headers
+    )
+    expect_status(target, response, {201, 202}, f"cancellation of problem {body['id']}")
+    target.shared["problem_cancelled"] = response.status_code
+    return target.evidence(f"cancellation answered {response.status_code}")
+
+
+@rule(
+    "AST-009",
+    "a cancellation of a cancelled problem is refused with 422",
+    reference="reference §3.11 and §7 (CANCELLED is terminal; only open problems may be cancelled)",
+    capability=ASSURANCE,
+)
+def a_cancelled_problem_cannot_be_cancelled_again(target: Target) -> Evidence:
+    """Cancel the problem AST-008 cancelled, under a new cancellation id."""
+    body, reference, tenant = _open_problem(target)
+    cancelled = target.shared.get("problem_cancelled")
+    if cancelled != 201:
+        raise RuleSkipped(
+            f"the problem's cancellation was answered {cancelled}, so it may not be cancelled yet"
+        )
+    response = target.post(
+        "/service-problem-cancellations",
+        json_body=_cancellation(target, body, reference),
+        headers=target.headers(tenant=tenant),
+    )
+    _refused(
+        target, response, f"second cancellation of problem {body['id']}", later="a CANCELLATION_REJECTED KCI"
+    )
+    return target.evidence()
+
+
+@rule(
+    "AST-010",
+    "a problem without SERVICE_HAS_WORKED is refused with 422",
+    reference=(
+        "reference §3.11 (problem characteristics: SERVICE_HAS_WORKED mandatory); advisory: whether the "
+        "gateway forwards the tenant's characteristics to the supplier is a gap in the reference"
+    ),
+    capability=ASSURANCE,
+    required=False,
+)
+def a_problem_without_service_has_worked_is_refused(target: Target) -> Evidence:
+    """Raise a problem with no characteristics at all."""
+    place, service_id, spec_id = _service(target)
+    body = _problem_body(target, service_id, spec_id, characteristics=[])
+    response = target.post(
+        "/service-problems", json_body=body, headers=target.headers(tenant=_owner(target, place))
+    )
+    if response.status_code in {201, 202}:
+        target.shared.setdefault(RAISED_PROBLEMS, {})[body["id"]] = str(response.status_code)
+    _refused(
+        target, response, f"problem {body['id']} without SERVICE_HAS_WORKED", later="a PROBLEM_REJECTED KCI"
+    )
+    return target.evidence()

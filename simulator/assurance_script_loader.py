@@ -1,0 +1,106 @@
+"""Load the T2R KCI scripts (``scenarios/assurance``) from YAML, check them, build the domain's scripts.
+
+Like :mod:`simulator.kci_script_loader` for orders: the bundled JSON Schema
+(``assurance-script.schema.json``) checks the shape, then
+:func:`~simulator.domain.assurance_scripts.validate_assurance_script` walks each script
+through the shared state tables. Every message names the file and the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from contracts import load_schema
+from contracts.inputs import InputError, load_yaml, schema_message
+from contracts.model.order_states import ProblemCode
+from contracts.model.service_test_states import TestOutcome
+from simulator.domain.assurance_scripts import (
+    AssuranceKind,
+    AssuranceResponse,
+    AssuranceScript,
+    AssuranceStep,
+    validate_assurance_script,
+)
+from simulator.domain.clock import parse_duration
+from simulator.domain.errors import ConfigurationError, MalformedRequest
+from simulator.domain.kci_scripts import DEFAULT_KCI_DELAY
+
+SCRIPT_SCHEMA = "assurance-script.schema.json"
+
+
+def _read(source: Path | Traversable) -> Any:
+    try:
+        return load_yaml(source, what="KCI script")
+    except InputError as error:
+        raise ConfigurationError(str(error)) from None
+
+
+def _step(raw: Mapping[str, Any], index: int, source: str) -> AssuranceStep:
+    try:
+        delay = parse_duration(raw["delay"]) if "delay" in raw else DEFAULT_KCI_DELAY
+        problem_code = ProblemCode(raw["problemCode"]) if "problemCode" in raw else None
+    except (MalformedRequest, ValueError) as error:
+        raise ConfigurationError(f"{source}: steps/{index}: {error}") from None
+    return AssuranceStep(
+        reason=str(raw["reason"]),
+        delay=delay,
+        status=raw.get("status"),
+        problem_code=problem_code,
+        text=raw.get("text"),
+        outcome=TestOutcome(raw["outcome"]) if "outcome" in raw else None,
+        outcome_codes=tuple(raw.get("outcomeCodes", ())),
+        resolution_code=raw.get("resolutionCode"),
+        appointment=bool(raw.get("appointment", False)),
+    )
+
+
+def build_assurance_script(document: Any, source: str = "KCI script") -> AssuranceScript:
+    """Validate a parsed T2R script document and turn it into a checked ``AssuranceScript``."""
+    if isinstance(document, dict) and isinstance(document.get("response"), int):
+        document = {**document, "response": str(document["response"])}  # YAML reads 202 as a number
+    validator = Draft202012Validator(load_schema(SCRIPT_SCHEMA))
+    problems = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+    if problems:
+        lines = [
+            f"{'/'.join(map(str, p.absolute_path)) or '(top level)'}: {schema_message(p)}" for p in problems
+        ]
+        raise ConfigurationError(f"{source} is not a valid KCI script:\n  " + "\n  ".join(lines))
+    script = AssuranceScript(
+        name=document["name"],
+        description=document["description"],
+        applies_to=AssuranceKind(document["appliesTo"]),
+        response=AssuranceResponse(document["response"]),
+        steps=tuple(_step(raw, index, source) for index, raw in enumerate(document.get("steps", []))),
+    )
+    try:
+        validate_assurance_script(script)
+    except ConfigurationError as error:
+        raise ConfigurationError(f"{source}: {error}") from None
+    return script
+
+
+@cache
+def _bundled() -> Mapping[str, AssuranceScript]:
+    folder = resources.files("scenarios") / "assurance"
+    scripts: dict[str, AssuranceScript] = {}
+    for item in sorted(folder.iterdir(), key=lambda entry: entry.name):
+        if not item.name.endswith(".yaml"):
+            continue
+        source = f"scenarios/assurance/{item.name}"
+        script = build_assurance_script(_read(item), source=source)
+        if script.name != item.name.removesuffix(".yaml"):
+            raise ConfigurationError(f"{source}: name: {script.name!r} must match the file name")
+        scripts[script.name] = script
+    return scripts
+
+
+def load_assurance_scripts() -> dict[str, AssuranceScript]:
+    """Every shipped T2R script by name (parsed and checked once; a fresh dict each call)."""
+    return dict(_bundled())

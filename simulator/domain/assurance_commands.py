@@ -1,0 +1,99 @@
+"""What a tenant asks about a live service: test it, raise a problem, amend or cancel one (§3.10, §3.11).
+
+The HTTP layer builds these from a validated request; like the order commands they hold
+parsed values only, so no request JSON reaches the domain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from simulator.domain.inventory import AddressId
+from simulator.domain.order_commands import Characteristics, Contact, ContactChange, Removal, Scenario
+
+
+@dataclass(frozen=True, slots=True)
+class RunServiceTest:
+    """``POST /service-tests``."""
+
+    test_id: int
+    tenant: str
+    service_id: str
+    specification_id: str
+    problem_type: str
+    characteristics: Characteristics = ()
+    scenario: Scenario = field(default_factory=Scenario)
+    conversation_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemDetails:
+    """Contacts, site notes and the appointment a problem was raised with (amendable)."""
+
+    primary_contact: Contact | None = None
+    secondary_contact: Contact | None = None
+    hazards: str | None = None
+    on_site_restrictions: str | None = None
+    notes: str | None = None
+    reservation_id: int | None = None
+    reservation_reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RaiseProblem:
+    """``POST /service-problems``."""
+
+    problem_id: int
+    tenant: str
+    service_id: str
+    specification_id: str
+    problem_type: str
+    problem_text: str
+    address: AddressId | None = None
+    service_test_id: int | None = None
+    service_test_reference: str | None = None
+    characteristics: Characteristics = ()
+    details: ProblemDetails = ProblemDetails()
+    scenario: Scenario = field(default_factory=Scenario)
+    conversation_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemChanges:
+    """What an amendment changes: ``None`` leaves a field, ``REMOVE`` empties it (§3.8 semantics)."""
+
+    problem_text: str | None = None
+    escalation: bool = False
+    characteristics: Characteristics | None = None
+    primary_contact: ContactChange | None = None
+    secondary_contact: ContactChange | None = None
+    hazards: str | Removal | None = None
+    on_site_restrictions: str | Removal | None = None
+    notes: str | Removal | None = None
+    reservation_id: int | None = None
+    reservation_reference: str | Removal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AmendProblem:
+    """``POST /service-problem-amendments``."""
+
+    amendment_id: int
+    problem_id: int
+    tenant: str
+    changes: ProblemChanges
+    supplier_problem_reference: str | None = None
+    scenario: Scenario = field(default_factory=Scenario)
+
+
+@dataclass(frozen=True, slots=True)
+class CancelProblem:
+    """``POST /service-problem-cancellations``."""
+
+    cancellation_id: int
+    problem_id: int
+    tenant: str
+    supplier_problem_reference: str
+    reason_code: str
+    text: str | None = None
+    scenario: Scenario = field(default_factory=Scenario)

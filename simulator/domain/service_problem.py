@@ -1,0 +1,409 @@
+"""The service problem aggregate: one fault raised on a tenant's live service, and its progress.
+
+A problem is raised (:meth:`ServiceProblem.raise_problem`), amended
+(:meth:`ServiceProblem.amend`, escalation requests included) or cancelled
+(:meth:`ServiceProblem.cancel`) by the tenant, and plays its KCI script (or the pending
+request's script) as the simulator clock reaches each step
+(:meth:`ServiceProblem.play_next_step`). Every status change goes through the shared
+table :data:`contracts.model.service_problem_states.PROBLEM_STATES`.
+
+While a request waits for its scripted answer the problem's own script waits; while the
+problem is PENDING it waits for the tenant's amendment, then carries on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, tzinfo
+
+from contracts.model.service_problem_states import (
+    PROBLEM_STATES,
+    ProblemReasonCode,
+    ProblemStatus,
+    problem_amendment_refusal,
+    problem_cancellation_refusal,
+)
+from contracts.model.state_table import Transition, TransitionRefused
+from simulator.domain.assurance_commands import (
+    AmendProblem,
+    CancelProblem,
+    ProblemChanges,
+    ProblemDetails,
+    RaiseProblem,
+)
+from simulator.domain.assurance_events import AssuranceEvent, AssuranceNoted, ProblemKciDue
+from simulator.domain.assurance_scripts import (
+    AssuranceKind,
+    AssuranceResponse,
+    AssuranceScript,
+    AssuranceStep,
+    response_triggers,
+)
+from simulator.domain.errors import BusinessRuleViolation, excerpt
+from simulator.domain.inventory import AddressId
+from simulator.domain.order import Appointment, Reply
+from simulator.domain.order_commands import REMOVE, Characteristics, Contact, ContactChange, Removal, Scenario
+from simulator.domain.service_test import AssuranceScripts
+
+__all__ = ["ProblemRequestRecord", "ServiceProblem", "problem_key"]
+
+P = ProblemReasonCode
+VISIT_LEAD = timedelta(days=1)  # an APPOINTMENT_BOOKED step books the engineer a day ahead
+VISIT_LENGTH = timedelta(hours=4)
+
+
+def problem_key(problem_id: int) -> str:
+    """The key a problem's KCIs are sequenced under (``SP-88``)."""
+    return f"SP-{problem_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemRequestRecord:
+    """An amendment or cancellation the problem received, and where its script is."""
+
+    kind: AssuranceKind  # PROBLEM_AMENDMENT or PROBLEM_CANCELLATION
+    request_id: int
+    reference: str
+    problem_id_sent: int
+    scenario: Scenario  # its name is the script's
+    reply: Reply
+    queued: bool = False
+    step: int = 0
+    changes: ProblemChanges | None = None
+    reason_code: str | None = None
+    text: str | None = None
+
+
+def _changed(current: str | None, change: str | Removal | None) -> str | None:
+    if change is None:
+        return current
+    return None if change is REMOVE else str(change)
+
+
+def _contact(current: Contact | None, change: ContactChange | None) -> Contact | None:
+    if change is None:
+        return current
+    if change.remove_contact:
+        return None
+    base = current or Contact()
+    return Contact(
+        _changed(base.name, change.name),
+        _changed(base.email, change.email),
+        _changed(base.phone_number, change.phone_number),
+    )
+
+
+def _reply(script: AssuranceScript) -> Reply:
+    return Reply.LATER if script.response is AssuranceResponse.ACCEPTED else Reply.DONE
+
+
+@dataclass
+class ServiceProblem:
+    """One service problem: what was reported, where it stands, and where its script is."""
+
+    tenant: str
+    problem_id: int
+    supplier_reference: str
+    service_id: str
+    specification_id: str
+    problem_type: str
+    problem_text: str
+    address: AddressId | None
+    service_test_id: int | None
+    service_test_reference: str | None
+    characteristics: Characteristics
+    details: ProblemDetails
+    status: ProblemStatus
+    previous: ProblemStatus | None
+    escalated: bool
+    appointment: Appointment | None
+    network_incident_reference: str | None
+    resolution_code: str | None
+    resolution_text: str | None
+    resolution_status: str | None
+    completed_date: datetime | None
+    scenario: Scenario  # its name is the script's
+    next_step: int
+    next_step_due: datetime | None
+    last_sequence: int
+    requests: tuple[ProblemRequestRecord, ...]
+    conversation_id: str | None
+    reply: Reply
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def key(self) -> str:
+        """The key its KCIs are sequenced under."""
+        return problem_key(self.problem_id)
+
+    def snapshot(self) -> ServiceProblem:
+        """The problem as it is now."""
+        return replace(self)
+
+    def _state(self) -> Transition[ProblemStatus]:
+        return Transition(self.status, self.previous)
+
+    def _move(self, reason: str, status: str | None = None) -> None:
+        claimed = None if status is None else ProblemStatus(status)
+        state = PROBLEM_STATES.advance(self._state(), reason, status=claimed)
+        self.status, self.previous = state.status, state.previous
+
+    def _noted(
+        self, at: datetime, event: str, before: str | None, detail: Mapping[str, object]
+    ) -> AssuranceNoted:
+        return AssuranceNoted(self.tenant, self.key, at, event, before, self.status, detail)
+
+    # --- raising, amending, cancelling ------------------------------------------------
+
+    @classmethod
+    def raise_problem(
+        cls, command: RaiseProblem, script: AssuranceScript, scripts: AssuranceScripts, now: datetime
+    ) -> tuple[ServiceProblem, list[AssuranceEvent]]:
+        """A problem the acceptance checks passed, answered as ``script`` says (422: refused)."""
+        if script.response is AssuranceResponse.REJECTED:
+            raise BusinessRuleViolation(
+                f"service problem {command.problem_id} is refused by scenario {script.name}"
+            )
+        problem = cls(
+            tenant=command.tenant,
+            problem_id=command.problem_id,
+            supplier_reference=f"SP_{command.problem_id:09d}",
+            service_id=command.service_id,
+            specification_id=command.specification_id,
+            problem_type=command.problem_type,
+            problem_text=command.problem_text,
+            address=command.address,
+            service_test_id=command.service_test_id,
+            service_test_reference=command.service_test_reference,
+            characteristics=command.characteristics,
+            details=command.details,
+            status=ProblemStatus.RECEIVED,
+            previous=None,
+            escalated=False,
+            appointment=None,
+            network_incident_reference=None,
+            resolution_code=None,
+            resolution_text=None,
+            resolution_status=None,
+            completed_date=None,
+            scenario=replace(command.scenario, name=script.name),
+            next_step=0,
+            next_step_due=None,
+            last_sequence=0,
+            requests=(),
+            conversation_id=command.conversation_id,
+            reply=_reply(script),
+            created_at=now,
+            updated_at=now,
+        )
+        for trigger in response_triggers(script):
+            problem._move(trigger)
+        problem.schedule_next(now, scripts)
+        detail = {"script": script.name, "answer": problem.reply.status}
+        return problem, [problem._noted(now, "RAISED", None, detail)]
+
+    def request(self, kind: AssuranceKind, request_id: int) -> ProblemRequestRecord | None:
+        """The amendment or cancellation this problem received under ``request_id``, if any."""
+        return next((r for r in self.requests if r.kind is kind and r.request_id == request_id), None)
+
+    def _check_reference(self, reference: str | None) -> None:
+        if reference and reference != self.supplier_reference:
+            raise BusinessRuleViolation(
+                f"supplierServiceProblemReference {excerpt(reference)} is not the reference of "
+                f"problem {self.problem_id}"
+            )
+
+    def amend(
+        self,
+        command: AmendProblem,
+        script: AssuranceScript,
+        *,
+        refuse_while_pending: bool,
+        scripts: AssuranceScripts,
+        now: datetime,
+    ) -> tuple[ProblemRequestRecord, list[AssuranceEvent]]:
+        """Take an amendment (or escalation request): 201 applied, 202 answered later, or 422."""
+        self._check_reference(command.supplier_problem_reference)
+        refusal = problem_amendment_refusal(self.status, refuse_while_pending=refuse_while_pending)
+        if refusal is not None:
+            raise BusinessRuleViolation(f"problem {self.problem_id} cannot be amended: {refusal}")
+        if script.response is AssuranceResponse.REJECTED:
+            raise BusinessRuleViolation(
+                f"amendment {command.amendment_id} is refused by scenario {script.name}"
+            )
+        applied = script.response is AssuranceResponse.CREATED
+        request = ProblemRequestRecord(
+            kind=AssuranceKind.PROBLEM_AMENDMENT,
+            request_id=command.amendment_id,
+            reference=f"SPA-{command.amendment_id:09d}",
+            problem_id_sent=command.problem_id,
+            scenario=replace(command.scenario, name=script.name),
+            reply=_reply(script),
+            queued=not applied,
+            changes=command.changes,
+        )
+        before = self.status
+        for trigger in response_triggers(script):
+            self._move(trigger)
+        if applied:
+            self._apply_amendment(request)
+        detail = {"answer": request.reply.status, "amendmentId": command.amendment_id}
+        return request, self._finish(request, before, now, scripts, "AMENDMENT_RECEIVED", detail)
+
+    def cancel(
+        self, command: CancelProblem, script: AssuranceScript, *, scripts: AssuranceScripts, now: datetime
+    ) -> tuple[ProblemRequestRecord, list[AssuranceEvent]]:
+        """Take a cancellation: 201 cancelled, 202 answered later, or 422."""
+        self._check_reference(command.supplier_problem_reference)
+        refusal = problem_cancellation_refusal(self.status)
+        if refusal is not None:
+            raise BusinessRuleViolation(f"problem {self.problem_id} cannot be cancelled: {refusal}")
+        if script.response is AssuranceResponse.REJECTED:
+            raise BusinessRuleViolation(
+                f"cancellation {command.cancellation_id} is refused by scenario {script.name}"
+            )
+        applied = script.response is AssuranceResponse.CREATED
+        request = ProblemRequestRecord(
+            kind=AssuranceKind.PROBLEM_CANCELLATION,
+            request_id=command.cancellation_id,
+            reference=f"SPC-{command.cancellation_id:09d}",
+            problem_id_sent=command.problem_id,
+            scenario=replace(command.scenario, name=script.name),
+            reply=_reply(script),
+            queued=not applied,
+            reason_code=command.reason_code,
+            text=command.text,
+        )
+        before = self.status
+        for trigger in response_triggers(script):
+            self._move(trigger)
+        detail = {
+            "answer": request.reply.status,
+            "cancellationId": command.cancellation_id,
+            "reason": command.reason_code,
+        }
+        return request, self._finish(request, before, now, scripts, "CANCELLATION_RECEIVED", detail)
+
+    def _finish(
+        self,
+        request: ProblemRequestRecord,
+        before: ProblemStatus,
+        now: datetime,
+        scripts: AssuranceScripts,
+        event: str,
+        detail: Mapping[str, object],
+    ) -> list[AssuranceEvent]:
+        self.requests = (*self.requests, request)
+        self.schedule_next(now, scripts)
+        self.updated_at = now
+        return [self._noted(now, event, before, detail)]
+
+    def _apply_amendment(self, request: ProblemRequestRecord) -> None:
+        """Supplied fields replace the problem's; empty ones remove (§3.8 semantics)."""
+        changes = request.changes or ProblemChanges()
+        if changes.problem_text is not None:
+            self.problem_text = changes.problem_text
+        if changes.characteristics is not None:
+            self.characteristics = changes.characteristics
+        self.escalated = self.escalated or changes.escalation
+        details = self.details
+        self.details = ProblemDetails(
+            primary_contact=_contact(details.primary_contact, changes.primary_contact),
+            secondary_contact=_contact(details.secondary_contact, changes.secondary_contact),
+            hazards=_changed(details.hazards, changes.hazards),
+            on_site_restrictions=_changed(details.on_site_restrictions, changes.on_site_restrictions),
+            notes=_changed(details.notes, changes.notes),
+            reservation_id=details.reservation_id
+            if changes.reservation_id is None
+            else changes.reservation_id,
+            reservation_reference=_changed(details.reservation_reference, changes.reservation_reference),
+        )
+
+    # --- playing the script -------------------------------------------------------------
+
+    def _current_step(
+        self, scripts: AssuranceScripts
+    ) -> tuple[AssuranceStep, ProblemRequestRecord | None] | None:
+        queued = next((r for r in self.requests if r.queued), None)
+        if queued is not None:
+            steps = scripts.script(queued.scenario, queued.kind).steps
+            return (steps[queued.step], queued) if queued.step < len(steps) else None
+        steps = scripts.script(self.scenario, AssuranceKind.PROBLEM).steps
+        return (steps[self.next_step], None) if self.next_step < len(steps) else None
+
+    def schedule_next(self, after: datetime, scripts: AssuranceScripts) -> None:
+        """Work out when the next step is due (``None``: nothing until someone acts)."""
+        found = self._current_step(scripts)
+        waiting = self.status is ProblemStatus.PENDING and not any(r.queued for r in self.requests)
+        if found is None or waiting or self.status in PROBLEM_STATES.terminal:
+            self.next_step_due = None
+            return
+        self.next_step_due = after + found[0].delay
+
+    def play_next_step(
+        self, now: datetime, scripts: AssuranceScripts, zone: tzinfo, *, force: bool = False
+    ) -> list[AssuranceEvent]:
+        """Play the next scripted step if it is due (``force``: now, whatever its delay)."""
+        due = self.next_step_due
+        if not force and (due is None or due > now):
+            return []
+        at = now if force or due is None else due
+        found = self._current_step(scripts)
+        if found is None:
+            self.next_step_due = None
+            return []
+        step, request = found
+        events = self._play(step, request, at, zone)
+        if request is not None:
+            steps = scripts.script(request.scenario, request.kind).steps
+            moved = replace(request, step=request.step + 1, queued=request.step + 1 < len(steps))
+            self.requests = tuple(moved if r is request else r for r in self.requests)
+        else:
+            self.next_step += 1
+        self.schedule_next(at, scripts)
+        self.updated_at = at
+        return events
+
+    def _play(
+        self, step: AssuranceStep, request: ProblemRequestRecord | None, at: datetime, zone: tzinfo
+    ) -> list[AssuranceEvent]:
+        before = self.status
+        try:
+            self._move(step.reason, step.status)
+        except TransitionRefused as refused:
+            # The problem moved on (cancelled, say) and this step no longer applies.
+            detail = {"reason": step.reason, "why": str(refused)}
+            return [self._noted(at, "STEP_SKIPPED", before, detail)]
+        self._apply_step(step, request, at, zone)
+        self.last_sequence += 1
+        code = None if step.problem_code is None else step.problem_code.value
+        text = step.text
+        if step.reason == P.CANCELLED and request is not None and request.text and not text:
+            text = request.text
+        return [
+            ProblemKciDue(self.snapshot(), request, at, step.reason, self.last_sequence, before, code, text)
+        ]
+
+    def _apply_step(
+        self, step: AssuranceStep, request: ProblemRequestRecord | None, at: datetime, zone: tzinfo
+    ) -> None:
+        if request is not None and step.reason == P.AMENDED:
+            self._apply_amendment(request)  # the KCI carries the problem as amended
+        if step.appointment:
+            start = (at + VISIT_LEAD).astimezone(zone)
+            self.appointment = Appointment(
+                start, start + VISIT_LENGTH, f"V{self.key}-{self.last_sequence + 1}"
+            )
+        if step.reason == P.NETWORK_INCIDENT:
+            self.network_incident_reference = f"NI-{self.problem_id:09d}"
+        if step.reason == P.RESOLVED:
+            self.resolution_code = step.resolution_code
+            self.resolution_text = step.text
+            self.resolution_status = "PENDING"
+        if step.reason == P.REOPENED:
+            self.resolution_status = "REJECTED"
+        if step.reason == P.COMPLETED:
+            self.resolution_status = "ACCEPTED"
+            self.completed_date = at

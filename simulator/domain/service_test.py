@@ -1,0 +1,128 @@
+"""The service test aggregate: one test of one tenant's live service, and its scripted result.
+
+A test is accepted with 201 (:meth:`ServiceTest.start`), then plays its script as the
+simulator clock reaches each step (:meth:`ServiceTest.play_next_step`); every status
+change goes through the shared table :data:`contracts.model.service_test_states.TEST_STATES`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Protocol
+
+from contracts.model.service_test_states import TEST_STATES, TestOutcome, TestReasonCode, TestStatus
+from contracts.model.state_table import Transition, TransitionRefused
+from simulator.domain.assurance_commands import RunServiceTest
+from simulator.domain.assurance_events import AssuranceEvent, AssuranceNoted, TestKciDue
+from simulator.domain.assurance_scripts import AssuranceKind, AssuranceScript
+from simulator.domain.order_commands import Characteristics, Scenario
+
+__all__ = ["AssuranceScripts", "ServiceTest", "service_test_key"]
+
+
+class AssuranceScripts(Protocol):
+    """Where a test or problem finds the script its (resolved) scenario names."""
+
+    def script(self, scenario: Scenario, kind: AssuranceKind) -> AssuranceScript:
+        """The script ``scenario`` selects for a request of ``kind``."""
+        ...
+
+
+def service_test_key(test_id: int) -> str:
+    """The key a test's KCIs are sequenced under (``ST-77``)."""
+    return f"ST-{test_id}"
+
+
+@dataclass
+class ServiceTest:
+    """One service test: what was tested, where it stands, and where its script is."""
+
+    tenant: str
+    test_id: int
+    supplier_reference: str
+    service_id: str
+    specification_id: str
+    problem_type: str
+    characteristics: Characteristics
+    status: TestStatus
+    outcome: TestOutcome | None
+    outcome_codes: tuple[str, ...]
+    completed_date: datetime | None
+    scenario: Scenario  # its name is the script's
+    next_step: int
+    next_step_due: datetime | None
+    last_sequence: int
+    conversation_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def key(self) -> str:
+        """The key its KCIs are sequenced under."""
+        return service_test_key(self.test_id)
+
+    def snapshot(self) -> ServiceTest:
+        """The test as it is now."""
+        return replace(self)
+
+    @classmethod
+    def start(
+        cls, command: RunServiceTest, script: AssuranceScript, now: datetime
+    ) -> tuple[ServiceTest, list[AssuranceEvent]]:
+        """A test the acceptance checks passed, answered 201, its script about to play."""
+        test = cls(
+            tenant=command.tenant,
+            test_id=command.test_id,
+            supplier_reference=f"ST-{command.test_id:09d}",
+            service_id=command.service_id,
+            specification_id=command.specification_id,
+            problem_type=command.problem_type,
+            characteristics=command.characteristics,
+            status=TestStatus.RECEIVED,
+            outcome=None,
+            outcome_codes=(),
+            completed_date=None,
+            scenario=replace(command.scenario, name=script.name),
+            next_step=0,
+            next_step_due=now + script.steps[0].delay if script.steps else None,
+            last_sequence=0,
+            conversation_id=command.conversation_id,
+            created_at=now,
+            updated_at=now,
+        )
+        detail = {"script": script.name, "answer": 201}
+        return test, [AssuranceNoted(test.tenant, test.key, now, "ACCEPTED", None, test.status, detail)]
+
+    def play_next_step(
+        self, now: datetime, scripts: AssuranceScripts, *, force: bool = False
+    ) -> list[AssuranceEvent]:
+        """Play the next scripted step if it is due (``force``: now, whatever its delay)."""
+        due = self.next_step_due
+        if not force and (due is None or due > now):
+            return []
+        at = now if force or due is None else due
+        steps = scripts.script(self.scenario, AssuranceKind.TEST).steps
+        if self.next_step >= len(steps):
+            self.next_step_due = None
+            return []
+        step = steps[self.next_step]
+        self.next_step += 1
+        following = steps[self.next_step] if self.next_step < len(steps) else None
+        self.next_step_due = None if following is None else at + following.delay
+        self.updated_at = at
+        before = self.status
+        try:
+            state = TEST_STATES.advance(Transition(self.status), step.reason)
+        except TransitionRefused as refused:
+            detail = {"reason": step.reason, "why": str(refused)}
+            return [AssuranceNoted(self.tenant, self.key, at, "STEP_SKIPPED", before, before, detail)]
+        self.status = state.status
+        if step.reason == TestReasonCode.TEST_COMPLETED:
+            self.outcome = step.outcome
+            self.outcome_codes = step.outcome_codes
+            self.completed_date = at
+        if self.status in TEST_STATES.terminal:
+            self.next_step_due = None
+        self.last_sequence += 1
+        return [TestKciDue(self.snapshot(), at, step.reason, self.last_sequence, before, step.text)]

@@ -1,0 +1,137 @@
+"""Validated T2R requests to domain commands (reference §3.10, §3.11).
+
+The contract has checked types and shapes; here the fields each command uses are taken
+and parsed, so no request JSON reaches the domain.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simulator.domain.assurance_commands import (
+    AmendProblem,
+    CancelProblem,
+    ProblemChanges,
+    ProblemDetails,
+    RaiseProblem,
+    RunServiceTest,
+)
+from simulator.domain.inventory import AddressId
+from simulator.domain.order_commands import REMOVE, Characteristics, Contact, ContactChange, Removal
+from simulator.http.order_commands import scenario
+from simulator.http.request_validation import ValidRequest
+
+
+def _characteristics(found: list[dict[str, Any]] | None) -> Characteristics:
+    return tuple((str(c["name"]), str(c["value"])) for c in found or [])
+
+
+def _contact(raw: dict[str, Any] | None) -> Contact | None:
+    return None if raw is None else Contact(raw.get("name"), raw.get("email"), raw.get("phoneNumber"))
+
+
+def _text(body: dict[str, Any], field: str) -> str | None:
+    value = body.get(field)
+    return None if value is None else str(value)
+
+
+def _change(body: dict[str, Any], field: str) -> str | Removal | None:
+    if field not in body:
+        return None
+    value = body[field]
+    return REMOVE if value in ("", None) else str(value)
+
+
+def _contact_change(raw: dict[str, Any] | None) -> ContactChange | None:
+    if raw is None:
+        return None
+    if not raw:
+        return ContactChange(remove_contact=True)
+    return ContactChange(_change(raw, "name"), _change(raw, "email"), _change(raw, "phoneNumber"))
+
+
+def run_test(valid: ValidRequest) -> RunServiceTest:
+    """``POST /service-tests`` as a command."""
+    body = valid.body
+    return RunServiceTest(
+        test_id=int(body["id"]),
+        tenant=valid.headers["Tenant"],
+        service_id=str(body["serviceId"]),
+        specification_id=str(body["serviceSpecification"]["id"]),
+        problem_type=str(body["problemType"]),
+        characteristics=_characteristics(body.get("characteristics")),
+        scenario=scenario(valid),
+        conversation_id=valid.headers.get("X-Conversation-ID") or None,
+    )
+
+
+def raise_problem(valid: ValidRequest) -> RaiseProblem:
+    """``POST /service-problems`` as a command."""
+    body = valid.body
+    address = body.get("address")
+    reservation = body.get("appointmentReservationId")
+    return RaiseProblem(
+        problem_id=int(body["id"]),
+        tenant=valid.headers["Tenant"],
+        service_id=str(body["serviceId"]),
+        specification_id=str(body["serviceSpecification"]["id"]),
+        problem_type=str(body["problemType"]),
+        problem_text=str(body["problemText"]),
+        address=None if address is None else AddressId.from_json(address),
+        service_test_id=None if body.get("serviceTestId") is None else int(body["serviceTestId"]),
+        service_test_reference=_text(body, "serviceTestReference"),
+        characteristics=_characteristics(body.get("characteristics")),
+        details=ProblemDetails(
+            primary_contact=_contact(body.get("primaryContact")),
+            secondary_contact=_contact(body.get("secondaryContact")),
+            hazards=_text(body, "hazards"),
+            on_site_restrictions=_text(body, "onSiteRestrictions"),
+            notes=_text(body, "notes"),
+            reservation_id=None if reservation is None else int(reservation),
+            reservation_reference=_text(body, "appointmentReservationReference"),
+        ),
+        scenario=scenario(valid),
+        conversation_id=valid.headers.get("X-Conversation-ID") or None,
+    )
+
+
+def amend_problem(valid: ValidRequest) -> AmendProblem:
+    """``POST /service-problem-amendments`` as a command: only what an amendment may change."""
+    body = valid.body
+    characteristics = body.get("characteristics")
+    reservation = body.get("appointmentReservationId")
+    text = body.get("problemText")
+    changes = ProblemChanges(
+        problem_text=None if not text else str(text),
+        escalation=bool(body.get("escalationRequest", False)),
+        characteristics=None if characteristics is None else _characteristics(characteristics),
+        primary_contact=_contact_change(body.get("primaryContact")),
+        secondary_contact=_contact_change(body.get("secondaryContact")),
+        hazards=_change(body, "hazards"),
+        on_site_restrictions=_change(body, "onSiteRestrictions"),
+        notes=_change(body, "notes"),
+        reservation_id=None if reservation is None else int(reservation),
+        reservation_reference=_change(body, "appointmentReservationReference"),
+    )
+    return AmendProblem(
+        amendment_id=int(body["id"]),
+        problem_id=int(body["serviceProblemId"]),
+        tenant=valid.headers["Tenant"],
+        changes=changes,
+        supplier_problem_reference=_text(body, "supplierServiceProblemReference") or None,
+        scenario=scenario(valid),
+    )
+
+
+def cancel_problem(valid: ValidRequest) -> CancelProblem:
+    """``POST /service-problem-cancellations`` as a command."""
+    body = valid.body
+    return CancelProblem(
+        cancellation_id=int(body["id"]),
+        problem_id=int(body["serviceProblemId"]),
+        tenant=valid.headers["Tenant"],
+        supplier_problem_reference=str(body["supplierServiceProblemReference"]),
+        reason_code=str(body["reasonCode"]),
+        text=_text(body, "text"),
+        scenario=scenario(valid),
+    )

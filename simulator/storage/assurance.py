@@ -1,0 +1,481 @@
+"""Service tests and service problems, their request ids and their history, as rows.
+
+Fields the use cases search by are columns; what a problem reports and how it is going
+are JSON documents written and read here, field by field, so the domain never sees JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from contracts.model.service_problem_states import ProblemStatus
+from contracts.model.service_test_states import TestOutcome, TestStatus
+from simulator.domain.assurance_commands import ProblemChanges, ProblemDetails
+from simulator.domain.assurance_scripts import AssuranceKind
+from simulator.domain.inventory import AddressId
+from simulator.domain.order import Appointment, Reply
+from simulator.domain.order_commands import REMOVE, Contact, ContactChange, Removal, Scenario
+from simulator.domain.service_problem import ProblemRequestRecord, ServiceProblem
+from simulator.domain.service_test import ServiceTest
+from simulator.storage.database import utc
+from simulator.storage.orders import HistoryEntry
+from simulator.storage.tables import assurance_history, problem_request_ids, service_problems, service_tests
+
+# --- values to JSON and back ------------------------------------------------------------
+
+
+def _scenario_json(scenario: Scenario) -> dict[str, Any]:
+    return {
+        "name": scenario.name,
+        "params": dict(scenario.params),
+        "problemCode": scenario.problem_code,
+        "kciDelay": scenario.kci_delay,
+    }
+
+
+def _scenario(raw: dict[str, Any]) -> Scenario:
+    params = tuple(sorted((str(k), str(v)) for k, v in (raw.get("params") or {}).items()))
+    return Scenario(raw.get("name"), params, raw.get("problemCode"), raw.get("kciDelay"))
+
+
+def _when(value: datetime | None) -> datetime | None:
+    return None if value is None else utc(value)
+
+
+def _instant(raw: str | None) -> datetime | None:
+    return None if raw is None else datetime.fromisoformat(raw)
+
+
+def _contact_json(contact: Contact | None) -> dict[str, str] | None:
+    if contact is None:
+        return None
+    parts = {"name": contact.name, "email": contact.email, "phoneNumber": contact.phone_number}
+    return {key: value for key, value in parts.items() if value is not None}
+
+
+def _contact(raw: dict[str, str] | None) -> Contact | None:
+    return None if raw is None else Contact(raw.get("name"), raw.get("email"), raw.get("phoneNumber"))
+
+
+def _optional(value: str | Removal | None) -> dict[str, str] | None:
+    if value is None:
+        return None
+    return {"remove": "true"} if value is REMOVE else {"value": str(value)}
+
+
+def _from_optional(raw: dict[str, str] | None) -> str | Removal | None:
+    if raw is None:
+        return None
+    return REMOVE if "remove" in raw else raw["value"]
+
+
+def _contact_change_json(change: ContactChange | None) -> dict[str, Any] | None:
+    if change is None:
+        return None
+    return {
+        "name": _optional(change.name),
+        "email": _optional(change.email),
+        "phoneNumber": _optional(change.phone_number),
+        "removeContact": change.remove_contact,
+    }
+
+
+def _contact_change(raw: dict[str, Any] | None) -> ContactChange | None:
+    if raw is None:
+        return None
+    return ContactChange(
+        _from_optional(raw["name"]),
+        _from_optional(raw["email"]),
+        _from_optional(raw["phoneNumber"]),
+        bool(raw["removeContact"]),
+    )
+
+
+def _changes_json(changes: ProblemChanges | None) -> dict[str, Any] | None:
+    if changes is None:
+        return None
+    return {
+        "problemText": changes.problem_text,
+        "escalation": changes.escalation,
+        "characteristics": None
+        if changes.characteristics is None
+        else [list(c) for c in changes.characteristics],
+        "primaryContact": _contact_change_json(changes.primary_contact),
+        "secondaryContact": _contact_change_json(changes.secondary_contact),
+        "hazards": _optional(changes.hazards),
+        "onSiteRestrictions": _optional(changes.on_site_restrictions),
+        "notes": _optional(changes.notes),
+        "reservationId": changes.reservation_id,
+        "reservationReference": _optional(changes.reservation_reference),
+    }
+
+
+def _changes(raw: dict[str, Any] | None) -> ProblemChanges | None:
+    if raw is None:
+        return None
+    characteristics = raw["characteristics"]
+    return ProblemChanges(
+        problem_text=raw["problemText"],
+        escalation=bool(raw["escalation"]),
+        characteristics=None
+        if characteristics is None
+        else tuple((str(n), str(v)) for n, v in characteristics),
+        primary_contact=_contact_change(raw["primaryContact"]),
+        secondary_contact=_contact_change(raw["secondaryContact"]),
+        hazards=_from_optional(raw["hazards"]),
+        on_site_restrictions=_from_optional(raw["onSiteRestrictions"]),
+        notes=_from_optional(raw["notes"]),
+        reservation_id=raw["reservationId"],
+        reservation_reference=_from_optional(raw["reservationReference"]),
+    )
+
+
+def _request_json(request: ProblemRequestRecord) -> dict[str, Any]:
+    return {
+        "kind": request.kind.value,
+        "requestId": request.request_id,
+        "reference": request.reference,
+        "problemIdSent": request.problem_id_sent,
+        "scenario": _scenario_json(request.scenario),
+        "reply": request.reply.value,
+        "queued": request.queued,
+        "step": request.step,
+        "changes": _changes_json(request.changes),
+        "reasonCode": request.reason_code,
+        "text": request.text,
+    }
+
+
+def _request(raw: dict[str, Any]) -> ProblemRequestRecord:
+    return ProblemRequestRecord(
+        kind=AssuranceKind(raw["kind"]),
+        request_id=int(raw["requestId"]),
+        reference=raw["reference"],
+        problem_id_sent=int(raw["problemIdSent"]),
+        scenario=_scenario(raw["scenario"]),
+        reply=Reply(raw["reply"]),
+        queued=bool(raw["queued"]),
+        step=int(raw["step"]),
+        changes=_changes(raw["changes"]),
+        reason_code=raw["reasonCode"],
+        text=raw["text"],
+    )
+
+
+# --- service tests -----------------------------------------------------------------------
+
+
+def _test_values(test: ServiceTest) -> dict[str, Any]:
+    return {
+        "supplier_reference": test.supplier_reference,
+        "service_id": test.service_id,
+        "specification_id": test.specification_id,
+        "problem_type": test.problem_type,
+        "characteristics": [list(c) for c in test.characteristics],
+        "status": test.status.value,
+        "outcome": None if test.outcome is None else test.outcome.value,
+        "outcome_codes": list(test.outcome_codes),
+        "completed_at": test.completed_date,
+        "scenario": _scenario_json(test.scenario),
+        "next_step": test.next_step,
+        "next_step_due": test.next_step_due,
+        "last_sequence": test.last_sequence,
+        "conversation_id": test.conversation_id,
+        "updated_at": test.updated_at,
+    }
+
+
+def _test(row: Any) -> ServiceTest:
+    return ServiceTest(
+        tenant=row.tenant,
+        test_id=int(row.test_id),
+        supplier_reference=row.supplier_reference,
+        service_id=row.service_id,
+        specification_id=row.specification_id,
+        problem_type=row.problem_type,
+        characteristics=tuple((str(n), str(v)) for n, v in row.characteristics),
+        status=TestStatus(row.status),
+        outcome=None if row.outcome is None else TestOutcome(row.outcome),
+        outcome_codes=tuple(row.outcome_codes),
+        completed_date=_when(row.completed_at),
+        scenario=_scenario(row.scenario),
+        next_step=row.next_step,
+        next_step_due=_when(row.next_step_due),
+        last_sequence=row.last_sequence,
+        conversation_id=row.conversation_id,
+        created_at=utc(row.created_at),
+        updated_at=utc(row.updated_at),
+    )
+
+
+def insert_test(connection: Connection, test: ServiceTest, reply_body: dict[str, Any]) -> None:
+    """Store a new test with the body of its 201 answer."""
+    connection.execute(
+        insert(service_tests).values(
+            tenant=test.tenant,
+            test_id=test.test_id,
+            created_at=test.created_at,
+            reply_body=reply_body,
+            **_test_values(test),
+        )
+    )
+
+
+def save_test(connection: Connection, test: ServiceTest) -> None:
+    """Store a test's new state."""
+    connection.execute(
+        update(service_tests)
+        .where(service_tests.c.tenant == test.tenant, service_tests.c.test_id == test.test_id)
+        .values(**_test_values(test))
+    )
+
+
+def get_test(connection: Connection, tenant: str, test_id: int) -> tuple[ServiceTest, dict[str, Any]] | None:
+    """The tenant's test under ``test_id`` and its first answer, if any."""
+    row = connection.execute(
+        select(service_tests).where(service_tests.c.tenant == tenant, service_tests.c.test_id == test_id)
+    ).first()
+    return None if row is None else (_test(row), dict(row.reply_body or {}))
+
+
+def due_tests(connection: Connection, now: datetime, limit: int) -> list[tuple[str, int]]:
+    """(tenant, test id) of tests whose next step is due, earliest first."""
+    rows = connection.execute(
+        select(service_tests.c.tenant, service_tests.c.test_id)
+        .where(service_tests.c.next_step_due.is_not(None), service_tests.c.next_step_due <= now)
+        .order_by(service_tests.c.next_step_due)
+        .limit(limit)
+    )
+    return [(row.tenant, int(row.test_id)) for row in rows]
+
+
+def recent_tests(connection: Connection, tenant: str | None, limit: int = 500) -> list[ServiceTest]:
+    """The most recent tests, newest first."""
+    query = select(service_tests).order_by(service_tests.c.created_at.desc(), service_tests.c.test_id.desc())
+    if tenant is not None:
+        query = query.where(service_tests.c.tenant == tenant)
+    return [_test(row) for row in connection.execute(query.limit(limit))]
+
+
+# --- service problems ----------------------------------------------------------------------
+
+
+def _appointment_json(appointment: Appointment | None) -> dict[str, str] | None:
+    if appointment is None:
+        return None
+    return {
+        "start": appointment.start.isoformat(),
+        "end": appointment.end.isoformat(),
+        "reference": appointment.supplier_reference,
+    }
+
+
+def _problem_values(problem: ServiceProblem) -> dict[str, Any]:
+    details = problem.details
+    report = {
+        "address": None
+        if problem.address is None
+        else {"id": problem.address.id, "type": problem.address.type},
+        "serviceTestId": problem.service_test_id,
+        "serviceTestReference": problem.service_test_reference,
+        "characteristics": [list(c) for c in problem.characteristics],
+        "primaryContact": _contact_json(details.primary_contact),
+        "secondaryContact": _contact_json(details.secondary_contact),
+        "hazards": details.hazards,
+        "onSiteRestrictions": details.on_site_restrictions,
+        "notes": details.notes,
+        "reservationId": details.reservation_id,
+        "reservationReference": details.reservation_reference,
+    }
+    progress = {
+        "escalated": problem.escalated,
+        "appointment": _appointment_json(problem.appointment),
+        "networkIncidentReference": problem.network_incident_reference,
+        "resolutionCode": problem.resolution_code,
+        "resolutionText": problem.resolution_text,
+        "resolutionStatus": problem.resolution_status,
+    }
+    return {
+        "supplier_reference": problem.supplier_reference,
+        "service_id": problem.service_id,
+        "specification_id": problem.specification_id,
+        "problem_type": problem.problem_type,
+        "problem_text": problem.problem_text,
+        "status": problem.status.value,
+        "previous_status": None if problem.previous is None else problem.previous.value,
+        "report": report,
+        "progress": progress,
+        "completed_at": problem.completed_date,
+        "scenario": _scenario_json(problem.scenario),
+        "next_step": problem.next_step,
+        "next_step_due": problem.next_step_due,
+        "last_sequence": problem.last_sequence,
+        "requests": [_request_json(r) for r in problem.requests],
+        "conversation_id": problem.conversation_id,
+        "reply": problem.reply.value,
+        "updated_at": problem.updated_at,
+    }
+
+
+def _problem(row: Any) -> ServiceProblem:
+    report, progress = row.report, row.progress
+    address = report["address"]
+    appointment = progress["appointment"]
+    return ServiceProblem(
+        tenant=row.tenant,
+        problem_id=int(row.problem_id),
+        supplier_reference=row.supplier_reference,
+        service_id=row.service_id,
+        specification_id=row.specification_id,
+        problem_type=row.problem_type,
+        problem_text=row.problem_text,
+        address=None if address is None else AddressId(address["id"], address["type"]),
+        service_test_id=report["serviceTestId"],
+        service_test_reference=report["serviceTestReference"],
+        characteristics=tuple((str(n), str(v)) for n, v in report["characteristics"]),
+        details=ProblemDetails(
+            primary_contact=_contact(report["primaryContact"]),
+            secondary_contact=_contact(report["secondaryContact"]),
+            hazards=report["hazards"],
+            on_site_restrictions=report["onSiteRestrictions"],
+            notes=report["notes"],
+            reservation_id=report["reservationId"],
+            reservation_reference=report["reservationReference"],
+        ),
+        status=ProblemStatus(row.status),
+        previous=None if row.previous_status is None else ProblemStatus(row.previous_status),
+        escalated=bool(progress["escalated"]),
+        appointment=None
+        if appointment is None
+        else Appointment(
+            datetime.fromisoformat(appointment["start"]),
+            datetime.fromisoformat(appointment["end"]),
+            appointment["reference"],
+        ),
+        network_incident_reference=progress["networkIncidentReference"],
+        resolution_code=progress["resolutionCode"],
+        resolution_text=progress["resolutionText"],
+        resolution_status=progress["resolutionStatus"],
+        completed_date=_when(row.completed_at),
+        scenario=_scenario(row.scenario),
+        next_step=row.next_step,
+        next_step_due=_when(row.next_step_due),
+        last_sequence=row.last_sequence,
+        requests=tuple(_request(raw) for raw in row.requests),
+        conversation_id=row.conversation_id,
+        reply=Reply(row.reply),
+        created_at=utc(row.created_at),
+        updated_at=utc(row.updated_at),
+    )
+
+
+def insert_problem(
+    connection: Connection, problem: ServiceProblem, reply_body: dict[str, Any] | None
+) -> None:
+    """Store a new problem with the body of its first answer."""
+    connection.execute(
+        insert(service_problems).values(
+            tenant=problem.tenant,
+            problem_id=problem.problem_id,
+            created_at=problem.created_at,
+            reply_body=reply_body,
+            **_problem_values(problem),
+        )
+    )
+
+
+def save_problem(connection: Connection, problem: ServiceProblem) -> None:
+    """Store a problem's new state, and claim the ids of requests it received since."""
+    connection.execute(
+        update(service_problems)
+        .where(
+            service_problems.c.tenant == problem.tenant, service_problems.c.problem_id == problem.problem_id
+        )
+        .values(**_problem_values(problem))
+    )
+    for request in problem.requests:
+        if request_owner(connection, problem.tenant, request.kind, request.request_id) is None:
+            connection.execute(
+                insert(problem_request_ids).values(
+                    tenant=problem.tenant,
+                    kind=request.kind.value,
+                    request_id=request.request_id,
+                    problem_id=problem.problem_id,
+                )
+            )
+
+
+def get_problem(
+    connection: Connection, tenant: str, problem_id: int
+) -> tuple[ServiceProblem, dict[str, Any] | None] | None:
+    """The tenant's problem under ``problem_id`` and its first answer's body, if any."""
+    row = connection.execute(
+        select(service_problems).where(
+            service_problems.c.tenant == tenant, service_problems.c.problem_id == problem_id
+        )
+    ).first()
+    return None if row is None else (_problem(row), None if row.reply_body is None else dict(row.reply_body))
+
+
+def request_owner(connection: Connection, tenant: str, kind: AssuranceKind, request_id: int) -> int | None:
+    """The id of the tenant's problem that received the amendment or cancellation, if any."""
+    found = connection.execute(
+        select(problem_request_ids.c.problem_id).where(
+            problem_request_ids.c.tenant == tenant,
+            problem_request_ids.c.kind == kind.value,
+            problem_request_ids.c.request_id == request_id,
+        )
+    ).scalar_one_or_none()
+    return None if found is None else int(found)
+
+
+def due_problems(connection: Connection, now: datetime, limit: int) -> list[tuple[str, int]]:
+    """(tenant, problem id) of problems whose next step is due, earliest first."""
+    rows = connection.execute(
+        select(service_problems.c.tenant, service_problems.c.problem_id)
+        .where(service_problems.c.next_step_due.is_not(None), service_problems.c.next_step_due <= now)
+        .order_by(service_problems.c.next_step_due)
+        .limit(limit)
+    )
+    return [(row.tenant, int(row.problem_id)) for row in rows]
+
+
+def recent_problems(connection: Connection, tenant: str | None, limit: int = 500) -> list[ServiceProblem]:
+    """The most recent problems, newest first."""
+    query = select(service_problems).order_by(
+        service_problems.c.created_at.desc(), service_problems.c.problem_id.desc()
+    )
+    if tenant is not None:
+        query = query.where(service_problems.c.tenant == tenant)
+    return [_problem(row) for row in connection.execute(query.limit(limit))]
+
+
+# --- history ------------------------------------------------------------------------------------
+
+
+def add_history(connection: Connection, tenant: str, key: str, entry: HistoryEntry) -> None:
+    """Record an event of a test or problem."""
+    connection.execute(
+        insert(assurance_history).values(
+            tenant=tenant,
+            entity_key=key,
+            at=entry.at,
+            event=entry.event,
+            from_status=entry.from_status,
+            to_status=entry.to_status,
+            detail=entry.detail,
+        )
+    )
+
+
+def history(connection: Connection, tenant: str, key: str) -> list[HistoryEntry]:
+    """Everything that happened to a test or problem, in order."""
+    rows = connection.execute(
+        select(assurance_history)
+        .where(assurance_history.c.tenant == tenant, assurance_history.c.entity_key == key)
+        .order_by(assurance_history.c.id)
+    )
+    return [HistoryEntry(utc(r.at), r.event, r.from_status, r.to_status, dict(r.detail)) for r in rows]
