@@ -137,7 +137,8 @@ class ClientCredentials(httpx.Auth):
                 return None
             return self._token
 
-    def _forget(self) -> None:
+    def forget(self) -> None:
+        """Drop the cached token (the next call fetches another), e.g. once the issuer's clock moved."""
         with self._lock:
             self._token = self._valid_until = None
 
@@ -207,7 +208,7 @@ class ClientCredentials(httpx.Auth):
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
         if response.status_code == 401:
-            self._forget()
+            self.forget()
             token = yield from self._fetch()
             request.headers["Authorization"] = f"Bearer {token}"
             if "X-Request-ID" in request.headers:  # a new request, so a new id (§2.2)

@@ -47,9 +47,11 @@ class ServedForCertification:
 
 
 @contextmanager
-def simulator_for_certification(folder: Path, name: str = "s") -> Iterator[ServedForCertification]:
+def simulator_for_certification(
+    folder: Path, name: str = "s", *serve_args: str
+) -> Iterator[ServedForCertification]:
     """Serve a simulator (manual clock) on ``folder/name.sqlite3`` whose KCIs go to a free port."""
     port = free_port()
     simulator = ("--db", str(folder / f"{name}.sqlite3"), "--clock", "manual@2026-07-01T09:00:00Z")
-    with served_simulator(*simulator, "--kci-url", f"http://127.0.0.1:{port}") as base:
+    with served_simulator(*simulator, "--kci-url", f"http://127.0.0.1:{port}", *serve_args) as base:
         yield ServedForCertification(base, port, folder)

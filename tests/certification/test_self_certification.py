@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.self_certification import simulator_for_certification
@@ -60,3 +61,41 @@ def test_a_second_run_against_the_same_simulator_also_certifies_it(tmp_path: Pat
     texts = [(tmp_path / f"run{n}.json").read_text() for n in (1, 2)]
     assert "200000000002" not in texts[0]
     assert "200000000002" in texts[1]
+
+
+def test_with_auth_on_every_rule_runs_and_passes_though_the_suite_moves_the_clock(tmp_path: Path) -> None:
+    # Tokens the simulator issues live on its clock, which the rules move by hours: the suite
+    # must fetch fresh ones rather than be refused with its old ones.
+    with simulator_for_certification(tmp_path, "auth", "--auth", "oauth2") as served:
+        credentials = ("--client-id", "demo-gateway", "--client-secret", "demo-secret")
+        code, document = served.certify(
+            "auth.json",
+            *credentials,
+            *("--token-url", f"{served.base}/auth/access-token"),
+            *("--seed", "3", "--max-examples", "5", "--kci-wait", "20"),
+            # The run acts for TENANT2; demo-tenant1 may act for TENANT1 only (AUT-003).
+            *(
+                "--tenant",
+                "TENANT2",
+                "--other-tenant-token-file",
+                str(_other_tenant_token(served.base, tmp_path)),
+            ),
+        )
+    short = {
+        r["id"]: (r["verdict"], r["message"][:300]) for r in document["results"] if r["verdict"] != "passed"
+    }
+    assert short == {}
+    assert code == 0
+    assert document["counts"]["ran"] == document["counts"]["rules"]
+
+
+def _other_tenant_token(base: str, folder: Path) -> Path:
+    """A token of the demo client that may act for TENANT1 only."""
+    answer = httpx.post(
+        f"{base}/auth/access-token",
+        data={"grant_type": "client_credentials"},
+        auth=("demo-tenant1", "demo-tenant1-secret"),
+    )
+    path = folder / "other-tenant-token.txt"
+    path.write_text(answer.json()["access_token"])
+    return path
