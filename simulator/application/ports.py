@@ -7,10 +7,12 @@ domain what happens, and saves what changed, KCIs included, before the unit comm
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
+from simulator.domain.clock import ClockState
 from simulator.domain.inventory import AddressId, LiveService
 from simulator.domain.kci_scripts import AppliesTo
 from simulator.domain.order import Order
@@ -18,6 +20,7 @@ from simulator.domain.order_events import OrderId
 from simulator.domain.reservations import Reservation
 from simulator.storage.orders import HistoryEntry
 from simulator.storage.outbox import Attempt, OutboxEntry
+from simulator.storage.shared_state import SharedSnapshot
 
 
 class OrderRepository(Protocol):
@@ -190,4 +193,24 @@ class Store(Protocol):
 
     def reading(self) -> AbstractContextManager[UnitOfWork]:
         """A unit for reading only."""
+        ...
+
+
+class SharedStateStore(Protocol):
+    """The clock and the cache versions every worker and replica shares."""
+
+    def snapshot(self) -> SharedSnapshot:
+        """Every version and the clock, as stored now (one read)."""
+        ...
+
+    def move_clock(self, change: Callable[[ClockState], ClockState]) -> ClockState:
+        """Apply ``change`` to the stored clock under a lock; returns the new state."""
+        ...
+
+    def join_clock(self, wanted: ClockState) -> ClockState:
+        """The stored clock when it is the one ``wanted`` describes, else ``wanted``, stored."""
+        ...
+
+    def bump(self, *names: str) -> None:
+        """Move versions on, in a transaction of their own."""
         ...

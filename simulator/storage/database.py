@@ -9,6 +9,7 @@ advisory locks (:meth:`Database.lock`).
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -72,6 +73,10 @@ class Database:
         self.shown = shown_database(url)
         self._password = _password(self.url)
         self.is_sqlite = self.url.startswith("sqlite")
+        self.is_memory = self.url in {"sqlite://", "sqlite:///:memory:"}
+        # An in-memory database is one connection: a read inside a write transaction (the
+        # clock read while placing an order) must use it rather than begin another.
+        self._open = threading.local()
         try:
             self.engine = _engine(self.url)
         except Exception as error:  # the driver's own error types vary; name the URL either way
@@ -115,13 +120,19 @@ class Database:
             try:
                 with connection.begin():
                     connection.info.pop("immediate", None)
+                    self._open.connection = connection
                     yield connection
             finally:
+                self._open.connection = None
                 connection.info.pop("immediate", None)
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
         """A connection for reads only (a deferred transaction: readers never wait for writers)."""
+        open_now: Connection | None = getattr(self._open, "connection", None)
+        if self.is_memory and open_now is not None:
+            yield open_now
+            return
         with self.engine.connect() as connection:
             yield connection
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from simulator.domain.inventory import AddressId, LiveService
+from simulator.storage.shared_state import INVENTORY, bump
 from simulator.storage.tables import inventory_seeds, live_services
 
 
@@ -60,6 +61,7 @@ def seed(connection: Connection, fingerprint: str, services: Iterable[LiveServic
     if rows:
         connection.execute(insert(live_services), rows)
     connection.execute(insert(inventory_seeds), {"fingerprint": fingerprint, "seeded_at": now})
+    bump(connection, INVENTORY)
     return True
 
 
@@ -73,12 +75,7 @@ _AT_ADDRESS = (
 
 def at_address(connection: Connection, address: AddressId) -> list[LiveService]:
     """Live services at ``address``, ordered by ONT port."""
-    rows = connection.execute(
-        select(live_services)
-        .where(live_services.c.address_key == address.key)
-        .order_by(live_services.c.ont_port)
-    )
-    return [_service(row) for row in rows]
+    return [_service(row) for row in connection.execute(_AT_ADDRESS, {"key": address.key})]
 
 
 def get(connection: Connection, service_id: str) -> LiveService | None:
@@ -90,6 +87,7 @@ def get(connection: Connection, service_id: str) -> LiveService | None:
 def add(connection: Connection, service: LiveService) -> None:
     """Record a new live service."""
     connection.execute(insert(live_services), _row(service))
+    bump(connection, INVENTORY)
 
 
 def replace(connection: Connection, service: LiveService) -> None:
@@ -97,8 +95,10 @@ def replace(connection: Connection, service: LiveService) -> None:
     connection.execute(
         update(live_services).where(live_services.c.service_id == service.service_id).values(_row(service))
     )
+    bump(connection, INVENTORY)
 
 
 def remove(connection: Connection, service_id: str) -> None:
     """Delete a ceased service."""
     connection.execute(delete(live_services).where(live_services.c.service_id == service_id))
+    bump(connection, INVENTORY)

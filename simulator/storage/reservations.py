@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 from simulator.domain.reservations import Reservation, ReservationStatus
 from simulator.domain.slots import Slot
 from simulator.storage.database import utc
+from simulator.storage.shared_state import CAPACITY, bump
 from simulator.storage.tables import reservations
 
 _HOLDING = or_(
@@ -114,6 +115,7 @@ def save(connection: Connection, reservation: Reservation) -> None:
         connection.execute(
             insert(reservations).values(tenant=reservation.tenant, id=reservation.id, **values)
         )
+    bump(connection, CAPACITY)
 
 
 def due_for_expiry(connection: Connection, now: datetime) -> list[Reservation]:
@@ -133,6 +135,7 @@ def set_status(connection: Connection, reservation: Reservation) -> None:
         .where(_key(reservation))
         .values(status=reservation.status.value, order_id=reservation.order_id)
     )
+    bump(connection, CAPACITY)
 
 
 def listing(connection: Connection, limit: int = 500) -> list[Reservation]:

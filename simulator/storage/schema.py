@@ -16,7 +16,7 @@ from sqlalchemy import Column, Connection, String, Table, inspect, select
 from simulator.domain.errors import ConfigurationError
 from simulator.storage.tables import metadata
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bump when a table changes shape or the meaning of what it stores (1: releases before the stamp)."""
 
 VERSION_KEY = "schema_version"
