@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from simulator.application.fault_rules import FaultRuleSet
 from simulator.application.ports import Store
 from simulator.application.shared_state import SharedClock, SharedState
 from simulator.domain.clock import Clock
@@ -12,7 +13,8 @@ from simulator.domain.profile import SupplierProfile
 from simulator.estate import AddressDirectory
 from simulator.storage import Database
 from simulator.storage import inventory as inventory_store
-from simulator.storage.shared_state import SqlSharedState
+from simulator.storage.fault_rules import SqlFaultRules
+from simulator.storage.shared_state import FAULTS, SqlSharedState
 from simulator.storage.unit_of_work import SqlStore
 
 
@@ -31,6 +33,7 @@ class Context:
     directory: AddressDirectory
     store: Store
     shared: SharedState
+    fault_rules: FaultRuleSet
 
     @classmethod
     def open(cls, profile: SupplierProfile, database: Database, clock: Clock) -> Context:
@@ -47,7 +50,8 @@ class Context:
             inventory_store.seed(
                 connection, profile.fingerprint, directory.initial_live_services(), shared_clock.now()
             )
-        return cls(profile, database, shared_clock, directory, SqlStore(database), shared)
+        faults = FaultRuleSet(SqlFaultRules(database), lambda: shared.version(FAULTS))
+        return cls(profile, database, shared_clock, directory, SqlStore(database), shared, faults)
 
     @property
     def zone(self) -> ZoneInfo:

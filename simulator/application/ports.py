@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from simulator.domain.clock import ClockState
+from simulator.domain.faults import FaultRule, FaultSpec
 from simulator.domain.inventory import AddressId, LiveService
 from simulator.domain.kci_scripts import AppliesTo
 from simulator.domain.order import Order
@@ -213,4 +214,40 @@ class SharedStateStore(Protocol):
 
     def bump(self, *names: str) -> None:
         """Move versions on, in a transaction of their own."""
+        ...
+
+
+class FaultRuleUpdate(Protocol):
+    """Fault rules under the store's lock (one transaction)."""
+
+    def get(self, ids: list[int]) -> list[FaultRule]:
+        """The rules with these ids, oldest first, their counters as stored now."""
+        ...
+
+    def save(self, rule: FaultRule) -> None:
+        """Store a rule's counters (one that ran out moves the store's version on)."""
+        ...
+
+
+class FaultRuleStore(Protocol):
+    """The fault-injection rules of the admin API."""
+
+    def listing(self) -> list[FaultRule]:
+        """Every rule, oldest first."""
+        ...
+
+    def add(self, spec: FaultSpec) -> FaultRule:
+        """Store a new rule after the others (its seed defaults to its id)."""
+        ...
+
+    def remove(self, rule_id: int) -> bool:
+        """Remove one rule; whether it was there."""
+        ...
+
+    def clear(self) -> int:
+        """Remove every rule; how many there were."""
+        ...
+
+    def updating(self) -> AbstractContextManager[FaultRuleUpdate]:
+        """The rules under a lock, to consume a budget."""
         ...
