@@ -12,6 +12,7 @@ ratios to both baselines. Every run is bounded by ``--seconds``; nothing leaves 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import shutil
 import subprocess
@@ -23,6 +24,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
+from simulator.serving import default_workers
 from tests.served import _wait_until_ready, free_port, served_simulator
 
 HERE = Path(__file__).parent
@@ -48,11 +52,18 @@ def query(**params: object) -> str:
 
 
 @contextmanager
-def served_baseline(app: str, threads: int) -> Iterator[str]:
-    """Serve ``benchmarks.baseline_apps`` ``app``; yield its base URL."""
+def served_baseline(app: str, args: argparse.Namespace) -> Iterator[str]:
+    """Serve ``benchmarks.baseline_apps`` ``app`` with the run's server settings; yield its base URL."""
     port = free_port()
     command = [sys.executable, "-m", "benchmarks.baseline_apps", app, "--port", str(port)]
-    command += ["--threads", str(threads)]
+    command += [
+        "--threads",
+        str(args.server_threads),
+        "--server",
+        args.server,
+        "--workers",
+        str(args.workers),
+    ]
     with tempfile.TemporaryFile(mode="w+") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True)
         try:
@@ -84,6 +95,13 @@ def wrk(name: str, url: str, args: argparse.Namespace, headers: dict[str, str]) 
     )
 
 
+def access_token(base: str) -> str:
+    """A bearer token of the demo profile's gateway client."""
+    form = {"grant_type": "client_credentials", "client_id": "demo-gateway", "client_secret": "demo-secret"}
+    token: str = httpx.post(f"{base}/auth/access-token", data=form).json()["access_token"]
+    return token
+
+
 def main() -> None:
     """Run every endpoint once and print the table."""
     parser = argparse.ArgumentParser(
@@ -95,19 +113,32 @@ def main() -> None:
     parser.add_argument(
         "--server-threads", type=int, default=8, help="server threads for all three (default 8)"
     )
+    parser.add_argument("--server", default="granian", help="granian, gunicorn or werkzeug (default granian)")
+    parser.add_argument(
+        "--workers", type=int, default=default_workers(), help="worker processes (default: one per CPU)"
+    )
+    parser.add_argument("--auth", default=None, help="fibresim's --auth (default: the profile's)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
 
     results: list[Figures] = []
-    with served_baseline("bare", args.server_threads) as bare:
+    with served_baseline("bare", args) as bare:
         results.append(wrk("bare WSGI callable", bare + "/", args, {}))
-    with served_baseline("flask", args.server_threads) as hello:
+    with served_baseline("flask", args) as hello:
         results.append(wrk("Flask hello-JSON", hello + "/", args, {}))
     with tempfile.TemporaryDirectory() as folder:
         simulator_args = ["--db", f"{folder}/bench.sqlite3", "--clock", "manual@2026-07-01T09:00:00Z"]
-        simulator_args += ["--threads", str(args.server_threads)]
+        simulator_args += ["--threads", str(args.server_threads), "--server", args.server]
+        simulator_args += ["--workers", str(args.workers)]
+        headers = dict(HEADERS)
+        if args.auth:
+            simulator_args += ["--auth", args.auth]
         with served_simulator(*simulator_args) as base:
+            if args.auth == "oauth2":
+                headers["Authorization"] = "Bearer " + access_token(base)
+            elif args.auth == "basic":
+                headers["Authorization"] = "Basic " + base64.b64encode(b"demo-gateway:demo-secret").decode()
             address = {"id": "100000000004", "type": "UPRN"}
             cases = [
                 ("GET /service-availability", f"/service-availability?{query(address=address)}"),
@@ -120,13 +151,14 @@ def main() -> None:
                 ),
             ]
             for name, path in cases:
-                wrk("warm-up", base + path, argparse.Namespace(**{**vars(args), "seconds": 1}), HEADERS)
-                results.append(wrk(name, base + path, args, HEADERS))
+                wrk("warm-up", base + path, argparse.Namespace(**{**vars(args), "seconds": 1}), headers)
+                results.append(wrk(name, base + path, args, headers))
 
     bare_rate, hello_rate = results[0].rate, results[1].rate
     print(
-        f"wrk -t{args.threads} -c{args.connections} -d{args.seconds}s; server: gunicorn, 1 process, "
-        f"{args.server_threads} threads; loopback; load generator on the same machine"
+        f"wrk -t{args.threads} -c{args.connections} -d{args.seconds}s; server: {args.server}, "
+        f"{args.workers} worker(s), {args.server_threads} threads each; auth {args.auth or 'profile'}; "
+        "loopback; load generator on the same machine"
     )
     columns = ("req/s", "p50 ms", "p99 ms", "max ms", "vs bare", "vs flask", "errors")
     print(f"{'endpoint':30} " + " ".join(f"{column:>8}" for column in columns))
