@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from simulator.application.answer_cache import AnswerCache
 from simulator.application.fault_rules import FaultRuleSet
 from simulator.application.ports import Store
 from simulator.application.shared_state import SharedClock, SharedState
@@ -34,6 +35,7 @@ class Context:
     store: Store
     shared: SharedState
     fault_rules: FaultRuleSet
+    answers: AnswerCache = field(default_factory=AnswerCache)
 
     @classmethod
     def open(cls, profile: SupplierProfile, database: Database, clock: Clock) -> Context:

@@ -136,6 +136,17 @@ class Database:
         with self.engine.connect() as connection:
             yield connection
 
+    def driver_connection(self) -> Any:
+        """A new driver (DBAPI) connection outside the pool, in autocommit mode, for one
+        thread's hot-path reads (see ``SqlSharedState``); its owner closes it."""
+        args, options = self.engine.dialect.create_connect_args(self.engine.url)
+        if self.is_sqlite:
+            options = {**options, "check_same_thread": False, "timeout": 30, "isolation_level": None}
+        driver = self.engine.dialect.connect(*args, **options)
+        if not self.is_sqlite:
+            driver.autocommit = True
+        return driver
+
     def lock(self, connection: Connection, name: str) -> None:
         """Serialise writers on ``name`` until the transaction ends (no-op on SQLite: already serial)."""
         if not self.is_sqlite:

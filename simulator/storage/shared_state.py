@@ -8,6 +8,9 @@ every process sees the change as soon as it commits.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -114,15 +117,60 @@ def snapshot(connection: Connection) -> SharedSnapshot:
 
 
 class SqlSharedState:
-    """The shared state of a :class:`Database` (the application's ``SharedStateStore``)."""
+    """The shared state of a :class:`Database` (the application's ``SharedStateStore``).
+
+    Every request reads it, so the read skips the connection pool and SQLAlchemy's
+    per-statement work: each thread keeps a driver connection of its own in autocommit
+    mode (one statement, one consistent read; it holds no lock between reads) and runs one
+    statement compiled once. The clock's stored JSON is parsed once per clock version.
+    An in-memory database has one connection only, so it is read through SQLAlchemy.
+    """
 
     def __init__(self, database: Database) -> None:
         self._database = database
+        self._threads = threading.local()
+        self._sql = str(_READ_ALL.compile(dialect=database.engine.dialect))
+        self._parsed: tuple[int, ClockState] | None = None
 
     def snapshot(self) -> SharedSnapshot:
         """Every version and the clock, as stored now."""
-        with self._database.reading() as connection:
-            return snapshot(connection)
+        if self._database.is_memory:
+            with self._database.reading() as connection:
+                rows = [tuple(row) for row in connection.execute(_READ_ALL)]
+        else:
+            rows = self._read_directly()
+        versions: dict[str, int] = {}
+        clock: ClockState | None = None
+        for name, version, value in rows:
+            versions[name] = int(version)
+            if name == CLOCK and value is not None:
+                clock = self._clock(int(version), value)
+        return SharedSnapshot(versions, clock)
+
+    def _clock(self, version: int, value: Any) -> ClockState:
+        parsed = self._parsed
+        if parsed is None or parsed[0] != version:
+            parsed = self._parsed = (
+                version,
+                clock_from_json(json.loads(value) if isinstance(value, str) else value),
+            )
+        return parsed[1]
+
+    def _read_directly(self) -> list[tuple[Any, ...]]:
+        driver = getattr(self._threads, "connection", None)
+        if driver is None:
+            driver = self._threads.connection = self._database.driver_connection()
+        try:
+            cursor = driver.cursor()
+            cursor.execute(self._sql)
+            rows = [tuple(row) for row in cursor.fetchall()]
+            cursor.close()
+            return rows
+        except Exception:  # a broken connection (server restart): a fresh one next time
+            self._threads.connection = None
+            with contextlib.suppress(Exception):
+                driver.close()
+            raise
 
     @contextmanager
     def _clock_transaction(self) -> Iterator[Connection]:
