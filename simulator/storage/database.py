@@ -81,6 +81,7 @@ class Database:
         # An in-memory database is one connection: a read inside a write transaction (the
         # clock read while placing an order) must use it rather than begin another.
         self._open = threading.local()
+        self._closers: list[Callable[[], None]] = []
         try:
             self.engine = _engine(self.url)
         except Exception as error:  # the driver's own error types vary; name the URL either way
@@ -163,8 +164,14 @@ class Database:
             key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
+    def on_dispose(self, close: Callable[[], None]) -> None:
+        """Call ``close`` when the database is disposed (for connections kept outside the pool)."""
+        self._closers.append(close)
+
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection, and those kept outside the pool."""
+        for close in self._closers:
+            close()
         self.engine.dispose()
         if self._writers is not None:
             self._writers.close()  # after the connections: see _WriterQueue

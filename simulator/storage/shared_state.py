@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import queue
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -120,15 +121,19 @@ class SqlSharedState:
     """The shared state of a :class:`Database` (the application's ``SharedStateStore``).
 
     Every request reads it, so the read skips the connection pool and SQLAlchemy's
-    per-statement work: each thread keeps a driver connection of its own in autocommit
-    mode (one statement, one consistent read; it holds no lock between reads) and runs one
-    statement compiled once. The clock's stored JSON is parsed once per clock version.
+    per-statement work: it runs one statement compiled once on a driver connection of its
+    own in autocommit mode (one statement, one consistent read; no lock held between
+    reads), kept for the next read. The clock's stored JSON is parsed once per clock version.
     An in-memory database has one connection only, so it is read through SQLAlchemy.
     """
 
     def __init__(self, database: Database) -> None:
         self._database = database
-        self._threads = threading.local()
+        # Driver connections as many as reads ran at once, each back in the queue after use.
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
+        database.on_dispose(self.close)
         self._sql = str(_READ_ALL.compile(dialect=database.engine.dialect))
         self._parsed: tuple[int, ClockState] | None = None
 
@@ -157,20 +162,37 @@ class SqlSharedState:
         return parsed[1]
 
     def _read_directly(self) -> list[tuple[Any, ...]]:
-        driver = getattr(self._threads, "connection", None)
-        if driver is None:
-            driver = self._threads.connection = self._database.driver_connection()
+        try:
+            driver = self._idle.get_nowait()
+        except queue.Empty:
+            driver = self._database.driver_connection()
+            with self._lock:
+                self._all.append(driver)
         try:
             cursor = driver.cursor()
             cursor.execute(self._sql)
             rows = [tuple(row) for row in cursor.fetchall()]
             cursor.close()
-            return rows
-        except Exception:  # a broken connection (server restart): a fresh one next time
-            self._threads.connection = None
+        except Exception:  # a broken connection (a server restart): a fresh one next time
+            self._discard(driver)
+            raise
+        self._idle.put(driver)
+        return rows
+
+    def _discard(self, driver: Any) -> None:
+        with self._lock:
+            if driver in self._all:
+                self._all.remove(driver)
+        with contextlib.suppress(Exception):
+            driver.close()
+
+    def close(self) -> None:
+        """Close the driver connections (the database calls it when it is disposed)."""
+        with self._lock:
+            drivers, self._all = self._all, []
+        for driver in drivers:
             with contextlib.suppress(Exception):
                 driver.close()
-            raise
 
     @contextmanager
     def _clock_transaction(self) -> Iterator[Connection]:
