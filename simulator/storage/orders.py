@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from contracts.model.order_states import OrderStatus, ReasonCode
 from simulator.domain.inventory import AddressId, LiveService
@@ -293,12 +293,24 @@ def _request(row: Any) -> OrderRequest:
     )
 
 
+# Statements built once, at import: the order path runs them on every request.
+_REQUESTS_OF = (
+    select(order_requests)
+    .where(order_requests.c.tenant == bindparam("b_tenant"), order_requests.c.order_key == bindparam("b_key"))
+    .order_by(order_requests.c.position)
+)
+_GET = select(orders).where(
+    orders.c.tenant == bindparam("b_tenant"), orders.c.order_key == bindparam("b_key")
+)
+_INSERT_ORDER = insert(orders)
+_UPDATE_ORDER = update(orders).where(
+    orders.c.tenant == bindparam("b_tenant"), orders.c.order_key == bindparam("b_key")
+)
+_INSERT_HISTORY = insert(order_history)
+
+
 def _requests_of(connection: Connection, tenant: str, key: str) -> tuple[OrderRequest, ...]:
-    rows = connection.execute(
-        select(order_requests)
-        .where(order_requests.c.tenant == tenant, order_requests.c.order_key == key)
-        .order_by(order_requests.c.position)
-    )
+    rows = connection.execute(_REQUESTS_OF, {"b_tenant": tenant, "b_key": key})
     return tuple(_request(row) for row in rows)
 
 
@@ -307,6 +319,8 @@ def _loaded(connection: Connection, row: Any) -> Order:
 
 
 def _save_requests(connection: Connection, order: Order) -> None:
+    if not order.requests:  # most orders are never amended nor cancelled
+        return
     stored = {(r.kind, r.request_id): r for r in _requests_of(connection, order.id.tenant, order.id.key)}
     for position, request in enumerate(order.requests):
         if stored.get((request.kind, request.request_id)) == request:
@@ -345,7 +359,7 @@ def _save_requests(connection: Connection, order: Order) -> None:
 def insert_order(connection: Connection, order: Order, reply_body: dict[str, Any] | None = None) -> None:
     """Store a new order, with the body of its first answer (given again to a repeat)."""
     connection.execute(
-        insert(orders).values(tenant=order.id.tenant, order_key=order.id.key, **_values(order, reply_body))
+        _INSERT_ORDER, {"tenant": order.id.tenant, "order_key": order.id.key, **_values(order, reply_body)}
     )
     _save_requests(connection, order)
 
@@ -353,18 +367,14 @@ def insert_order(connection: Connection, order: Order, reply_body: dict[str, Any
 def save(connection: Connection, order: Order) -> None:
     """Store an order's new state."""
     connection.execute(
-        update(orders)
-        .where(orders.c.tenant == order.id.tenant, orders.c.order_key == order.id.key)
-        .values(_values(order, None))
+        _UPDATE_ORDER, {**_values(order, None), "b_tenant": order.id.tenant, "b_key": order.id.key}
     )
     _save_requests(connection, order)
 
 
 def get(connection: Connection, tenant: str, order_key: str) -> Order | None:
     """The tenant's order under ``order_key``, if any."""
-    row = connection.execute(
-        select(orders).where(orders.c.tenant == tenant, orders.c.order_key == order_key)
-    ).first()
+    row = connection.execute(_GET, {"b_tenant": tenant, "b_key": order_key}).first()
     return None if row is None else _loaded(connection, row)
 
 
@@ -434,15 +444,16 @@ def next_unsolicited_number(connection: Connection) -> int:
 def add_history(connection: Connection, order: OrderId, entry: HistoryEntry) -> None:
     """Record an event of an order."""
     connection.execute(
-        insert(order_history).values(
-            tenant=order.tenant,
-            order_key=order.key,
-            at=entry.at,
-            event=entry.event,
-            from_status=entry.from_status,
-            to_status=entry.to_status,
-            detail=entry.detail,
-        )
+        _INSERT_HISTORY,
+        {
+            "tenant": order.tenant,
+            "order_key": order.key,
+            "at": entry.at,
+            "event": entry.event,
+            "from_status": entry.from_status,
+            "to_status": entry.to_status,
+            "detail": entry.detail,
+        },
     )
 
 
