@@ -54,6 +54,8 @@ class SqlFaultRules:
 
     def remove(self, rule_id: int) -> bool:
         """Remove one rule; whether it was there."""
+        if not 0 < rule_id < 2**63:  # no stored id is out of the column's range
+            return False
         with self._locked() as connection:
             removed = connection.execute(delete(fault_rules).where(fault_rules.c.id == rule_id)).rowcount
             bump(connection, FAULTS)

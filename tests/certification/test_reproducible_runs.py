@@ -64,6 +64,9 @@ def _run(tmp_path: Path, name: str) -> list[str]:
     parser = argparse.ArgumentParser(prog="fibresim")
     add_certify_command(parser.add_subparsers(dest="command", required=True))
     simulator = ("--db", str(tmp_path / f"{name}.sqlite3"), "--clock", "manual@2026-07-01T09:00:00Z")
+    # One worker: the journal lists one process's requests in the order they arrived; entries
+    # of several workers interleave in the order their batches were written.
+    simulator += ("--workers", "1")
     with served_simulator(*simulator, "--kci-url", f"http://127.0.0.1:{port}") as base:
         args = parser.parse_args(
             [
