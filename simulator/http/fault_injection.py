@@ -26,8 +26,10 @@ records it (with status 0). A WSGI wrapper, once Flask has finished, shuts the c
 down in both directions — Werkzeug exposes it as ``environ["werkzeug.socket"]``, gunicorn as
 ``environ["gunicorn.socket"]`` — and the server's attempt to write the placeholder fails with
 ``EPIPE``, which both servers treat as a client that went away: the client sees the connection
-closed with no response. A server that exposes no socket (the Flask test client, for one) gets
-:class:`ConnectionDropped` raised out of the WSGI call instead, which tests can assert on.
+closed with no response. granian exposes no socket; there the wrapper answers with a body that
+fails before its first byte, and granian closes the connection without a response. Any other
+server that exposes no socket (the Flask test client, for one) gets :class:`ConnectionDropped`
+raised out of the WSGI call instead, which tests can assert on.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import contextlib
 import difflib
 import socket
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -280,12 +282,16 @@ class _DropConnections:
         self.wsgi_app = wsgi_app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("SERVER_SOFTWARE") == "Granian":
+            start_response = _unsized(environ, start_response)
         body = self.wsgi_app(environ, start_response)
         if not environ.get(DROPPED):
             return body
         if hasattr(body, "close"):
             body.close()
         client = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+        if environ.get("SERVER_SOFTWARE") == "Granian":
+            return _abort_response()  # granian gives no socket, but drops a body that fails
         if not isinstance(client, socket.socket):
             raise ConnectionDropped(
                 f"fault rule dropped {environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
@@ -293,6 +299,25 @@ class _DropConnections:
         with contextlib.suppress(OSError):  # the client went first: dropped either way
             client.shutdown(socket.SHUT_RDWR)
         return []  # the server's write of the status line now fails with EPIPE
+
+
+def _unsized(environ: dict[str, Any], start_response: Callable[..., Any]) -> Callable[..., Any]:
+    """``start_response`` that leaves out the length of a dropped call's placeholder: granian
+    starts an unsized answer only with its first chunk, so a body failing before it is a drop."""
+
+    def started(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+        if environ.get(DROPPED):
+            headers = [(name, value) for name, value in headers if name.lower() != "content-length"]
+        return start_response(status, headers, *rest)
+
+    return started
+
+
+def _abort_response() -> Iterator[bytes]:
+    """A body that fails before its first byte (when the server iterates it, after the WSGI
+    call): granian then closes the connection unanswered."""
+    yield from ()
+    raise ConnectionDropped("fault rule dropped the connection")
 
 
 def install_fault_injection(app: Flask, rules: FaultRules | None = None) -> FaultRules:
