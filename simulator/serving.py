@@ -149,6 +149,11 @@ def _serve_granian(
     built: list[Flask] = []
 
     def load(_target: str) -> Flask:  # runs in the worker, after the fork
+        # The worker inherits the master's handlers, which only set a flag in the master's
+        # copy: a SIGTERM while the app is being built would be lost and the worker would
+        # serve on for ever. Until granian installs the worker's own handlers, it ends it.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         app = app_factory()
         built.append(app)
         return app
@@ -177,6 +182,7 @@ def _serve_granian(
         websockets=False,
         log_level="warning",  # type: ignore[arg-type]  # granian takes the level's name
         respawn_failed_workers=True,
+        workers_kill_timeout=20,  # a worker that does not stop in time is killed
         **options,
     )
     server.serve(spawn_target=run_worker, target_loader=load)
