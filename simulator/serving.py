@@ -23,6 +23,9 @@ when the server stops it (SIGTERM to the server stops every worker).
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import os
 import signal
 import ssl
@@ -154,6 +157,7 @@ def _serve_granian(
         # serve on for ever. Until granian installs the worker's own handlers, it ends it.
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        _end_with_parent()
         app = app_factory()
         built.append(app)
         return app
@@ -186,6 +190,17 @@ def _serve_granian(
         **options,
     )
     server.serve(spawn_target=run_worker, target_loader=load)
+
+
+def _end_with_parent() -> None:
+    """Ask Linux to send this worker SIGTERM when its master dies (a killed master must not
+    leave workers serving on); elsewhere, nothing."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
