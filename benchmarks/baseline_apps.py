@@ -1,6 +1,6 @@
 """Baselines served exactly as fibresim is: a bare WSGI callable and a Flask hello-JSON.
 
-    python -m benchmarks.baseline_apps {bare,flask} --port N [--server gunicorn] [--threads 8] [--workers N]
+    python -m benchmarks.baseline_apps {bare,flask} --port N [--server granian] [--workers N] [--threads 8]
 
 Both run through ``simulator.serving.serve``, the function ``fibresim serve`` uses, so the
 server, its worker model and its thread count are the same for all three in one run.
@@ -9,8 +9,6 @@ server, its worker model and its thread count are the same for all three in one 
 from __future__ import annotations
 
 import argparse
-import inspect
-import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -45,17 +43,19 @@ def main() -> None:
     )
     parser.add_argument("app", choices=["bare", "flask"])
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--server", default="gunicorn")
+    parser.add_argument("--server", default="granian")
+    parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args()
     factory = (lambda: bare_app) if args.app == "bare" else flask_app
-    options = {"server": args.server, "threads": args.threads}
-    if args.workers is not None:
-        if "workers" not in inspect.signature(serve).parameters:
-            sys.exit("simulator.serving.serve takes no workers in this version")
-        options["workers"] = args.workers
-    serve(factory, "127.0.0.1", args.port, **options)  # type: ignore[arg-type]
+    serve(
+        factory,  # type: ignore[arg-type]
+        "127.0.0.1",
+        args.port,
+        server=args.server,
+        workers=args.workers,
+        threads=args.threads,
+    )
 
 
 if __name__ == "__main__":

@@ -3,13 +3,24 @@
 Both are daemon threads with a stop event, started by ``create_app`` when
 ``Settings.background`` is on. The ticker is what moves scripts along under a real or
 accelerated clock; under a manual clock nothing becomes due until the clock is moved.
+
+Every worker process of every replica starts them, but only the holder of the database
+lease ``background`` does the work: the ticker takes or renews the lease on each tick (a
+read while another holds it), the dispatcher delivers only while it is held. A holder
+that stops gives the lease up; one that dies loses it when it runs out (:data:`LEASE_TTL`),
+and the next worker to tick takes over.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import ssl
 import threading
+import time
+import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -21,8 +32,13 @@ from simulator.delivery import BasicAuth, BearerToken, ClientCredentials, HttpTr
 from simulator.domain.clock import RealClock
 from simulator.domain.errors import ConfigurationError
 from simulator.settings import Settings
+from simulator.storage.leases import SqlLeases
 
 log = logging.getLogger(__name__)
+
+LEASE = "background"
+LEASE_TTL = timedelta(seconds=10)
+"""How long a holder that stopped answering keeps the background work from the others."""
 
 
 def kci_auth(settings: Settings) -> httpx.Auth | None:
@@ -62,14 +78,40 @@ class BackgroundWork:
         self._interval = settings.tick_seconds
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick, name="fibresim-ticker", daemon=True)
+        self._leases = SqlLeases(context.database)
+        self._wall = RealClock()
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._held_until = 0.0  # time.monotonic() until which this process may work
+        self._renew_at = 0.0
         self.dispatcher: KciDispatcher | None = None
         self._transport: HttpTransport | None = None
         if settings.kci_url:
             self._transport = HttpTransport(settings.kci_url, kci_auth(settings), verify=kci_verify(settings))
-            self.dispatcher = KciDispatcher(context.database, self._transport, RealClock())
+            self.dispatcher = KciDispatcher(context.database, self._transport, RealClock(), gate=self.holding)
+
+    def holding(self) -> bool:
+        """Whether this process holds the background lease (with a safety margin)."""
+        return time.monotonic() < self._held_until
+
+    def _hold_lease(self) -> bool:
+        """Take or renew the lease when it is due; whether this process holds it."""
+        started = time.monotonic()
+        if self.holding() and started < self._renew_at:
+            return True
+        if self._leases.hold(LEASE, self.holder, self._wall.now(), LEASE_TTL):
+            ttl = LEASE_TTL.total_seconds()
+            self._held_until = started + ttl * 0.8  # stop short of the stored expiry
+            self._renew_at = started + ttl * 0.3
+            return True
+        self._held_until = 0.0
+        return False
 
     def start(self) -> None:
-        """Start the threads."""
+        """Start the threads (the ticker takes the lease at once when nobody holds it)."""
+        try:
+            self._hold_lease()
+        except Exception:  # the ticker tries again
+            log.exception("could not take the background lease")
         self._ticker.start()
         if self.dispatcher is not None:
             self.dispatcher.start()
@@ -83,10 +125,17 @@ class BackgroundWork:
             self._ticker.join(timeout=5)
         if self._transport is not None:
             self._transport.close()
+        if self.holding():
+            self._held_until = 0.0
+            try:  # another worker or replica takes over at its next tick
+                self._leases.release(LEASE, self.holder)
+            except Exception:
+                log.exception("could not give the background lease up")
 
     def _tick(self) -> None:
         while not self._stop.wait(self._interval):
             try:
-                run_due_work(self._context)
+                if self._hold_lease():
+                    run_due_work(self._context)
             except Exception:  # the ticker must outlive a bad step; the log says what happened
                 log.exception("due work failed")

@@ -131,7 +131,7 @@ def _serve(args: argparse.Namespace) -> int:
     from simulator.storage import Database, shown_database
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from simulator.serving import serve
+    from simulator.serving import default_workers, serve
 
     settings = _settings(args)
     # Check the options, the profile, the clock, the database and the address here, so a
@@ -154,12 +154,19 @@ def _serve(args: argparse.Namespace) -> int:
     print(
         f"fibresim: {profile.name} on {base} "
         f"(database {shown_database(settings.database)}, clock {settings.clock}, auth {auth}, "
-        f"admin API {'token required' if settings.admin_token else 'open'}); "
+        f"admin API {'token required' if settings.admin_token else 'open'}, server {args.server}, "
+        f"{1 if args.server == 'werkzeug' else args.workers or default_workers()} worker(s)); "
         f"dashboard: {base}{settings.admin_prefix.rstrip('/')}/ui/",
         flush=True,
     )
     serve(
-        lambda: create_app(settings), args.host, args.port, server=args.server, threads=args.threads, tls=tls
+        lambda: create_app(settings),
+        args.host,
+        args.port,
+        server=args.server,
+        workers=args.workers or default_workers(),
+        threads=args.threads,
+        tls=tls,
     )
     return 0
 
@@ -292,11 +299,20 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--server",
-        choices=["gunicorn", "werkzeug"],
-        default="gunicorn",
-        help="gunicorn (one process, threads) or Werkzeug's development server (default: gunicorn)",
+        choices=["granian", "gunicorn", "werkzeug"],
+        default="granian",
+        help="granian or gunicorn (worker processes, threads each) or Werkzeug's development server "
+        "(one process) (default: granian)",
     )
-    serve.add_argument("--threads", type=positive_int, default=8, help="request threads (default: 8)")
+    serve.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        help="worker processes; they share everything through the database (default: one per CPU)",
+    )
+    serve.add_argument(
+        "--threads", type=positive_int, default=8, help="request threads per worker (default: 8)"
+    )
     serve.set_defaults(run=_serve)
 
     reset = commands.add_parser(

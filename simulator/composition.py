@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def close_app(app: Flask) -> None:
-    """Close the simulator that owns ``app`` (made by :func:`create_app`)."""
-    simulator: Simulator | None = app.extensions.get(SIMULATOR)
+    """Close the simulator that owns ``app`` (made by :func:`create_app`; any other app: nothing)."""
+    simulator: Simulator | None = getattr(app, "extensions", {}).get(SIMULATOR)
     if simulator is not None:
         simulator.close()

@@ -85,7 +85,7 @@ def served_command(
 
 
 def _wait_until_ready(process: subprocess.Popen[str], log: IO[str], base: str, ready_path: str) -> str:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # a busy machine starting several workers
     while True:
         if process.poll() is not None:
             log.seek(0)
@@ -96,5 +96,5 @@ def _wait_until_ready(process: subprocess.Popen[str], log: IO[str], base: str, r
         except httpx.TransportError:
             pass
         if time.monotonic() > deadline:
-            raise RuntimeError("the simulator did not answer within 30 seconds")
+            raise RuntimeError("the simulator did not answer within 60 seconds")
         time.sleep(0.1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from simulator.application.context import Context
 from simulator.domain.catalogue import ServiceSpecification
@@ -12,6 +12,7 @@ from simulator.domain.errors import BusinessRuleViolation
 from simulator.domain.inventory import AddressId, Site
 from simulator.domain.reservations import Reservation, expire_due, reserve_slot
 from simulator.domain.slots import Slot, offered_slots
+from simulator.storage.shared_state import CAPACITY
 
 # Only a provide waits for the specification's installation lead time; an engineer visit
 # for a repair or a modify can be booked from tomorrow.
@@ -59,9 +60,28 @@ def available_appointments(
     from_date: date | None = None,
     classifications: Collection[str] | None = None,
 ) -> Offer:
-    """Slots the supplier would book now for ``spec_id`` at ``address``."""
-    site, specification = _covered(context, address, spec_id)
+    """Slots the supplier would book now for ``spec_id`` at ``address``.
+
+    Computed once per (address, specification, purpose, dates, classifications, capacity
+    version) and reused until the clock reaches the first slot offered or the next local
+    day: a reservation, a confirmation or an expiry moves the version on, in every process.
+    (A hold that runs out frees its slot when the ticker expires it, within a tick.)
+    """
     now = context.clock.now()
+    key = (
+        "slots",
+        address.type,
+        address.id,
+        spec_id,
+        purpose,
+        from_date,
+        None if classifications is None else tuple(classifications),
+        context.shared.version(CAPACITY),
+    )
+    cached: tuple[datetime, Offer] | None = context.answers.get(key)
+    if cached is not None and now < cached[0]:
+        return cached[1]
+    site, specification = _covered(context, address, spec_id)
     with context.store.reading() as unit:
         booked = unit.reservations.booked_counts(patch_of(site), now)
     slots = offered_slots(
@@ -73,7 +93,17 @@ def available_appointments(
         purpose=purpose,
         booked=booked,
     )
-    return Offer(address, specification, slots)
+    offer = Offer(address, specification, slots)
+    context.answers.put(key, (_valid_until(context, now, slots), offer))
+    return offer
+
+
+def _valid_until(context: Context, now: datetime, slots: list[Slot]) -> datetime:
+    """When an offer made at ``now`` may change without a write: its first slot starts (it is
+    no longer offered) or the local day ends (the first bookable day moves)."""
+    local = now.astimezone(context.zone)
+    midnight = datetime.combine(local.date() + timedelta(days=1), time(), context.zone)
+    return min([midnight.astimezone(UTC), *(slot.key for slot in slots[:1])])
 
 
 def reserve_appointment(

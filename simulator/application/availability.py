@@ -8,15 +8,27 @@ from simulator.application.context import Context
 from simulator.domain.availability import Availability, check_availability
 from simulator.domain.inventory import AddressId
 from simulator.storage import inventory as inventory_store
+from simulator.storage.shared_state import INVENTORY
 
 
 def availability_at(
     context: Context, address: AddressId, tenant: str, service_types: Collection[str] | None = None
 ) -> Availability:
-    """Availability at ``address`` as ``tenant`` sees it."""
+    """Availability at ``address`` as ``tenant`` sees it.
+
+    Computed once per (address, tenant, service types, inventory version): an order that
+    changes the inventory moves the version on, in every process.
+    """
+    types = None if service_types is None else tuple(service_types)
+    key = ("availability", address.type, address.id, tenant, types, context.shared.version(INVENTORY))
+    answer: Availability | None = context.answers.get(key)
+    if answer is not None:
+        return answer
     site = context.directory.find(address)
     live = []
     if site is not None and site.covered:  # an uncovered site has no live services
         with context.database.reading() as connection:
             live = inventory_store.at_address(connection, address)
-    return check_availability(address, site, live, context.profile.catalogue, tenant, service_types)
+    answer = check_availability(address, site, live, context.profile.catalogue, tenant, service_types)
+    context.answers.put(key, answer)
+    return answer

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from simulator.application.answer_cache import AnswerCache
+from simulator.application.fault_rules import FaultRuleSet
 from simulator.application.ports import Store
+from simulator.application.shared_state import SharedClock, SharedState
 from simulator.domain.clock import Clock
 from simulator.domain.profile import SupplierProfile
 from simulator.estate import AddressDirectory
 from simulator.storage import Database
 from simulator.storage import inventory as inventory_store
+from simulator.storage.fault_rules import SqlFaultRules
+from simulator.storage.shared_state import FAULTS, SqlSharedState
 from simulator.storage.unit_of_work import SqlStore
 
 
@@ -20,6 +25,7 @@ class Context:
 
     ``store`` is what the order and appointment use cases work through; ``database``
     stays for the parts that still take a connection (availability, journal, delivery).
+    ``shared`` is the state all workers and replicas share, the clock among it.
     """
 
     profile: SupplierProfile
@@ -27,17 +33,27 @@ class Context:
     clock: Clock
     directory: AddressDirectory
     store: Store
+    shared: SharedState
+    fault_rules: FaultRuleSet
+    answers: AnswerCache = field(default_factory=AnswerCache)
 
     @classmethod
     def open(cls, profile: SupplierProfile, database: Database, clock: Clock) -> Context:
-        """Create missing tables and seed the profile's inventory once; return the context."""
+        """Create missing tables and seed the profile's inventory once; return the context.
+
+        ``clock`` says which clock to run: the one already stored in the database when it was
+        made from the same spec (another worker or replica started it), else this one, stored.
+        """
         database.create_schema()
+        shared = SharedState(SqlSharedState(database))
+        shared_clock = SharedClock(shared, shared.store.join_clock(clock.state))
         directory = AddressDirectory(profile)
         with database.transaction() as connection:
             inventory_store.seed(
-                connection, profile.fingerprint, directory.initial_live_services(), clock.now()
+                connection, profile.fingerprint, directory.initial_live_services(), shared_clock.now()
             )
-        return cls(profile, database, clock, directory, SqlStore(database))
+        faults = FaultRuleSet(SqlFaultRules(database), lambda: shared.version(FAULTS))
+        return cls(profile, database, shared_clock, directory, SqlStore(database), shared, faults)
 
     @property
     def zone(self) -> ZoneInfo:

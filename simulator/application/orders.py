@@ -83,6 +83,7 @@ def _raise_unsolicited_cease(
     """The losing tenant of a TAKEOVER or TRANSFER gets a cease order it did not ask for."""
     scenario = Scenario("UNSOLICITED_CEASE")
     script = script_for(context, scenario, AppliesTo.ORDER)
+    unit.lock("unsolicited cease numbers")  # two takeovers at once on PostgreSQL: two numbers
     number = unit.orders.next_unsolicited_number()
     cease, events = Order.raise_unsolicited_cease(
         due, number, script, scenario, context.clock.now(), context.zone

@@ -7,11 +7,14 @@ domain what happens, and saves what changed, KCIs included, before the unit comm
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
 from simulator.domain.assurance_scripts import AssuranceKind
+from simulator.domain.clock import ClockState
+from simulator.domain.faults import FaultRule, FaultSpec
 from simulator.domain.inventory import AddressId, LiveService
 from simulator.domain.kci_scripts import AppliesTo
 from simulator.domain.order import Order
@@ -21,6 +24,7 @@ from simulator.domain.service_problem import ServiceProblem
 from simulator.domain.service_test import ServiceTest
 from simulator.storage.orders import HistoryEntry
 from simulator.storage.outbox import Attempt, OutboxEntry
+from simulator.storage.shared_state import SharedSnapshot
 
 
 class OrderRepository(Protocol):
@@ -256,4 +260,60 @@ class Store(Protocol):
 
     def reading(self) -> AbstractContextManager[UnitOfWork]:
         """A unit for reading only."""
+        ...
+
+
+class SharedStateStore(Protocol):
+    """The clock and the cache versions every worker and replica shares."""
+
+    def snapshot(self) -> SharedSnapshot:
+        """Every version and the clock, as stored now (one read)."""
+        ...
+
+    def move_clock(self, change: Callable[[ClockState], ClockState]) -> ClockState:
+        """Apply ``change`` to the stored clock under a lock; returns the new state."""
+        ...
+
+    def join_clock(self, wanted: ClockState) -> ClockState:
+        """The stored clock when it is the one ``wanted`` describes, else ``wanted``, stored."""
+        ...
+
+    def bump(self, *names: str) -> None:
+        """Move versions on, in a transaction of their own."""
+        ...
+
+
+class FaultRuleUpdate(Protocol):
+    """Fault rules under the store's lock (one transaction)."""
+
+    def get(self, ids: list[int]) -> list[FaultRule]:
+        """The rules with these ids, oldest first, their counters as stored now."""
+        ...
+
+    def save(self, rule: FaultRule) -> None:
+        """Store a rule's counters (one that ran out moves the store's version on)."""
+        ...
+
+
+class FaultRuleStore(Protocol):
+    """The fault-injection rules of the admin API."""
+
+    def listing(self) -> list[FaultRule]:
+        """Every rule, oldest first."""
+        ...
+
+    def add(self, spec: FaultSpec) -> FaultRule:
+        """Store a new rule after the others (its seed defaults to its id)."""
+        ...
+
+    def remove(self, rule_id: int) -> bool:
+        """Remove one rule; whether it was there."""
+        ...
+
+    def clear(self) -> int:
+        """Remove every rule; how many there were."""
+        ...
+
+    def updating(self) -> AbstractContextManager[FaultRuleUpdate]:
+        """The rules under a lock, to consume a budget."""
         ...

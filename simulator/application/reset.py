@@ -9,6 +9,7 @@ from simulator.application.context import Context
 from simulator.domain.inventory import LiveService
 from simulator.storage import inventory as inventory_store
 from simulator.storage.maintenance import clear_all
+from simulator.storage.shared_state import VERSIONED, bump
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,4 +57,6 @@ def reset_simulator(context: Context, *, keep_clock: bool = False) -> ResetDone:
             _initial_services(context),
             context.clock.now(),
         )
+        bump(connection, *VERSIONED)  # every cached answer of every worker is stale now
+    context.shared.forget()
     return ResetDone(removed=removed, clock_reset=not keep_clock)

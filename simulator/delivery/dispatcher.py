@@ -35,6 +35,7 @@ import logging
 import random
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -94,6 +95,7 @@ class KciDispatcher:
         *,
         interval: float = 0.2,
         batch: int = 100,
+        gate: Callable[[], bool] | None = None,
     ) -> None:
         self._database = database
         self._transport = transport
@@ -102,6 +104,9 @@ class KciDispatcher:
         self._rng = rng or random.Random()
         self._interval = interval
         self._batch = batch
+        # Whether this process may deliver now (it holds the background lease): with several
+        # workers or replicas, exactly one delivers, so each KCI goes out once per attempt.
+        self._gate = gate or (lambda: True)
         self._round_lock = threading.Lock()  # one round at a time, thread or caller
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -118,7 +123,7 @@ class KciDispatcher:
             with self._database.reading() as connection:
                 entries = outbox.deliverable(connection, self._clock.now(), self._batch)
             for entry in entries:
-                if stop is not None and stop.is_set():
+                if (stop is not None and stop.is_set()) or not self._gate():
                     break
                 try:
                     self._dispatch(entry, tally)
@@ -239,6 +244,9 @@ class KciDispatcher:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            if not self._gate():
+                self._stop.wait(self._interval)
+                continue
             try:
                 report = self._round(self._stop)
             except Exception:  # e.g. the database is unreachable: log, rest, try again

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
@@ -41,6 +42,11 @@ class Clock(Protocol):
 
     kind: str
     horizon: datetime
+
+    @property
+    def state(self) -> ClockState:
+        """The clock as a value (what a shared clock stores)."""
+        ...
 
     def now(self) -> datetime:
         """The current instant, in UTC."""
@@ -94,41 +100,61 @@ def _wall() -> datetime:
     return datetime.now(UTC)  # noqa: TID251 - the one sanctioned read of the wall clock
 
 
-class _OffsetClock:
-    """Shared logic: a base clock reading plus an offset that only grows."""
+def wall_time() -> datetime:
+    """The wall clock's reading (for code outside the domain that keeps a clock's state elsewhere)."""
+    return _wall()
 
-    kind = "real"
+
+@dataclass(frozen=True, slots=True)
+class ClockState:
+    """Everything a clock is, as a value: where it can be kept (in memory or in a database).
+
+    ``now`` and the moves take the wall clock's reading, so a state read by several
+    processes tells them all the same time. ``start`` is where a manual or accelerated
+    clock starts (unused by a real clock); ``wall_start`` is when an accelerated one
+    started running; ``offset`` is everything it was moved by since. ``spec`` is the text
+    it was built from (``""`` when built in code), so a process can tell whether a stored
+    clock is the one it was asked for.
+    """
+
+    kind: str
+    start: datetime
+    wall_start: datetime
+    factor: float
+    offset: timedelta
     horizon: datetime
+    spec: str = ""
 
-    def __init__(self, horizon: datetime = DEFAULT_HORIZON) -> None:
-        self._offset = timedelta()
-        self._lock = threading.Lock()
-        self.horizon = check_horizon(horizon)
+    def _base(self, wall: datetime) -> datetime:
+        if self.kind == "manual":
+            return self.start
+        if self.kind == "accelerated":
+            # In seconds and clamped first: a long run at a high factor must stop at the horizon,
+            # not overflow datetime on the way there.
+            elapsed = (wall - self.wall_start).total_seconds() * self.factor
+            room = (self.horizon - self.start).total_seconds()
+            return self.start + timedelta(seconds=max(0.0, min(elapsed, room)))
+        return wall
 
-    def _base(self) -> datetime:
-        return _wall()
-
-    def now(self) -> datetime:
+    def now(self, wall: datetime) -> datetime:
         """The current instant, in UTC (never later than the horizon)."""
-        return min(self._base() + self._offset, self.horizon)
+        return min(self._base(wall) + self.offset, self.horizon)
 
-    def advance(self, by: timedelta) -> datetime:
-        """Move forward by ``by``; refuses to move backwards or past the horizon."""
+    def advanced(self, by: timedelta, wall: datetime) -> ClockState:
+        """The clock moved forward by ``by``; refuses to move backwards or past the horizon."""
         if by < timedelta():
             raise ClockCannotGoBack("the clock cannot move backwards")
-        with self._lock:
-            now = self.now()
-            # Compared as a remaining span, so even timedelta.max cannot overflow a date.
-            if by > self.horizon - now:
-                raise ClockHorizonReached(
-                    f"the clock stops at its horizon {format_instant(self.horizon)}: moving "
-                    f"{format_instant(now)} on by {by} would pass it (fibresim serve --clock-horizon sets it)"
-                )
-            self._offset += by
-            return self.now()
+        now = self.now(wall)
+        # Compared as a remaining span, so even timedelta.max cannot overflow a date.
+        if by > self.horizon - now:
+            raise ClockHorizonReached(
+                f"the clock stops at its horizon {format_instant(self.horizon)}: moving "
+                f"{format_instant(now)} on by {by} would pass it (fibresim serve --clock-horizon sets it)"
+            )
+        return replace(self, offset=self.offset + by)
 
-    def set(self, to: datetime) -> datetime:
-        """Jump forward to ``to`` (timezone-aware); refuses to move backwards or past the horizon."""
+    def set_to(self, to: datetime, wall: datetime) -> ClockState:
+        """The clock jumped forward to ``to`` (timezone-aware); refuses backwards or past the horizon."""
         if to.tzinfo is None:
             raise MalformedRequest("the clock needs a time with a UTC offset")
         try:
@@ -140,17 +166,51 @@ class _OffsetClock:
                 f"the clock stops at its horizon {format_instant(self.horizon)}: "
                 f"{to.isoformat()} is after it (fibresim serve --clock-horizon sets it)"
             )
-        return self.advance(target - self.now())
+        return self.advanced(target - self.now(wall), wall)
+
+    def restarted(self, wall: datetime) -> ClockState:
+        """Every move forgotten: back to the clock's own reading (an accelerated one restarts)."""
+        return replace(self, offset=timedelta(), wall_start=wall)
+
+
+class _OffsetClock:
+    """A clock whose :class:`ClockState` is kept in this process."""
+
+    kind = "real"
+    horizon: datetime
+
+    def __init__(self, horizon: datetime = DEFAULT_HORIZON) -> None:
+        self._lock = threading.Lock()
+        self.horizon = check_horizon(horizon)
+        wall = _wall()
+        self._state = ClockState(self.kind, wall, wall, 1.0, timedelta(), self.horizon)
+
+    @property
+    def state(self) -> ClockState:
+        """The clock as a value."""
+        return self._state
+
+    def now(self) -> datetime:
+        """The current instant, in UTC (never later than the horizon)."""
+        return self._state.now(_wall())
+
+    def advance(self, by: timedelta) -> datetime:
+        """Move forward by ``by``; refuses to move backwards or past the horizon."""
+        with self._lock:
+            self._state = self._state.advanced(by, _wall())
+            return self.now()
+
+    def set(self, to: datetime) -> datetime:
+        """Jump forward to ``to`` (timezone-aware); refuses to move backwards or past the horizon."""
+        with self._lock:
+            self._state = self._state.set_to(to, _wall())
+            return self.now()
 
     def reset(self) -> datetime:
         """Forget every move: back to the clock's own reading."""
         with self._lock:
-            self._offset = timedelta()
-            self._restart()
+            self._state = self._state.restarted(_wall())
             return self.now()
-
-    def _restart(self) -> None:
-        """Hook for clocks that run from a start point."""
 
 
 class RealClock(_OffsetClock):
@@ -173,18 +233,7 @@ class AcceleratedClock(_OffsetClock):
                 f"the acceleration factor must be above 0 and at most {MAX_ACCELERATION:g}"
             )
         self.factor = factor
-        self._wall_start = _wall()
-        self._start = start or self._wall_start
-
-    def _base(self) -> datetime:
-        # In seconds and clamped first: a long run at a high factor must stop at the horizon,
-        # not overflow datetime on the way there.
-        elapsed = (_wall() - self._wall_start).total_seconds() * self.factor
-        room = (self.horizon - self._start).total_seconds()
-        return self._start + timedelta(seconds=max(0.0, min(elapsed, room)))
-
-    def _restart(self) -> None:
-        self._wall_start = _wall()
+        self._state = replace(self._state, factor=factor, start=start or self._state.wall_start)
 
 
 class ManualClock(_OffsetClock):
@@ -194,18 +243,16 @@ class ManualClock(_OffsetClock):
 
     def __init__(self, start: datetime | None = None, horizon: datetime = DEFAULT_HORIZON) -> None:
         super().__init__(horizon)
-        start = start or _wall()
+        start = start or self._state.wall_start
         if start.tzinfo is None:
             raise MalformedRequest("the clock needs a time with a UTC offset")
-        self._start = start.astimezone(UTC)
-        if self._start > self.horizon:
+        start = start.astimezone(UTC)
+        if start > self.horizon:
             raise ConfigurationError(
-                f"the clock starts at {format_instant(self._start)}, "
+                f"the clock starts at {format_instant(start)}, "
                 f"after its horizon {format_instant(self.horizon)}"
             )
-
-    def _base(self) -> datetime:
-        return self._start
+        self._state = replace(self._state, start=start)
 
 
 _CLOCK_SPEC = re.compile(r"^(real|manual(?:@(?P<start>\S+))?|accelerated:(?P<factor>[0-9.]+))$")
@@ -216,6 +263,15 @@ def clock_from_spec(spec: str, horizon: datetime = DEFAULT_HORIZON) -> Clock:
 
     The clock stops at ``horizon`` (see :class:`ClockHorizonReached`).
     """
+    return _clock_from_spec(spec, horizon)
+
+
+def clock_state_from_spec(spec: str, horizon: datetime = DEFAULT_HORIZON) -> ClockState:
+    """The state of a clock just built from ``spec`` (see :func:`clock_from_spec`)."""
+    return _clock_from_spec(spec, horizon).state
+
+
+def _clock_from_spec(spec: str, horizon: datetime) -> _OffsetClock:
     match = _CLOCK_SPEC.match(spec.strip())
     if match is None:
         raise MalformedRequest(
@@ -226,7 +282,7 @@ def clock_from_spec(spec: str, horizon: datetime = DEFAULT_HORIZON) -> Clock:
             factor = float(match["factor"])
         except ValueError:
             raise MalformedRequest(f"bad acceleration factor in {spec!r}") from None
-        return AcceleratedClock(factor, horizon=horizon)
+        return _with_spec(AcceleratedClock(factor, horizon=horizon), spec)
     if spec.startswith("manual"):
         start = None
         if match["start"]:
@@ -234,8 +290,13 @@ def clock_from_spec(spec: str, horizon: datetime = DEFAULT_HORIZON) -> Clock:
                 start = datetime.fromisoformat(match["start"])
             except ValueError:
                 raise MalformedRequest(f"bad start time in {spec!r}") from None
-        return ManualClock(start, horizon)
-    return RealClock(horizon)
+        return _with_spec(ManualClock(start, horizon), spec)
+    return _with_spec(RealClock(horizon), spec)
+
+
+def _with_spec(clock: _OffsetClock, spec: str) -> _OffsetClock:
+    clock._state = replace(clock.state, spec=spec.strip())
+    return clock
 
 
 _DURATION = re.compile(r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$")

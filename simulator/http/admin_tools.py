@@ -137,9 +137,7 @@ def register_admin_tools(bp: Blueprint) -> None:
         flush_journal(current_app)  # else buffered entries from before would land after the reset
         done = reset_simulator(_context(), keep_clock=keep_clock)
         rules: FaultRules | None = current_app.extensions.get(FAULTS)
-        fault_rules = len(rules) if rules is not None else 0
-        if rules is not None:
-            rules.clear()
+        fault_rules = rules.clear() if rules is not None else 0
         clock = _context().clock
         return jsonify(
             {

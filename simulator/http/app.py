@@ -14,6 +14,7 @@ from flask import Flask
 from contracts import ADMIN_API, SUPPLIER_API
 from contracts.operations import operation_index
 from simulator.application.context import Context
+from simulator.application.shared_state import SharedState
 from simulator.application.signing_keys import token_signing_key
 from simulator.http import admin_api, admin_tools, supplier_api
 from simulator.http.auth import (
@@ -44,6 +45,9 @@ def build_app(context: Context, settings: Settings) -> Flask:
     app.extensions[supplier_api.VALIDATOR] = RequestValidator(operation_index(SUPPLIER_API))
     app.extensions[ADMIN_VALIDATOR] = RequestValidator(operation_index(ADMIN_API))
     app.extensions[REDACT] = context.database.redact
+    # Each request reads the shared state (clock, cache versions) at most once.
+    app.before_request(_begin_shared_state)
+    app.teardown_request(_end_shared_state)
     app.register_blueprint(supplier_api.blueprint())
     profile = context.profile
     policy = replace(profile.auth, mode=settings.auth) if settings.auth else profile.auth
@@ -72,6 +76,14 @@ def build_app(context: Context, settings: Settings) -> Flask:
         install_admin_token(app, "admin_api", settings.admin_token)
     install_fault_injection(app)
     return app
+
+
+def _begin_shared_state() -> None:
+    SharedState.begin_request()
+
+
+def _end_shared_state(_error: BaseException | None) -> None:
+    SharedState.end_request()
 
 
 def request_limits(settings: Settings) -> RequestLimits:

@@ -17,7 +17,8 @@ gateway copes when the supplier is slow, refuses, or vanishes mid-call. A rule n
 
 Rules are tried in the order they were added; the first one that fires is consumed under one
 lock, so two concurrent calls never both take the last unit of ``times: 1``. Rules live in
-memory and are forgotten on restart. Requests under the admin prefix are never touched.
+the database (``simulator.application.fault_rules``), so every worker process and replica
+applies the same rules with the same budgets. Requests under the admin prefix are never touched.
 
 How a connection is dropped: the ``before_request`` hook only marks the request
 (:data:`~simulator.http.journal.DROPPED`) and returns a placeholder answer, so the journal still
@@ -25,20 +26,20 @@ records it (with status 0). A WSGI wrapper, once Flask has finished, shuts the c
 down in both directions — Werkzeug exposes it as ``environ["werkzeug.socket"]``, gunicorn as
 ``environ["gunicorn.socket"]`` — and the server's attempt to write the placeholder fails with
 ``EPIPE``, which both servers treat as a client that went away: the client sees the connection
-closed with no response. A server that exposes no socket (the Flask test client, for one) gets
-:class:`ConnectionDropped` raised out of the WSGI call instead, which tests can assert on.
+closed with no response. granian exposes no socket; there the wrapper answers with a body that
+fails before its first byte, and granian closes the connection without a response. Any other
+server that exposes no socket (the Flask test client, for one) gets :class:`ConnectionDropped`
+raised out of the WSGI call instead, which tests can assert on.
 """
 
 from __future__ import annotations
 
 import contextlib
 import difflib
-import random
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, current_app, request
@@ -46,13 +47,28 @@ from flask.typing import ResponseReturnValue
 
 from contracts import SUPPLIER_API
 from contracts.operations import operation_index
-from simulator.domain.errors import NotFound
+from simulator.application.fault_rules import FaultRuleSet, MemoryFaultRules
+from simulator.domain.faults import ANY, FaultRule, FaultSpec
 from simulator.http.errors import error_response
 from simulator.http.journal import DROPPED, is_admin_path
 
+__all__ = [  # FaultSpec is re-exported: rules are written with it
+    "FAULTS",
+    "MAX_DELAY_MS",
+    "ConnectionDropped",
+    "FaultRules",
+    "FaultSpec",
+    "Firing",
+    "install_fault_injection",
+    "parse_rule",
+    "rule_json",
+    "rule_problems",
+    "supplier_operations",
+    "unoffered_method",
+]
+
 #: ``app.extensions`` key of the app's :class:`FaultRules`.
 FAULTS = "fibresim.faults"
-ANY = "*"
 MAX_DELAY_MS = 60_000
 
 # Error codes of the API's vocabulary for the statuses a rule may answer with.
@@ -61,40 +77,6 @@ _CODES = {400: "MALFORMED_REQUEST", 401: "NOT_AUTHORISED", 403: "NOT_AUTHORISED"
 
 class ConnectionDropped(Exception):
     """Raised out of the WSGI app when a rule drops a connection the server gave no socket for."""
-
-
-@dataclass(frozen=True, slots=True)
-class FaultSpec:
-    """What a rule matches and does, as validated from the admin request."""
-
-    method: str = ANY
-    path: str = ANY
-    tenant: str | None = None
-    status: int | None = None
-    delay_ms: int = 0
-    drop: bool = False
-    times: int | None = None
-    probability: float = 1.0
-    seed: int | None = None
-    retry_after: int | None = None
-    message: str | None = None
-
-    def matches(self, method: str, path: str, tenant: str | None) -> bool:
-        """Whether a call ``method path`` by ``tenant`` is one this rule is about."""
-        return (
-            self.method in (ANY, method)
-            and self.path in (ANY, path)
-            and (self.tenant is None or self.tenant == tenant)
-        )
-
-
-@dataclass(slots=True)
-class _Rule:
-    id: int
-    spec: FaultSpec
-    remaining: int | None
-    hits: int
-    draws: random.Random
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,64 +108,50 @@ def rule_json(rule_id: int, spec: FaultSpec, remaining: int | None, hits: int) -
 
 
 class FaultRules:
-    """The rules of one running simulator; every method is safe to call from many threads."""
+    """The rules of one running simulator, as the admin surface and the request hook use them.
 
-    def __init__(self, operations: Mapping[str, Iterable[str]]) -> None:
+    They are kept by a store (:class:`~simulator.application.fault_rules.FaultRuleSet`): the
+    database in a running simulator, so every worker and replica applies the same rules;
+    this process's memory when none is given. Every method is safe to call from many threads.
+    """
+
+    def __init__(self, operations: Mapping[str, Iterable[str]], rules: FaultRuleSet | None = None) -> None:
         #: The Supplier API's paths and the methods each offers (to validate rules against).
         self.operations = {
             path: frozenset(m.upper() for m in methods) for path, methods in operations.items()
         }
-        self._rules: list[_Rule] = []
-        self._next_id = 1
-        self._lock = threading.Lock()
+        if rules is None:
+            store = MemoryFaultRules()
+            rules = FaultRuleSet(store, lambda: store.version)
+        self._rules = rules
 
     def __len__(self) -> int:
         return len(self._rules)
 
     def add(self, spec: FaultSpec) -> dict[str, Any]:
         """Add a rule after the existing ones; returns it as the admin surface shows it."""
-        with self._lock:
-            rule_id = self._next_id
-            self._next_id += 1
-            spec = replace(spec, seed=rule_id if spec.seed is None else spec.seed)
-            rule = _Rule(rule_id, spec, spec.times, 0, random.Random(spec.seed))
-            self._rules.append(rule)
-            return rule_json(rule.id, rule.spec, rule.remaining, rule.hits)
+        return _shown(self._rules.add(spec))
 
     def listing(self) -> list[dict[str, Any]]:
         """Every rule, oldest first, with its remaining budget and hit count."""
-        with self._lock:
-            return [rule_json(r.id, r.spec, r.remaining, r.hits) for r in self._rules]
+        return [_shown(rule) for rule in self._rules.listing()]
 
     def remove(self, rule_id: int) -> None:
         """Remove one rule; :class:`NotFound` names the ids there are when it is not one."""
-        with self._lock:
-            for index, rule in enumerate(self._rules):
-                if rule.id == rule_id:
-                    del self._rules[index]
-                    return
-            ids = ", ".join(str(rule.id) for rule in self._rules) or "none"
-        raise NotFound(f"no fault rule {rule_id}; the rules are: {ids}")
+        self._rules.remove(rule_id)
 
-    def clear(self) -> None:
-        """Remove every rule."""
-        with self._lock:
-            self._rules.clear()
+    def clear(self) -> int:
+        """Remove every rule; returns how many there were."""
+        return self._rules.clear()
 
     def take(self, method: str, path: str, tenant: str | None) -> Firing | None:
         """The first rule that fires on this call, its budget consumed; ``None`` when none does."""
-        with self._lock:
-            for rule in self._rules:
-                if rule.remaining == 0 or not rule.spec.matches(method, path, tenant):
-                    continue
-                # Drawn only for matching calls, so one rule's sequence does not depend on others.
-                if rule.spec.probability < 1.0 and rule.draws.random() >= rule.spec.probability:
-                    continue
-                if rule.remaining is not None:
-                    rule.remaining -= 1
-                rule.hits += 1
-                return Firing(rule.id, rule.spec)
-        return None
+        fired = self._rules.take(method, path, tenant)
+        return None if fired is None else Firing(fired.id, fired.spec)
+
+
+def _shown(rule: FaultRule) -> dict[str, Any]:
+    return rule_json(rule.id, rule.spec, rule.remaining, rule.hits)
 
 
 def supplier_operations() -> dict[str, frozenset[str]]:
@@ -314,12 +282,16 @@ class _DropConnections:
         self.wsgi_app = wsgi_app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("SERVER_SOFTWARE") == "Granian":
+            start_response = _unsized(environ, start_response)
         body = self.wsgi_app(environ, start_response)
         if not environ.get(DROPPED):
             return body
         if hasattr(body, "close"):
             body.close()
         client = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+        if environ.get("SERVER_SOFTWARE") == "Granian":
+            return _abort_response()  # granian gives no socket, but drops a body that fails
         if not isinstance(client, socket.socket):
             raise ConnectionDropped(
                 f"fault rule dropped {environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
@@ -327,6 +299,25 @@ class _DropConnections:
         with contextlib.suppress(OSError):  # the client went first: dropped either way
             client.shutdown(socket.SHUT_RDWR)
         return []  # the server's write of the status line now fails with EPIPE
+
+
+def _unsized(environ: dict[str, Any], start_response: Callable[..., Any]) -> Callable[..., Any]:
+    """``start_response`` that leaves out the length of a dropped call's placeholder: granian
+    starts an unsized answer only with its first chunk, so a body failing before it is a drop."""
+
+    def started(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+        if environ.get(DROPPED):
+            headers = [(name, value) for name, value in headers if name.lower() != "content-length"]
+        return start_response(status, headers, *rest)
+
+    return started
+
+
+def _abort_response() -> Iterator[bytes]:
+    """A body that fails before its first byte (when the server iterates it, after the WSGI
+    call): granian then closes the connection unanswered."""
+    yield from ()
+    raise ConnectionDropped("fault rule dropped the connection")
 
 
 def install_fault_injection(app: Flask, rules: FaultRules | None = None) -> FaultRules:
@@ -338,7 +329,8 @@ def install_fault_injection(app: Flask, rules: FaultRules | None = None) -> Faul
     if installed is not None:
         return installed
     if rules is None:
-        rules = FaultRules(supplier_operations())
+        context = app.extensions["fibresim.context"]
+        rules = FaultRules(supplier_operations(), context.fault_rules)
     app.extensions[FAULTS] = rules
     admin_prefix: str = app.extensions["fibresim.settings"].admin_prefix
 

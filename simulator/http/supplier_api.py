@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from contracts import SUPPLIER_API
@@ -25,6 +25,7 @@ from simulator.http.operations import Handler, add_route
 from simulator.http.request_validation import ValidRequest
 
 VALIDATOR = "fibresim.supplier_validator"
+_A = TypeVar("_A")
 
 
 def _context() -> Context:
@@ -38,7 +39,7 @@ def service_availability(valid: ValidRequest) -> ResponseReturnValue:
     answer = availability_use_case.availability_at(
         _context(), AddressId.from_json(valid.query["address"]), valid.headers["Tenant"], types
     )
-    return jsonify(representations.availability(answer))
+    return _rendered_once(answer, representations.availability)
 
 
 def available_appointments(valid: ValidRequest) -> ResponseReturnValue:
@@ -53,7 +54,24 @@ def available_appointments(valid: ValidRequest) -> ResponseReturnValue:
         from_date=date.fromisoformat(from_date) if from_date else None,
         classifications=query.get("classifications"),
     )
-    return jsonify(representations.appointment_offer(offer))
+    return _rendered_once(offer, representations.appointment_offer)
+
+
+# Cached answers (simulator.application.answer_cache) are rendered once too, by identity: the
+# entry holds the answer, so its id cannot be reused while the entry lives. Bounded as the
+# answers are.
+_RENDERED: dict[int, tuple[object, bytes]] = {}
+_RENDERED_LIMIT = 20_000
+
+
+def _rendered_once(answer: _A, render: Callable[[_A], Any]) -> Response:
+    seen = _RENDERED.get(id(answer))
+    if seen is None or seen[0] is not answer:
+        if len(_RENDERED) >= _RENDERED_LIMIT:
+            _RENDERED.clear()
+        body = (current_app.json.dumps(render(answer)) + "\n").encode()
+        seen = _RENDERED[id(answer)] = (answer, body)
+    return current_app.response_class(seen[1], mimetype="application/json")
 
 
 def _instant(value: str, field: str) -> datetime:

@@ -2,15 +2,19 @@
 
 SQLite runs in WAL mode and every write transaction starts with ``BEGIN IMMEDIATE``
 so that a check-then-insert (the last unit of a slot) is serialised between
-concurrent writers. PostgreSQL serialises the same sections with transaction-scoped
-advisory locks (:meth:`Database.lock`).
+concurrent writers, who queue for their turn in the kernel first (``_WriterQueue``).
+PostgreSQL serialises the same sections with transaction-scoped advisory locks
+(:meth:`Database.lock`).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -72,6 +76,12 @@ class Database:
         self.shown = shown_database(url)
         self._password = _password(self.url)
         self.is_sqlite = self.url.startswith("sqlite")
+        self.is_memory = self.url in {"sqlite://", "sqlite:///:memory:"}
+        self._writers = _WriterQueue(self.url) if self.is_sqlite and not self.is_memory else None
+        # An in-memory database is one connection: a read inside a write transaction (the
+        # clock read while placing an order) must use it rather than begin another.
+        self._open = threading.local()
+        self._closers: list[Callable[[], None]] = []
         try:
             self.engine = _engine(self.url)
         except Exception as error:  # the driver's own error types vary; name the URL either way
@@ -107,23 +117,46 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """A write transaction (``BEGIN IMMEDIATE`` on SQLite: the write lock is taken up front)."""
-        with self.engine.connect() as connection:
-            # info lives with the pooled DBAPI connection, so the flag is set for this
-            # transaction's BEGIN only and cleared before the connection goes back.
-            connection.info["immediate"] = True
-            try:
-                with connection.begin():
+        """A write transaction (``BEGIN IMMEDIATE`` on SQLite: the write lock is taken up front).
+
+        On an SQLite file, writers first queue on :class:`_WriterQueue`, so that SQLite's own
+        lock is always free when they ask for it and nobody polls it.
+        """
+        with self.engine.connect() as connection:  # connecting creates a new SQLite file
+            turn = self._writers.turn() if self._writers is not None else nullcontext()
+            with turn:
+                # info lives with the pooled DBAPI connection, so the flag is set for this
+                # transaction's BEGIN only and cleared before the connection goes back.
+                connection.info["immediate"] = True
+                try:
+                    with connection.begin():
+                        connection.info.pop("immediate", None)
+                        self._open.connection = connection
+                        yield connection
+                finally:
+                    self._open.connection = None
                     connection.info.pop("immediate", None)
-                    yield connection
-            finally:
-                connection.info.pop("immediate", None)
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
         """A connection for reads only (a deferred transaction: readers never wait for writers)."""
+        open_now: Connection | None = getattr(self._open, "connection", None)
+        if self.is_memory and open_now is not None:
+            yield open_now
+            return
         with self.engine.connect() as connection:
             yield connection
+
+    def driver_connection(self) -> Any:
+        """A new driver (DBAPI) connection outside the pool, in autocommit mode, for one
+        thread's hot-path reads (see ``SqlSharedState``); its owner closes it."""
+        args, options = self.engine.dialect.create_connect_args(self.engine.url)
+        if self.is_sqlite:
+            options = {**options, "check_same_thread": False, "timeout": 30, "isolation_level": None}
+        driver = self.engine.dialect.connect(*args, **options)
+        if not self.is_sqlite:
+            driver.autocommit = True
+        return driver
 
     def lock(self, connection: Connection, name: str) -> None:
         """Serialise writers on ``name`` until the transaction ends (no-op on SQLite: already serial)."""
@@ -131,9 +164,69 @@ class Database:
             key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
+    def on_dispose(self, close: Callable[[], None]) -> None:
+        """Call ``close`` when the database is disposed (for connections kept outside the pool)."""
+        self._closers.append(close)
+
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection, and those kept outside the pool."""
+        for close in self._closers:
+            close()
         self.engine.dispose()
+        if self._writers is not None:
+            self._writers.close()  # after the connections: see _WriterQueue
+
+
+class _WriterQueue:
+    """Writers of an SQLite file take turns here before ``BEGIN IMMEDIATE``.
+
+    SQLite lets one writer in at a time and makes the others *poll* its lock (sleeping
+    longer between tries as the busy timeout runs), so under load a writer can wait far
+    longer than the writes ahead of it take. Here writers wait in the kernel instead: the
+    threads of one process on a lock, the processes (workers) on ``flock`` of the database
+    file, each woken as soon as the previous writer commits. ``flock`` locks are separate
+    from the POSIX byte-range locks SQLite takes on the same file; the descriptor stays open
+    until the engine is disposed, because closing a descriptor of a file drops every POSIX
+    lock the process holds on it, SQLite's included.
+    """
+
+    def __init__(self, url: str) -> None:
+        self._path = make_url(url).database or ""
+        self._threads = threading.Lock()
+        self._fd: int | None = None
+        self._held = threading.local()
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Hold the write turn for the block (re-entrant within a thread)."""
+        if getattr(self._held, "depth", 0):
+            self._held.depth += 1
+            try:
+                yield
+            finally:
+                self._held.depth -= 1
+            return
+        with self._threads:
+            fd = self._descriptor()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self._held.depth = 1
+            try:
+                yield
+            finally:
+                self._held.depth = 0
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _descriptor(self) -> int:
+        if self._fd is None:  # the file exists by now: the first connection created it
+            self._fd = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
+        return self._fd
+
+    def close(self) -> None:
+        """Close the descriptor."""
+        with self._threads:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
 
 
 def _engine(url: str) -> Engine:

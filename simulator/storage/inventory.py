@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from simulator.domain.inventory import AddressId, LiveService
+from simulator.storage.shared_state import INVENTORY, bump
 from simulator.storage.tables import inventory_seeds, live_services
 
 
@@ -55,6 +56,7 @@ def seed(connection: Connection, fingerprint: str, services: Iterable[LiveServic
     for chunk in _chunks(services, _SEED_CHUNK):
         _seed_chunk(connection, chunk)
     connection.execute(insert(inventory_seeds), {"fingerprint": fingerprint, "seeded_at": now})
+    bump(connection, INVENTORY)
     return True
 
 
@@ -110,6 +112,7 @@ def get(connection: Connection, service_id: str) -> LiveService | None:
 def add(connection: Connection, service: LiveService) -> None:
     """Record a new live service."""
     connection.execute(insert(live_services), _row(service))
+    bump(connection, INVENTORY)
 
 
 def replace(connection: Connection, service: LiveService) -> None:
@@ -117,8 +120,10 @@ def replace(connection: Connection, service: LiveService) -> None:
     connection.execute(
         update(live_services).where(live_services.c.service_id == service.service_id).values(_row(service))
     )
+    bump(connection, INVENTORY)
 
 
 def remove(connection: Connection, service_id: str) -> None:
     """Delete a ceased service."""
     connection.execute(delete(live_services).where(live_services.c.service_id == service_id))
+    bump(connection, INVENTORY)

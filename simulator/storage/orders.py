@@ -327,6 +327,8 @@ def _loaded(connection: Connection, row: Any) -> Order:
 
 def _save_requests(connection: Connection, order: Order, *, new: bool = False) -> None:
     """Store the order's requests that changed; a ``new`` order has none stored yet."""
+    if not order.requests:  # most orders are never amended nor cancelled
+        return
     stored = (
         {}
         if new

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 from simulator.domain.reservations import Reservation, ReservationStatus
 from simulator.domain.slots import Slot
 from simulator.storage.database import utc
+from simulator.storage.shared_state import CAPACITY, bump
 from simulator.storage.tables import reservations
 
 _HOLDING = or_(
@@ -119,6 +120,7 @@ def save(connection: Connection, reservation: Reservation) -> None:
     updated = connection.execute(_UPDATE, {**values, **key})
     if updated.rowcount == 0:
         connection.execute(_INSERT, {"tenant": reservation.tenant, "id": reservation.id, **values})
+    bump(connection, CAPACITY)
 
 
 def due_for_expiry(connection: Connection, now: datetime) -> list[Reservation]:
@@ -138,6 +140,7 @@ def set_status(connection: Connection, reservation: Reservation) -> None:
         .where(_key(reservation))
         .values(status=reservation.status.value, order_id=reservation.order_id)
     )
+    bump(connection, CAPACITY)
 
 
 def listing(connection: Connection, limit: int = 500) -> list[Reservation]:

@@ -16,11 +16,11 @@ from sqlalchemy import Column, Connection, String, Table, inspect, select
 from simulator.domain.errors import ConfigurationError
 from simulator.storage.tables import metadata
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """Bump when a table changes shape or the meaning of what it stores.
 
 1: releases before the stamp; 3: latency columns and dashboard indexes; 4: service tests and
-service problems.
+service problems; 5: the shared clock, leases and fault rules (several processes, one simulator).
 """
 
 VERSION_KEY = "schema_version"

@@ -302,3 +302,34 @@ assurance_history = Table(
     Column("detail", JSON, nullable=False),
     Index("assurance_history_by_entity", "tenant", "entity_key"),
 )
+
+# State every worker and replica shares, one row per name: the simulator clock ("clock", its
+# state in ``value``) and the versions the answer caches are keyed by ("inventory",
+# "capacity", "faults"), each bumped in the transaction that changes what it stands for.
+shared_state = Table(
+    "shared_state",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    Column("value", JSON, nullable=True),
+)
+
+# Who runs the background work (due steps, reservation expiry, KCI delivery) until when.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("holder", String(100), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+# Fault-injection rules (admin API), with their budgets and probability draws.
+fault_rules = Table(
+    "fault_rules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("spec", JSON, nullable=False),
+    Column("remaining", Integer, nullable=True),
+    Column("hits", Integer, nullable=False),
+    Column("draws", Integer, nullable=False),
+)

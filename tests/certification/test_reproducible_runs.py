@@ -57,7 +57,9 @@ def _requests(entries: list[dict[str, Any]]) -> list[str]:
 
 
 def _run(tmp_path: Path, name: str) -> list[str]:
-    with simulator_for_certification(tmp_path, name) as served:
+    # One worker: the journal lists one process's requests in the order they arrived; entries
+    # of several workers interleave in the order their batches were written.
+    with simulator_for_certification(tmp_path, name, "--workers", "1") as served:
         code, document = served.certify(
             f"{name}.json",
             *("--seed", "1234", "--max-examples", "5", "--kci-wait", "15"),

@@ -62,8 +62,10 @@ def test_a_reset_forgets_orders_reservations_kcis_journal_and_faults(client: Fla
     assert removed["orders"] == 1
     assert removed["reservations"] == held
     assert removed["faultRules"] == 1
-    # fibresim_meta (schema stamp, token signing key) describes the database and is kept.
-    kept = {"fibresim_meta"}
+    # fibresim_meta (schema stamp, token signing key) describes the database and is kept; the
+    # shared clock and versions and the background lease are moved by the reset, not emptied;
+    # fault rules are counted as faultRules.
+    kept = {"fibresim_meta", "shared_state", "leases", "fault_rules"}
     assert set(removed) == {table.name for table in metadata.sorted_tables} - kept | {"faultRules"}
     assert answer.get_json()["clock"] == {"now": START, "kind": "manual", "reset": True}
     assert client.get("/_admin/orders").get_json() == []
