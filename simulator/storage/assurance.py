@@ -17,12 +17,18 @@ from simulator.domain.assurance_commands import ProblemChanges, ProblemDetails
 from simulator.domain.assurance_scripts import AssuranceKind
 from simulator.domain.inventory import AddressId
 from simulator.domain.order import Appointment, Reply
-from simulator.domain.order_commands import REMOVE, Contact, ContactChange, Removal, Scenario
+from simulator.domain.order_commands import Scenario
 from simulator.domain.service_problem import ProblemRequestRecord, ServiceProblem
 from simulator.domain.service_test import ServiceTest
 from simulator.storage.database import utc
 from simulator.storage.orders import HistoryEntry
 from simulator.storage.tables import assurance_history, problem_request_ids, service_problems, service_tests
+from simulator.storage.value_codecs import contact as _contact
+from simulator.storage.value_codecs import contact_change as _contact_change
+from simulator.storage.value_codecs import contact_change_json as _contact_change_json
+from simulator.storage.value_codecs import contact_json as _contact_json
+from simulator.storage.value_codecs import optional as _from_optional
+from simulator.storage.value_codecs import optional_json as _optional
 
 # --- values to JSON and back ------------------------------------------------------------
 
@@ -47,51 +53,6 @@ def _when(value: datetime | None) -> datetime | None:
 
 def _instant(raw: str | None) -> datetime | None:
     return None if raw is None else datetime.fromisoformat(raw)
-
-
-def _contact_json(contact: Contact | None) -> dict[str, str] | None:
-    if contact is None:
-        return None
-    parts = {"name": contact.name, "email": contact.email, "phoneNumber": contact.phone_number}
-    return {key: value for key, value in parts.items() if value is not None}
-
-
-def _contact(raw: dict[str, str] | None) -> Contact | None:
-    return None if raw is None else Contact(raw.get("name"), raw.get("email"), raw.get("phoneNumber"))
-
-
-def _optional(value: str | Removal | None) -> dict[str, str] | None:
-    if value is None:
-        return None
-    return {"remove": "true"} if value is REMOVE else {"value": str(value)}
-
-
-def _from_optional(raw: dict[str, str] | None) -> str | Removal | None:
-    if raw is None:
-        return None
-    return REMOVE if "remove" in raw else raw["value"]
-
-
-def _contact_change_json(change: ContactChange | None) -> dict[str, Any] | None:
-    if change is None:
-        return None
-    return {
-        "name": _optional(change.name),
-        "email": _optional(change.email),
-        "phoneNumber": _optional(change.phone_number),
-        "removeContact": change.remove_contact,
-    }
-
-
-def _contact_change(raw: dict[str, Any] | None) -> ContactChange | None:
-    if raw is None:
-        return None
-    return ContactChange(
-        _from_optional(raw["name"]),
-        _from_optional(raw["email"]),
-        _from_optional(raw["phoneNumber"]),
-        bool(raw["removeContact"]),
-    )
 
 
 def _changes_json(changes: ProblemChanges | None) -> dict[str, Any] | None:

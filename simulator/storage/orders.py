@@ -16,19 +16,21 @@ from simulator.domain.inventory import AddressId, LiveService
 from simulator.domain.kci_scripts import AppliesTo
 from simulator.domain.order import Appointment, Order, OrderRequest, Reply
 from simulator.domain.order_commands import (
-    REMOVE,
     AmendmentChanges,
-    Contact,
-    ContactChange,
     OrderDetails,
     OrderType,
-    Removal,
     Scenario,
 )
 from simulator.domain.order_events import OrderId
 from simulator.domain.orders import InventoryChange
 from simulator.storage.database import utc
 from simulator.storage.tables import order_history, order_requests, orders
+from simulator.storage.value_codecs import contact as _contact
+from simulator.storage.value_codecs import contact_change as _contact_change
+from simulator.storage.value_codecs import contact_change_json as _contact_change_json
+from simulator.storage.value_codecs import contact_json as _contact_json
+from simulator.storage.value_codecs import optional as _from_optional
+from simulator.storage.value_codecs import optional_json as _optional
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,52 +45,6 @@ class HistoryEntry:
 
 
 # --- value objects to columns and back ----------------------------------------------------
-
-
-def _contact_json(contact: Contact | None) -> dict[str, str] | None:
-    if contact is None:
-        return None
-    parts = {"name": contact.name, "email": contact.email, "phoneNumber": contact.phone_number}
-    return {key: value for key, value in parts.items() if value is not None}
-
-
-def _contact(raw: dict[str, str] | None) -> Contact | None:
-    return None if raw is None else Contact(raw.get("name"), raw.get("email"), raw.get("phoneNumber"))
-
-
-def _optional(value: str | Removal | None) -> dict[str, str] | None:
-    # An amendment field: absent (None), removed ({"remove": true}) or set ({"value": ...}).
-    if value is None:
-        return None
-    return {"remove": "true"} if value is REMOVE else {"value": str(value)}
-
-
-def _from_optional(raw: dict[str, str] | None) -> str | Removal | None:
-    if raw is None:
-        return None
-    return REMOVE if "remove" in raw else raw["value"]
-
-
-def _contact_change_json(change: ContactChange | None) -> dict[str, Any] | None:
-    if change is None:
-        return None
-    return {
-        "name": _optional(change.name),
-        "email": _optional(change.email),
-        "phoneNumber": _optional(change.phone_number),
-        "removeContact": change.remove_contact,
-    }
-
-
-def _contact_change(raw: dict[str, Any] | None) -> ContactChange | None:
-    if raw is None:
-        return None
-    return ContactChange(
-        _from_optional(raw["name"]),
-        _from_optional(raw["email"]),
-        _from_optional(raw["phoneNumber"]),
-        bool(raw["removeContact"]),
-    )
 
 
 def _changes_json(changes: AmendmentChanges | None) -> dict[str, Any] | None:
