@@ -47,14 +47,13 @@ from simulator.domain.order_commands import (
     AmendOrder,
     CancelOrder,
     Characteristics,
-    Contact,
-    ContactChange,
     OrderDetails,
     OrderKind,
     OrderType,
     PlaceOrder,
-    Removal,
     Scenario,
+    amended_contact,
+    changed,
 )
 from simulator.domain.order_events import (
     InventoryChanged,
@@ -155,25 +154,6 @@ def _apply_triggers(state: OrderState, script: KciScript) -> OrderState:
     for trigger in response_triggers(script):
         state = advance(state, trigger)
     return state
-
-
-def _changed(current: str | None, change: str | Removal | None) -> str | None:
-    if change is None:
-        return current
-    return None if change is REMOVE else str(change)
-
-
-def _amended_contact(current: Contact | None, change: ContactChange | None) -> Contact | None:
-    if change is None:
-        return current
-    if change.remove_contact:
-        return None
-    base = current or Contact()
-    return Contact(
-        _changed(base.name, change.name),
-        _changed(base.email, change.email),
-        _changed(base.phone_number, change.phone_number),
-    )
 
 
 def confirm_reservation(
@@ -528,18 +508,18 @@ class Order:
             self.characteristics = changes.characteristics
         details = self.details
         self.details = OrderDetails(
-            primary_contact=_amended_contact(details.primary_contact, changes.primary_contact),
-            secondary_contact=_amended_contact(details.secondary_contact, changes.secondary_contact),
+            primary_contact=amended_contact(details.primary_contact, changes.primary_contact),
+            secondary_contact=amended_contact(details.secondary_contact, changes.secondary_contact),
             engineer_tasks=details.engineer_tasks
             if changes.engineer_tasks is None
             else changes.engineer_tasks,
-            hazards=_changed(details.hazards, changes.hazards),
-            on_site_restrictions=_changed(details.on_site_restrictions, changes.on_site_restrictions),
-            notes=_changed(details.notes, changes.notes),
+            hazards=changed(details.hazards, changes.hazards),
+            on_site_restrictions=changed(details.on_site_restrictions, changes.on_site_restrictions),
+            notes=changed(details.notes, changes.notes),
         )
         if changes.reservation_id is not None:
             self.reservation_id = changes.reservation_id
-        self.reservation_reference = _changed(self.reservation_reference, changes.reservation_reference)
+        self.reservation_reference = changed(self.reservation_reference, changes.reservation_reference)
         if changes.requested_date is not None:
             self.requested_date = changes.requested_date
         if request.new_target is not None:

@@ -137,6 +137,27 @@ class ContactChange:
     remove_contact: bool = False  # ``{}``: the contact goes
 
 
+def changed(current: str | None, change: str | Removal | None) -> str | None:
+    """A field after an amendment: kept (``None``), emptied (``REMOVE``) or replaced."""
+    if change is None:
+        return current
+    return None if change is REMOVE else str(change)
+
+
+def amended_contact(current: Contact | None, change: ContactChange | None) -> Contact | None:
+    """A contact after an amendment's ``change`` (orders and service problems alike)."""
+    if change is None:
+        return current
+    if change.remove_contact:
+        return None
+    base = current or Contact()
+    return Contact(
+        changed(base.name, change.name),
+        changed(base.email, change.email),
+        changed(base.phone_number, change.phone_number),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class AmendmentChanges:
     """What an amendment changes (reference §3.8); anything else it carried was ignored."""

@@ -43,7 +43,7 @@ from simulator.domain.assurance_scripts import (
 from simulator.domain.errors import BusinessRuleViolation, excerpt
 from simulator.domain.inventory import AddressId
 from simulator.domain.order import Appointment, Reply
-from simulator.domain.order_commands import REMOVE, Characteristics, Contact, ContactChange, Removal, Scenario
+from simulator.domain.order_commands import Characteristics, Scenario, amended_contact, changed
 from simulator.domain.service_test import AssuranceScripts
 
 __all__ = ["ProblemRequestRecord", "ServiceProblem", "problem_key"]
@@ -73,25 +73,6 @@ class ProblemRequestRecord:
     changes: ProblemChanges | None = None
     reason_code: str | None = None
     text: str | None = None
-
-
-def _changed(current: str | None, change: str | Removal | None) -> str | None:
-    if change is None:
-        return current
-    return None if change is REMOVE else str(change)
-
-
-def _contact(current: Contact | None, change: ContactChange | None) -> Contact | None:
-    if change is None:
-        return current
-    if change.remove_contact:
-        return None
-    base = current or Contact()
-    return Contact(
-        _changed(base.name, change.name),
-        _changed(base.email, change.email),
-        _changed(base.phone_number, change.phone_number),
-    )
 
 
 def _reply(script: AssuranceScript) -> Reply:
@@ -310,15 +291,15 @@ class ServiceProblem:
         self.escalated = self.escalated or changes.escalation
         details = self.details
         self.details = ProblemDetails(
-            primary_contact=_contact(details.primary_contact, changes.primary_contact),
-            secondary_contact=_contact(details.secondary_contact, changes.secondary_contact),
-            hazards=_changed(details.hazards, changes.hazards),
-            on_site_restrictions=_changed(details.on_site_restrictions, changes.on_site_restrictions),
-            notes=_changed(details.notes, changes.notes),
+            primary_contact=amended_contact(details.primary_contact, changes.primary_contact),
+            secondary_contact=amended_contact(details.secondary_contact, changes.secondary_contact),
+            hazards=changed(details.hazards, changes.hazards),
+            on_site_restrictions=changed(details.on_site_restrictions, changes.on_site_restrictions),
+            notes=changed(details.notes, changes.notes),
             reservation_id=details.reservation_id
             if changes.reservation_id is None
             else changes.reservation_id,
-            reservation_reference=_changed(details.reservation_reference, changes.reservation_reference),
+            reservation_reference=changed(details.reservation_reference, changes.reservation_reference),
         )
 
     # --- playing the script -------------------------------------------------------------
