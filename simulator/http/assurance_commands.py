@@ -17,37 +17,13 @@ from simulator.domain.assurance_commands import (
     RunServiceTest,
 )
 from simulator.domain.inventory import AddressId
-from simulator.domain.order_commands import REMOVE, Characteristics, Contact, ContactChange, Removal
-from simulator.http.order_commands import scenario
+from simulator.domain.order_commands import Characteristics
+from simulator.http.order_commands import change, contact, contact_change, scenario, text
 from simulator.http.request_validation import ValidRequest
 
 
 def _characteristics(found: list[dict[str, Any]] | None) -> Characteristics:
     return tuple((str(c["name"]), str(c["value"])) for c in found or [])
-
-
-def _contact(raw: dict[str, Any] | None) -> Contact | None:
-    return None if raw is None else Contact(raw.get("name"), raw.get("email"), raw.get("phoneNumber"))
-
-
-def _text(body: dict[str, Any], field: str) -> str | None:
-    value = body.get(field)
-    return None if value is None else str(value)
-
-
-def _change(body: dict[str, Any], field: str) -> str | Removal | None:
-    if field not in body:
-        return None
-    value = body[field]
-    return REMOVE if value in ("", None) else str(value)
-
-
-def _contact_change(raw: dict[str, Any] | None) -> ContactChange | None:
-    if raw is None:
-        return None
-    if not raw:
-        return ContactChange(remove_contact=True)
-    return ContactChange(_change(raw, "name"), _change(raw, "email"), _change(raw, "phoneNumber"))
 
 
 def run_test(valid: ValidRequest) -> RunServiceTest:
@@ -79,16 +55,16 @@ def raise_problem(valid: ValidRequest) -> RaiseProblem:
         problem_text=str(body["problemText"]),
         address=None if address is None else AddressId.from_json(address),
         service_test_id=None if body.get("serviceTestId") is None else int(body["serviceTestId"]),
-        service_test_reference=_text(body, "serviceTestReference"),
+        service_test_reference=text(body, "serviceTestReference"),
         characteristics=_characteristics(body.get("characteristics")),
         details=ProblemDetails(
-            primary_contact=_contact(body.get("primaryContact")),
-            secondary_contact=_contact(body.get("secondaryContact")),
-            hazards=_text(body, "hazards"),
-            on_site_restrictions=_text(body, "onSiteRestrictions"),
-            notes=_text(body, "notes"),
+            primary_contact=contact(body.get("primaryContact")),
+            secondary_contact=contact(body.get("secondaryContact")),
+            hazards=text(body, "hazards"),
+            on_site_restrictions=text(body, "onSiteRestrictions"),
+            notes=text(body, "notes"),
             reservation_id=None if reservation is None else int(reservation),
-            reservation_reference=_text(body, "appointmentReservationReference"),
+            reservation_reference=text(body, "appointmentReservationReference"),
         ),
         scenario=scenario(valid),
         conversation_id=valid.headers.get("X-Conversation-ID") or None,
@@ -100,25 +76,25 @@ def amend_problem(valid: ValidRequest) -> AmendProblem:
     body = valid.body
     characteristics = body.get("characteristics")
     reservation = body.get("appointmentReservationId")
-    text = body.get("problemText")
+    problem_text = body.get("problemText")
     changes = ProblemChanges(
-        problem_text=None if not text else str(text),
+        problem_text=None if not problem_text else str(problem_text),
         escalation=bool(body.get("escalationRequest", False)),
         characteristics=None if characteristics is None else _characteristics(characteristics),
-        primary_contact=_contact_change(body.get("primaryContact")),
-        secondary_contact=_contact_change(body.get("secondaryContact")),
-        hazards=_change(body, "hazards"),
-        on_site_restrictions=_change(body, "onSiteRestrictions"),
-        notes=_change(body, "notes"),
+        primary_contact=contact_change(body.get("primaryContact")),
+        secondary_contact=contact_change(body.get("secondaryContact")),
+        hazards=change(body, "hazards"),
+        on_site_restrictions=change(body, "onSiteRestrictions"),
+        notes=change(body, "notes"),
         reservation_id=None if reservation is None else int(reservation),
-        reservation_reference=_change(body, "appointmentReservationReference"),
+        reservation_reference=change(body, "appointmentReservationReference"),
     )
     return AmendProblem(
         amendment_id=int(body["id"]),
         problem_id=int(body["serviceProblemId"]),
         tenant=valid.headers["Tenant"],
         changes=changes,
-        supplier_problem_reference=_text(body, "supplierServiceProblemReference") or None,
+        supplier_problem_reference=text(body, "supplierServiceProblemReference") or None,
         scenario=scenario(valid),
     )
 
@@ -132,6 +108,6 @@ def cancel_problem(valid: ValidRequest) -> CancelProblem:
         tenant=valid.headers["Tenant"],
         supplier_problem_reference=str(body["supplierServiceProblemReference"]),
         reason_code=str(body["reasonCode"]),
-        text=_text(body, "text"),
+        text=text(body, "text"),
         scenario=scenario(valid),
     )

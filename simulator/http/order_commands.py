@@ -57,7 +57,8 @@ def _address(raw: dict[str, Any] | None) -> AddressId | None:
     return None if raw is None else AddressId(str(raw["id"]), str(raw.get("type", "UPRN")))
 
 
-def _contact(raw: dict[str, Any] | None) -> Contact | None:
+def contact(raw: dict[str, Any] | None) -> Contact | None:
+    """A contact object of a request body as a domain ``Contact``."""
     if raw is None:
         return None
     return Contact(raw.get("name"), raw.get("email"), raw.get("phoneNumber"))
@@ -67,7 +68,8 @@ def _characteristics(found: list[dict[str, Any]] | None) -> Characteristics:
     return tuple((str(c["name"]), str(c["value"])) for c in found or [] if "name" in c and "value" in c)
 
 
-def _text(body: dict[str, Any], field: str) -> str | None:
+def text(body: dict[str, Any], field: str) -> str | None:
+    """An optional field of a request body as text."""
     value = body.get(field)
     return None if value is None else str(value)
 
@@ -80,12 +82,12 @@ def place_order(valid: ValidRequest) -> PlaceOrder:
     item = body.get("serviceOrderItem") or {}
     ordered = kind in {OrderKind.PROVIDE, OrderKind.MODIFY}
     details = OrderDetails(
-        primary_contact=_contact(body.get("primaryContact")),
-        secondary_contact=None if kind is OrderKind.CEASE else _contact(body.get("secondaryContact")),
+        primary_contact=contact(body.get("primaryContact")),
+        secondary_contact=None if kind is OrderKind.CEASE else contact(body.get("secondaryContact")),
         engineer_tasks=tuple(body.get("engineerTasks") or ()) if kind is OrderKind.PROVIDE else (),
-        hazards=_text(body, "hazards") if kind is OrderKind.PROVIDE else None,
-        on_site_restrictions=_text(body, "onSiteRestrictions") if kind is OrderKind.PROVIDE else None,
-        notes=_text(body, "notes"),
+        hazards=text(body, "hazards") if kind is OrderKind.PROVIDE else None,
+        on_site_restrictions=text(body, "onSiteRestrictions") if kind is OrderKind.PROVIDE else None,
+        notes=text(body, "notes"),
     )
     appointed = kind is not OrderKind.CEASE and body.get("appointmentReservationId") is not None
     return PlaceOrder(
@@ -99,26 +101,28 @@ def place_order(valid: ValidRequest) -> PlaceOrder:
         characteristics=_characteristics(item.get("serviceCharacteristics")) if ordered else (),
         requested_date=_date(body, "requestedCompletionDate"),
         reservation_id=int(body["appointmentReservationId"]) if appointed else None,
-        reservation_reference=_text(body, "appointmentReservationReference") if appointed else None,
+        reservation_reference=text(body, "appointmentReservationReference") if appointed else None,
         details=details,
         scenario=scenario(valid),
         conversation_id=valid.headers.get("X-Conversation-ID") or None,
     )
 
 
-def _change(body: dict[str, Any], field: str) -> str | Removal | None:
+def change(body: dict[str, Any], field: str) -> str | Removal | None:
+    """An amendment field: absent (``None``), emptied (``REMOVE``) or a new value."""
     if field not in body:
         return None
     value = body[field]
     return REMOVE if value in ("", None) else str(value)
 
 
-def _contact_change(raw: dict[str, Any] | None) -> ContactChange | None:
+def contact_change(raw: dict[str, Any] | None) -> ContactChange | None:
+    """An amendment's contact object: ``{}`` removes the contact."""
     if raw is None:
         return None
     if not raw:
         return ContactChange(remove_contact=True)  # ``{}`` removes the contact (§3.8)
-    return ContactChange(_change(raw, "name"), _change(raw, "email"), _change(raw, "phoneNumber"))
+    return ContactChange(change(raw, "name"), change(raw, "email"), change(raw, "phoneNumber"))
 
 
 def amend_order(valid: ValidRequest) -> AmendOrder:
@@ -128,24 +132,24 @@ def amend_order(valid: ValidRequest) -> AmendOrder:
     tasks = body.get("engineerTasks")
     changes = AmendmentChanges(
         characteristics=None if characteristics is None else _characteristics(characteristics),
-        primary_contact=_contact_change(body.get("primaryContact")),
-        secondary_contact=_contact_change(body.get("secondaryContact")),
+        primary_contact=contact_change(body.get("primaryContact")),
+        secondary_contact=contact_change(body.get("secondaryContact")),
         reservation_id=None
         if body.get("appointmentReservationId") is None
         else int(body["appointmentReservationId"]),
-        reservation_reference=_change(body, "appointmentReservationReference"),
+        reservation_reference=change(body, "appointmentReservationReference"),
         requested_date=_date(body, "requestedCompletionDate"),
         engineer_tasks=None if tasks is None else tuple(str(t) for t in tasks),
-        hazards=_change(body, "hazards"),
-        on_site_restrictions=_change(body, "onSiteRestrictions"),
-        notes=_change(body, "notes"),
+        hazards=change(body, "hazards"),
+        on_site_restrictions=change(body, "onSiteRestrictions"),
+        notes=change(body, "notes"),
     )
     return AmendOrder(
         amendment_id=int(body["id"]),
         order_id=int(body["orderId"]),
         tenant=valid.headers["Tenant"],
         changes=changes,
-        supplier_order_reference=_text(body, "supplierOrderReference") or None,
+        supplier_order_reference=text(body, "supplierOrderReference") or None,
         scenario=scenario(valid),
     )
 
@@ -158,6 +162,6 @@ def cancel_order(valid: ValidRequest) -> CancelOrder:
         order_id=int(body["orderId"]),
         tenant=valid.headers["Tenant"],
         reason_code=str(body["reasonCode"]),
-        supplier_order_reference=_text(body, "supplierOrderReference") or None,
+        supplier_order_reference=text(body, "supplierOrderReference") or None,
         scenario=scenario(valid),
     )
