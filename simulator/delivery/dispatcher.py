@@ -1,9 +1,12 @@
 """The KCI dispatcher: delivers what the outbox holds, per order in sequence, at least once.
 
 A round (:meth:`KciDispatcher.run_once`) reads the deliverable KCIs in one short read and
-gives the connection back, sends each over the transport with no database connection
-held, and records every attempt in its own short transaction. A KCI keeps its ``id`` on
-every re-delivery (it is in the stored payload), so the gateway can recognise repeats.
+gives the connection back, then works through them in groups of ``concurrency``: the KCIs
+of one group belong to different orders (one per order is deliverable), so they are sent
+at once on a thread pool with no database connection held, and the group's attempts are
+recorded in one short transaction. A crash between sending and recording sends those KCIs
+again, with the same ``id``: delivery is at least once. A KCI keeps its ``id`` on every
+re-delivery (it is in the stored payload), so the gateway can recognise repeats.
 
 Ordering. Per order only the lowest pending sequence number is deliverable, so KCI n+1
 waits while n is being retried. A **rejected** KCI (any 4xx but 408/429, or a policy out
@@ -36,7 +39,9 @@ import random
 import threading
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
 from simulator.delivery.transport import KciTransport, TransportResult
@@ -78,11 +83,26 @@ class DispatchReport:
         return self.delivered + self.rejected + self.retried + self.duplicates
 
 
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    """One send of a KCI and what to record of it."""
+
+    entry: OutboxEntry
+    number: int
+    result: TransportResult
+    outcome: str
+    error: str | None
+    at: datetime
+    next_attempt_at: datetime | None
+    latency_ms: int
+
+
 class KciDispatcher:
     """Delivers outbox KCIs over ``transport``; ``clock`` is the delivery clock (wall time in production).
 
     ``rng`` draws the back-off jitter (pass a seeded one for repeatable tests); ``interval``
-    is the background thread's rest between idle rounds; ``batch`` bounds one round.
+    is the background thread's rest between idle rounds; ``batch`` bounds one round;
+    ``concurrency`` is how many KCIs (of as many orders) are in flight at once.
     """
 
     def __init__(
@@ -94,7 +114,8 @@ class KciDispatcher:
         rng: random.Random | None = None,
         *,
         interval: float = 0.2,
-        batch: int = 100,
+        batch: int = 500,
+        concurrency: int = 16,
         gate: Callable[[], bool] | None = None,
     ) -> None:
         self._database = database
@@ -104,6 +125,8 @@ class KciDispatcher:
         self._rng = rng or random.Random()
         self._interval = interval
         self._batch = batch
+        self._concurrency = max(1, concurrency)
+        self._pool: ThreadPoolExecutor | None = None  # made on first use, shut down by stop()
         # Whether this process may deliver now (it holds the background lease): with several
         # workers or replicas, exactly one delivers, so each KCI goes out once per attempt.
         self._gate = gate or (lambda: True)
@@ -122,11 +145,22 @@ class KciDispatcher:
         with self._round_lock:
             with self._database.reading() as connection:
                 entries = outbox.deliverable(connection, self._clock.now(), self._batch)
+            plain = [entry for entry in entries if entry.fault not in {SWAP_WITH_NEXT, HOLD_BACK}]
+            for start in range(0, len(plain), self._concurrency):
+                if (stop is not None and stop.is_set()) or not self._gate():
+                    break
+                group = plain[start : start + self._concurrency]
+                try:
+                    self._deliver_group(group, tally)
+                except Exception:  # a database hiccup: these KCIs are sent again next round
+                    log.exception("KCI delivery: %d attempts not recorded", len(group))
             for entry in entries:
+                if entry.fault not in {SWAP_WITH_NEXT, HOLD_BACK}:
+                    continue
                 if (stop is not None and stop.is_set()) or not self._gate():
                     break
                 try:
-                    self._dispatch(entry, tally)
+                    self._reorder(entry, tally)
                 except Exception:  # one bad entry (or a database hiccup) must not stop the others
                     log.exception("KCI %s of order %s: delivery failed", entry.kci_id, entry.order_key)
         return DispatchReport(
@@ -136,6 +170,20 @@ class KciDispatcher:
             duplicates=tally[DUPLICATE_SENT],
             held=tally["held"],
         )
+
+    def _deliver_group(self, group: list[OutboxEntry], tally: Counter[str]) -> None:
+        """Send KCIs of different orders at once; record their attempts in one transaction."""
+        if len(group) == 1:
+            attempts = [self._send_once(group[0], group[0].attempts + 1)]
+        else:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="kci-send")
+            attempts = list(self._pool.map(lambda entry: self._send_once(entry, entry.attempts + 1), group))
+        self._record(attempts, tally)
+        for attempt in attempts:
+            if attempt.outcome == DELIVERED and attempt.entry.fault == DUPLICATE:
+                self._attempt(attempt.entry, attempt.number + 1, tally, copy=True)
+                self._clear_fault(attempt.entry)
 
     def _dispatch(self, entry: OutboxEntry, tally: Counter[str]) -> None:
         if entry.fault in {SWAP_WITH_NEXT, HOLD_BACK}:
@@ -168,6 +216,12 @@ class KciDispatcher:
         self._deliver(entry, tally)
 
     def _attempt(self, entry: OutboxEntry, attempt: int, tally: Counter[str], *, copy: bool = False) -> str:
+        done = self._send_once(entry, attempt, copy=copy)
+        self._record([done], tally)
+        return done.outcome
+
+    def _send_once(self, entry: OutboxEntry, attempt: int, *, copy: bool = False) -> _Attempt:
+        """Send ``entry`` and judge the answer by the retry policy (nothing is recorded yet)."""
         sent_at = self._clock.now()
         result = self._send(entry)
         now = self._clock.now()
@@ -181,30 +235,37 @@ class KciDispatcher:
             error = f"gave up after {attempt} attempts; last: {error or result.status_code}"[:_MAX_ERROR]
         elif outcome == RETRY:
             next_attempt_at = now + self._policy.delay_for(attempt, self._rng, result.retry_after)
+        latency = max(0, round((now - sent_at).total_seconds() * 1000))
+        return _Attempt(entry, attempt, result, outcome, error, now, next_attempt_at, latency)
+
+    def _record(self, attempts: list[_Attempt], tally: Counter[str]) -> None:
+        """Record ``attempts`` in one transaction, then count and log them."""
         with self._database.transaction() as connection:
-            outbox.record_attempt(
-                connection,
+            for done in attempts:
+                outbox.record_attempt(
+                    connection,
+                    done.entry.kci_id,
+                    at=done.at,
+                    outcome=done.outcome,
+                    status_code=done.result.status_code,
+                    error=done.error,
+                    next_attempt_at=done.next_attempt_at,
+                    latency_ms=done.latency_ms,
+                )
+        for done in attempts:
+            tally[done.outcome] += 1
+            entry = done.entry
+            log.log(
+                logging.WARNING if done.outcome == REJECTED else logging.INFO,
+                "KCI %s (order %s, sequence %d) attempt %d: %s %s%s",
                 entry.kci_id,
-                at=now,
-                outcome=outcome,
-                status_code=result.status_code,
-                error=error,
-                next_attempt_at=next_attempt_at,
-                latency_ms=max(0, round((now - sent_at).total_seconds() * 1000)),
+                entry.order_key,
+                entry.sequence_number,
+                done.number,
+                done.outcome,
+                done.result.status_code or done.result.error,
+                "" if done.next_attempt_at is None else f", next at {done.next_attempt_at.isoformat()}",
             )
-        tally[outcome] += 1
-        log.log(
-            logging.WARNING if outcome == REJECTED else logging.INFO,
-            "KCI %s (order %s, sequence %d) attempt %d: %s %s%s",
-            entry.kci_id,
-            entry.order_key,
-            entry.sequence_number,
-            attempt,
-            outcome,
-            result.status_code or result.error,
-            "" if next_attempt_at is None else f", next at {next_attempt_at.isoformat()}",
-        )
-        return outcome
 
     def _send(self, entry: OutboxEntry) -> TransportResult:
         try:
@@ -236,6 +297,9 @@ class KciDispatcher:
             thread.join(timeout)
             if thread.is_alive():
                 log.warning("the KCI dispatcher did not stop within %s seconds", timeout)
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
 
     @property
     def running(self) -> bool:

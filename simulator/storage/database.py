@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import mmap
 import os
+import secrets
+import struct
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -78,6 +81,7 @@ class Database:
         self.is_sqlite = self.url.startswith("sqlite")
         self.is_memory = self.url in {"sqlite://", "sqlite:///:memory:"}
         self._writers = _WriterQueue(self.url) if self.is_sqlite and not self.is_memory else None
+        self.generation: Generation | None = None
         # An in-memory database is one connection: a read inside a write transaction (the
         # clock read while placing an order) must use it rather than begin another.
         self._open = threading.local()
@@ -112,7 +116,12 @@ class Database:
             with self.transaction() as connection:
                 self.lock(connection, "fibresim schema")  # two processes starting at once: one creates
                 work(connection)
-        except SQLAlchemyError as error:
+                shared_changed(connection)
+            if self.is_sqlite and self.generation is None:
+                # Beside the file, which exists now; a memory database's number is this process's.
+                path = None if self.is_memory else (make_url(self.url).database or "") + "-generation"
+                self.generation = Generation(path)
+        except (SQLAlchemyError, OSError) as error:
             raise ConfigurationError(f"cannot open database {self.shown}: {self._reason(error)}") from None
 
     @contextmanager
@@ -136,6 +145,10 @@ class Database:
                 finally:
                     self._open.connection = None
                     connection.info.pop("immediate", None)
+                    changed = connection.info.pop(SHARED_CHANGED, False)
+                # Committed (an exception skips this): tell every process the shared state moved.
+                if changed and self.generation is not None:
+                    self.generation.advance()
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
@@ -173,8 +186,59 @@ class Database:
         for close in self._closers:
             close()
         self.engine.dispose()
+        if self.generation is not None:
+            self.generation.close()
+            self.generation = None
         if self._writers is not None:
             self._writers.close()  # after the connections: see _WriterQueue
+
+
+SHARED_CHANGED = "fibresim.shared_changed"
+"""``Connection.info`` key: the transaction wrote the shared state (see :func:`shared_changed`)."""
+
+
+def shared_changed(connection: Connection) -> None:
+    """Note that ``connection``'s transaction changes the shared state (clock, versions)."""
+    connection.info[SHARED_CHANGED] = True
+
+
+class Generation:
+    """A number every process on this machine reads for free, moved whenever the shared state commits.
+
+    The shared state (clock, cache versions) is read by every request; on an SQLite file
+    those reads are skipped while this number stands still. It lives in a small file beside
+    the database, mapped into memory by every worker, and each move writes a new random
+    value (a reader only compares for equality, so a torn read just means one more read).
+    A reader takes the number *before* it reads the database, so a change committed in
+    between is read again next time rather than missed.
+    """
+
+    _FORMAT = struct.Struct("<Q")
+
+    def __init__(self, path: str | None) -> None:
+        if path is None:  # anonymous: one process's own number
+            self._map = mmap.mmap(-1, self._FORMAT.size)
+            return
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            if os.fstat(fd).st_size < self._FORMAT.size:
+                os.ftruncate(fd, self._FORMAT.size)
+            self._map = mmap.mmap(fd, self._FORMAT.size)
+        finally:
+            os.close(fd)  # the mapping keeps the file; no POSIX lock is involved
+
+    def read(self) -> int:
+        """The current number."""
+        value: int = self._FORMAT.unpack_from(self._map, 0)[0]
+        return value
+
+    def advance(self) -> None:
+        """Move the number on (after a commit that changed the shared state)."""
+        self._FORMAT.pack_into(self._map, 0, secrets.randbits(64))
+
+    def close(self) -> None:
+        """Unmap the file."""
+        self._map.close()
 
 
 class _WriterQueue:

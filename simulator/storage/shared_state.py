@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from simulator.domain.clock import ClockState
-from simulator.storage.database import Database, utc
+from simulator.storage.database import Database, shared_changed, utc
 from simulator.storage.tables import shared_state
 
 CLOCK = "clock"
@@ -51,6 +51,7 @@ def read_all(connection: Connection) -> dict[str, tuple[int, Any]]:
 def bump(connection: Connection, *names: str) -> None:
     """Move the versions ``names`` on (in the caller's transaction)."""
     connection.execute(_BUMP, [{"row": name} for name in names])
+    shared_changed(connection)
 
 
 def ensure_rows(connection: Connection) -> None:
@@ -59,6 +60,7 @@ def ensure_rows(connection: Connection) -> None:
     missing = [{"name": name, "version": 1, "value": None} for name in VERSIONED if name not in present]
     if missing:
         connection.execute(insert(shared_state), missing)
+        shared_changed(connection)
 
 
 def clock_json(state: ClockState) -> dict[str, Any]:
@@ -97,6 +99,7 @@ def get_clock(connection: Connection) -> ClockState | None:
 
 def put_clock(connection: Connection, state: ClockState) -> None:
     """Store the clock (creating its row the first time)."""
+    shared_changed(connection)
     if connection.execute(_PUT_CLOCK, {"state": clock_json(state)}).rowcount == 0:
         connection.execute(insert(shared_state).values(name=CLOCK, version=1, value=clock_json(state)))
 
@@ -136,9 +139,26 @@ class SqlSharedState:
         database.on_dispose(self.close)
         self._sql = str(_READ_ALL.compile(dialect=database.engine.dialect))
         self._parsed: tuple[int, ClockState] | None = None
+        self._last: tuple[int, SharedSnapshot] | None = None
 
     def snapshot(self) -> SharedSnapshot:
-        """Every version and the clock, as stored now."""
+        """Every version and the clock, as stored now.
+
+        On SQLite the last read is reused while the database's :class:`Generation` stands
+        still: no process has committed a change to the shared state since.
+        """
+        generation = self._database.generation
+        if generation is None:
+            return self._read()
+        seen = generation.read()  # before the read: a change committed meanwhile is read next time
+        last = self._last
+        if last is not None and last[0] == seen:
+            return last[1]
+        read = self._read()
+        self._last = (seen, read)
+        return read
+
+    def _read(self) -> SharedSnapshot:
         if self._database.is_memory:
             with self._database.reading() as connection:
                 rows = [tuple(row) for row in connection.execute(_READ_ALL)]

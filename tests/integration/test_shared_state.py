@@ -10,11 +10,13 @@ import pytest
 from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 
 from simulator.composition import Simulator
 from simulator.settings import Settings
 from simulator.storage import Database
 from simulator.storage.leases import SqlLeases
+from simulator.storage.shared_state import INVENTORY, bump
 from tests.conftest import START, address_query, gateway_headers
 from tests.orders_support import advance, live_lines, post, provide
 
@@ -91,3 +93,36 @@ def test_at_most_one_process_holds_the_lease_at_any_time(
                 until[holder] = now + TTL
     finally:
         database.dispose()
+
+
+def test_a_commit_that_changes_the_shared_state_moves_the_generation_every_mapping_sees(
+    tmp_path: Path,
+) -> None:
+    """Reads of the shared state are skipped only while no process has committed a change."""
+    url = str(tmp_path / "one.sqlite3")
+    first, second = Database(url), Database(url)
+    try:
+        first.create_schema()
+        second.create_schema()
+        assert first.generation is not None
+        assert second.generation is not None
+        before = second.generation.read()
+        with first.transaction() as connection:
+            connection.execute(text("SELECT 1"))  # a write transaction that leaves the shared state alone
+        assert second.generation.read() == before
+        with first.transaction() as connection:
+            bump(connection, INVENTORY)
+        moved = second.generation.read()
+        assert moved != before
+
+        def bump_then_fail() -> None:
+            with first.transaction() as connection:
+                bump(connection, INVENTORY)
+                raise RuntimeError("rolled back")
+
+        with pytest.raises(RuntimeError):
+            bump_then_fail()
+        assert second.generation.read() == moved  # nothing committed, nothing to read again
+    finally:
+        first.dispose()
+        second.dispose()
