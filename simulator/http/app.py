@@ -7,7 +7,9 @@ database, starting background work and shutting it all down is the composition r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from flask import Flask
 
@@ -36,9 +38,28 @@ from simulator.settings import Settings
 ADMIN_VALIDATOR = "fibresim.admin_validator"
 
 
+class SimulatorFlask(Flask):
+    """Flask with its per-call coroutine check done once per function.
+
+    Flask asks ``inspect.iscoroutinefunction`` of every hook and view on every request
+    (nine times a Supplier API call); the answer never changes for a function.
+    """
+
+    def __init__(self, import_name: str) -> None:
+        super().__init__(import_name)
+        self._synced: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """``func`` made callable synchronously, remembered per function."""
+        synced = self._synced.get(func)
+        if synced is None:
+            synced = self._synced[func] = super().ensure_sync(func)
+        return synced
+
+
 def build_app(context: Context, settings: Settings) -> Flask:
     """The simulator's Flask app around ``context``, as ``settings`` describe it."""
-    app = Flask("fibresim")
+    app = SimulatorFlask("fibresim")
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the contract's field order
     app.extensions["fibresim.settings"] = settings
     app.extensions["fibresim.context"] = context

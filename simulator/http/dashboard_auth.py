@@ -17,7 +17,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from flask import Flask, session
+from flask import Flask, Request, Response, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_wtf.csrf import CSRFProtect
 
 CSRF = "fibresim.dashboard_csrf"
@@ -34,9 +35,30 @@ def token_fingerprint(secret_key: bytes, admin_token: str) -> str:
     return hmac.new(secret_key, admin_token.encode(), hashlib.sha256).hexdigest()
 
 
+class BrowserSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, free for requests that carry no cookie (every API call).
+
+    Flask builds the cookie signer on every request before it looks for the cookie; the
+    Supplier API's callers never send one, so they get an empty session straight away and
+    nothing is written back unless a handler used it.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """The browser's session; an empty one, at no cost, when there is no cookie."""
+        if "HTTP_COOKIE" not in request.environ:
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Write the session back (nothing to do for one nobody touched)."""
+        if session or session.modified or session.accessed:
+            super().save_session(app, session, response)
+
+
 def install_sessions(app: Flask, signing_key: str) -> CSRFProtect:
     """Give ``app`` its session key and a CSRF protector the dashboard calls for its own forms."""
     app.secret_key = session_key(signing_key)
+    app.session_interface = BrowserSessions()
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",

@@ -122,42 +122,30 @@ SECRET_PATHS = frozenset({TOKEN_PATH})
 WITHHELD = "(withheld: it carries credentials)"
 
 
-def _latency_ms() -> int | None:
-    started = request.environ.get(STARTED)
+def _latency_ms(environ: dict[str, Any]) -> int | None:
+    started = environ.get(STARTED)
     return None if started is None else max(0, round((time.perf_counter() - started) * 1000))
 
 
-def _entry(response: Response, at: datetime) -> JournalEntry:
-    environ = request.environ
+def _entry(incoming: Request, response: Response, at: datetime) -> JournalEntry:
+    # Headers straight from the WSGI environ: this runs on every request.
+    environ = incoming.environ
     dropped = bool(environ.get(DROPPED))
-    headers = request.headers
-    if request.path in SECRET_PATHS:
-        return JournalEntry(
-            at=at,
-            method=request.method,
-            path=request.path,
-            query="",
-            tenant=headers.get("Tenant"),
-            request_id=headers.get("X-Request-ID"),
-            conversation_id=headers.get("X-Conversation-ID"),
-            body=WITHHELD,
-            status=0 if dropped else response.status_code,
-            response=None if dropped else WITHHELD,
-            latency_ms=_latency_ms(),
-        )
+    path = incoming.path
+    secret = path in SECRET_PATHS
     return JournalEntry(
         at=at,
-        method=request.method,
-        path=request.path,
-        query=request.query_string.decode("utf-8", "replace"),
-        tenant=headers.get("Tenant"),
-        request_id=headers.get("X-Request-ID"),
-        conversation_id=headers.get("X-Conversation-ID"),
-        body=_request_body(request),
+        method=incoming.method,
+        path=path,
+        query="" if secret else incoming.query_string.decode("utf-8", "replace"),
+        tenant=environ.get("HTTP_TENANT"),
+        request_id=environ.get("HTTP_X_REQUEST_ID"),
+        conversation_id=environ.get("HTTP_X_CONVERSATION_ID"),
+        body=WITHHELD if secret else _request_body(incoming),
         status=0 if dropped else response.status_code,
         # Raw bytes here and in body; the writer parses them off the request path (see _parsed).
-        response=None if dropped else _response_bytes(response),
-        latency_ms=_latency_ms(),
+        response=None if dropped else WITHHELD if secret else _response_bytes(response),
+        latency_ms=_latency_ms(environ),
     )
 
 
@@ -316,19 +304,22 @@ def install_journal(app: Flask, context_key: str = "fibresim.context") -> None:
 
     @app.before_request
     def _note_arrival() -> None:
-        if not is_admin_path(request.path, admin_prefix):
-            request.environ[ARRIVED_AT] = context().clock.now()
-            request.environ[STARTED] = time.perf_counter()
+        environ = request.environ
+        if not is_admin_path(environ.get("PATH_INFO", ""), admin_prefix):
+            environ[ARRIVED_AT] = context().clock.now()
+            environ[STARTED] = time.perf_counter()
 
     @app.after_request
     def _journal(response: Response) -> Response:
-        if is_admin_path(request.path, admin_prefix):
+        incoming: Request = request._get_current_object()  # type: ignore[attr-defined]  # one lookup, not ten
+        environ = incoming.environ
+        if ARRIVED_AT not in environ and is_admin_path(incoming.path, admin_prefix):
             return response
         # A dropped connection is journalled as status 0: it is an error too.
-        if errors_only and response.status_code < 400 and not request.environ.get(DROPPED):
+        if errors_only and response.status_code < 400 and not environ.get(DROPPED):
             return response
         try:
-            writer.add(_entry(response, request.environ.get(ARRIVED_AT) or context().clock.now()))
+            writer.add(_entry(incoming, response, environ.get(ARRIVED_AT) or context().clock.now()))
             if not background:
                 writer.flush()
         except Exception as error:  # the journal is a by-product; the answer must still go out
