@@ -87,7 +87,13 @@ class BackgroundWork:
         self._transport: HttpTransport | None = None
         if settings.kci_url:
             self._transport = HttpTransport(settings.kci_url, kci_auth(settings), verify=kci_verify(settings))
-            self.dispatcher = KciDispatcher(context.database, self._transport, RealClock(), gate=self.holding)
+            self.dispatcher = KciDispatcher(
+                context.database,
+                self._transport,
+                RealClock(),
+                concurrency=settings.kci_concurrency,
+                gate=self.holding,
+            )
 
     def holding(self) -> bool:
         """Whether this process holds the background lease (with a safety margin)."""

@@ -71,6 +71,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         kci_client_secret=secret_from(lambda name: getattr(args, name), KCI_CLIENT_SECRET),
         kci_bearer_token=secret_from(lambda name: getattr(args, name), KCI_TOKEN),
         kci_basic=secret_from(lambda name: getattr(args, name), KCI_BASIC),
+        kci_concurrency=args.kci_concurrency,
         auth=args.auth,
         token_signing_key=secret_from(lambda name: getattr(args, name), TOKEN_SIGNING_KEY),
         admin_token=secret_from(lambda name: getattr(args, name), ADMIN_TOKEN),
@@ -265,6 +266,13 @@ def parser() -> argparse.ArgumentParser:
         "--kci-url",
         default=None,
         help="the gateway's Supplier Updates API base URL; KCIs are POSTed to URL/kcis",
+    )
+    serve.add_argument(
+        "--kci-concurrency",
+        type=positive_int,
+        default=_DEFAULTS.kci_concurrency,
+        help="KCIs in flight to the gateway at once, each of a different order; one order's KCIs "
+        f"always go one after another, in sequence (default: {_DEFAULTS.kci_concurrency})",
     )
     serve.add_argument(
         "--kci-token-url", default=None, help="OAuth2 client-credentials token URL for KCI delivery"

@@ -41,6 +41,8 @@ class Settings:
     kci_client_secret: str | None = field(default=None, repr=False)
     kci_bearer_token: str | None = field(default=None, repr=False)
     kci_basic: str | None = field(default=None, repr=False)  # "user:password"
+    # KCIs in flight at once (each of a different order: one order's go out in sequence).
+    kci_concurrency: int = 16
     # Who may call the Supplier API: none, oauth2 or basic; None takes the profile's auth/mode.
     auth: str | None = None
     # The HS256 key of access tokens; None: the one stored in the database (made on first use).

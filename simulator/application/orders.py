@@ -17,6 +17,7 @@ from simulator.application.context import Context
 from simulator.application.order_effects import apply_events, script_for
 from simulator.application.order_views import order_entity
 from simulator.application.ports import UnitOfWork
+from simulator.domain.inventory import Site
 from simulator.domain.kci_scripts import AppliesTo
 from simulator.domain.order import Order, Reply, check_tenant
 from simulator.domain.order_commands import OrderKind, PlaceOrder, Scenario
@@ -34,12 +35,11 @@ class Answer:
     body: dict[str, Any] | None
 
 
-def _accept(context: Context, unit: UnitOfWork, command: PlaceOrder) -> AcceptedOrder:
+def _accept(context: Context, unit: UnitOfWork, command: PlaceOrder, site: Site | None) -> AcceptedOrder:
     catalogue = context.profile.catalogue
     kind = command.order_type.kind
     if kind is OrderKind.PROVIDE:
         assert command.address is not None  # a provide always names its address
-        site = context.directory.find(command.address)
         live = unit.inventory.at_address(command.address) if site is not None else []
         return check_provide(command, site, live, catalogue, new_service_id=f"S{command.order_id}")
     service = unit.inventory.get(command.service_id or "")
@@ -56,13 +56,16 @@ def place_order(context: Context, command: PlaceOrder) -> Answer:
     check_tenant(command)
     script = script_for(context, command.scenario, AppliesTo.ORDER)
     order_id = OrderId(command.tenant, str(command.order_id))
+    # The site comes from the address directory, not the database: found before the write
+    # lock is taken, so writers queue only for what needs it.
+    site = context.directory.find(command.address) if command.address is not None else None
     with context.store.transaction() as unit:
         unit.lock(f"order:{order_id}")
         existing = unit.orders.get(order_id)
         if existing is not None:
             return Answer(existing.reply, unit.orders.reply_body(order_id))
         now = context.clock.now()
-        accepted = _accept(context, unit, command)
+        accepted = _accept(context, unit, command, site)
         held = None
         if command.reservation_id is not None:
             held = unit.reservations.get(command.tenant, command.reservation_id)
