@@ -30,6 +30,7 @@ import threading
 import time
 from dataclasses import replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask, Request, Response, current_app, request
@@ -82,6 +83,13 @@ def _json_or_text(raw: bytes) -> Any:
         return None
     if len(raw) > BODY_CAP:
         return _text(raw)
+    return _parsed_body(raw)
+
+
+@lru_cache(maxsize=256)
+def _parsed_body(raw: bytes) -> Any:
+    # Remembered: a cached answer is the same bytes every time it is served, so a load test's
+    # journal parses it once. The result is only ever written out, never changed.
     try:
         return parse_json(raw)
     except MalformedRequest:  # too deep, a lone surrogate, not JSON at all: kept as it came

@@ -49,6 +49,9 @@ REFUSED = "fibresim.refused"
 
 _JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json$")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Where a surrogate can come from in JSON text: a \\u escape of D800-DFFF (also matches an
+# escaped backslash before "ud8..", which only costs the full walk).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -173,17 +176,22 @@ def parse_json(raw: bytes) -> Any:
         raise MalformedRequest(f"the request body nests deeper than {MAX_DEPTH} levels") from None
     except ValueError as error:
         raise MalformedRequest(f"the request body is not valid JSON: {excerpt(str(error), 120)}") from None
-    _check_document(document)
+    # The walk is needed only when the text could break a rule: a surrogate escape in it, or
+    # more brackets than the depth allowed (the depth is at most the number of brackets).
+    texts = _SURROGATE_ESCAPE.search(text) is not None
+    if texts or text.count("[") + text.count("{") > MAX_DEPTH:
+        _check_document(document, texts=texts)
     return document
 
 
-def _check_document(document: Any) -> None:
-    """Walk the document once (without recursion): depth and lone surrogates."""
+def _check_document(document: Any, *, texts: bool = True) -> None:
+    """Walk the document once (without recursion): depth and, when ``texts``, lone surrogates."""
     pending: list[tuple[Any, int]] = [(document, 1)]
     while pending:
         value, depth = pending.pop()
         if isinstance(value, str):
-            _check_text(value)
+            if texts:
+                _check_text(value)
             continue
         if not isinstance(value, dict | list):
             continue
@@ -191,7 +199,8 @@ def _check_document(document: Any) -> None:
             raise MalformedRequest(f"the request body nests deeper than {MAX_DEPTH} levels")
         if isinstance(value, dict):
             for key, item in value.items():
-                _check_text(key)
+                if texts:
+                    _check_text(key)
                 pending.append((item, depth + 1))
         else:
             pending.extend((item, depth + 1) for item in value)
