@@ -1,7 +1,7 @@
 """The benchmark harness: every figure of the README's performance table in one run.
 
     python -m benchmarks.run [--seconds 10] [--connections 16] [--wrk-threads 1]
-                             [--server gunicorn] [--workers N] [--threads 8]
+                             [--server granian] [--workers N] [--threads 8]
                              [--db sqlite|postgres] [--estate 100000]
                              [--sections hot,auth,journal,writes,kci,scale,replicas]
                              [--scale-sizes 10000,100000,1000000] [--markdown FILE]
@@ -469,7 +469,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (default 1)")
     parser.add_argument(
-        "--server", default="gunicorn", help="fibresim serve --server for all (default gunicorn)"
+        "--server", default="granian", help="fibresim serve --server for all (default granian, as serve)"
     )
     parser.add_argument(
         "--workers", type=int, default=None, help="worker processes for all (default: the server's)"

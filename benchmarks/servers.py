@@ -31,7 +31,7 @@ class ServerUnavailable(RuntimeError):
 class ServerOptions:
     """The server settings every measured server shares in one run."""
 
-    server: str = "gunicorn"
+    server: str = "granian"
     workers: int | None = None  # None: the server's own default
     threads: int = 8
 
