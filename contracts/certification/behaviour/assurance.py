@@ -23,6 +23,7 @@ from contracts.certification.addresses import TestAddress
 from contracts.certification.behaviour.support import (
     body_of,
     expect_error,
+    expect_no_problems,
     expect_refusal,
     expect_status,
     expect_unknown_id_refused,
@@ -105,8 +106,7 @@ def a_test_on_a_live_service_is_accepted(target: Target) -> Evidence:
     for field in ("id", "serviceId"):
         if answer.get(field) != body[field]:
             problems.append(f"{field} {answer.get(field)!r} does not echo {body[field]!r}")
-    if problems:
-        raise RuleViolation(f"service test {body['id']}: {'; '.join(problems)}", target.evidence())
+    expect_no_problems(target, f"service test {body['id']}", problems)
     return target.evidence(f"test {body['id']} accepted as {answer['supplierReference']}")
 
 
@@ -177,8 +177,7 @@ def _acknowledged(target: Target, body: dict[str, Any], response: httpx.Response
         problems.append("no supplierServiceProblemReference")
     if answer.get("status") not in {"ACKNOWLEDGED", "IN_PROGRESS"}:
         problems.append(f"status {answer.get('status')!r} is neither ACKNOWLEDGED nor IN_PROGRESS")
-    if problems:
-        raise RuleViolation(f"problem {body['id']}: {'; '.join(problems)}", target.evidence())
+    expect_no_problems(target, f"problem {body['id']}", problems)
     return str(answer["supplierServiceProblemReference"])
 
 

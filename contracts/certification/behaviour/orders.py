@@ -33,6 +33,7 @@ from contracts.certification.behaviour.support import (
     availability,
     body_of,
     characteristics,
+    expect_no_problems,
     expect_refusal,
     expect_unknown_id_refused,
     line_profiles,
@@ -195,8 +196,7 @@ def a_new_order_is_acknowledged(target: Target) -> Evidence:
             for field in ("committedDate", "targetDate")
             if not answer.get(field)
         ]
-    if problems:
-        raise RuleViolation(f"order {placed.order_id}: {'; '.join(problems)}", target.evidence())
+    expect_no_problems(target, f"order {placed.order_id}", problems)
     return target.evidence(f"order {placed.order_id} is {placed.status} as {placed.supplier_reference}")
 
 

@@ -7,7 +7,7 @@ target's answer is not what the contract allows, so a rule reads as its scenario
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ __all__ = [
     "characteristics",
     "expect_error",
     "expect_error_code",
+    "expect_no_problems",
     "expect_refusal",
     "expect_status",
     "expect_unknown_id_refused",
@@ -55,6 +56,12 @@ def expect_status(target: Target, response: httpx.Response, allowed: Collection[
         raise RuleViolation(
             f"{what}: expected {wanted}, got {response.status_code}: {response.text[:300]}", target.evidence()
         )
+
+
+def expect_no_problems(target: Target, subject: str, problems: Sequence[str]) -> None:
+    """Raise a violation about ``subject`` listing ``problems``, when there are any."""
+    if problems:
+        raise RuleViolation(f"{subject}: {'; '.join(problems)}", target.evidence())
 
 
 def expect_error(
