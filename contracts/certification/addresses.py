@@ -71,21 +71,22 @@ ROLES: Mapping[str, str] = {
 }
 """The roles rules ask for, and what each must be."""
 
+_NON_EMPTY_STRING = {"type": "string", "minLength": 1}
 _ADDRESS = {
     "type": "object",
     "required": ["id", "type"],
     "additionalProperties": False,
     "properties": {
-        "id": {"type": "string", "minLength": 1},
+        "id": _NON_EMPTY_STRING,
         "type": {"enum": ["UPRN", "NAD", "DistrictCode", "ROBT", "LINE_ID"]},
     },
 }
 _FIELDS: dict[str, Any] = {
-    "tenant": {"type": "string", "minLength": 1},
-    "serviceId": {"type": "string", "minLength": 1},
-    "lineId": {"type": "string", "minLength": 1},
-    "ontReference": {"type": "string", "minLength": 1},
-    "specification": {"type": "string", "minLength": 1},
+    "tenant": _NON_EMPTY_STRING,
+    "serviceId": _NON_EMPTY_STRING,
+    "lineId": _NON_EMPTY_STRING,
+    "ontReference": _NON_EMPTY_STRING,
+    "specification": _NON_EMPTY_STRING,
     "specifications": {
         "type": "object",
         "additionalProperties": {"type": "array", "items": {"type": "string"}, "minItems": 1},
@@ -113,8 +114,8 @@ SCHEMA: dict[str, Any] = {
     "required": ["roles"],
     "additionalProperties": False,
     "properties": {
-        "tenant": {"type": "string", "minLength": 1},
-        "otherTenant": {"type": "string", "minLength": 1},
+        "tenant": _NON_EMPTY_STRING,
+        "otherTenant": _NON_EMPTY_STRING,
         "roles": {
             "type": "object",
             "additionalProperties": False,
@@ -126,8 +127,8 @@ SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "properties": {
                 "orderId": {"type": "integer", "minimum": 1},
-                "tenant": {"type": "string", "minLength": 1},
-                "supplierOrderReference": {"type": "string", "minLength": 1},
+                "tenant": _NON_EMPTY_STRING,
+                "supplierOrderReference": _NON_EMPTY_STRING,
             },
         },
     },

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -295,6 +295,15 @@ class Offence:
         return f"{self.call.label}: {self.problem}"
 
 
+def _calls_to(target: Target, applies: Callable[[Operation], bool]) -> list[tuple[InboundCall, Operation]]:
+    """The journalled calls to a contract operation for which ``applies`` holds, each with its operation."""
+    return [
+        (call, operation)
+        for call in journal(target).calls
+        if (operation := call.operation) is not None and applies(operation)
+    ]
+
+
 def _verdict(
     target: Target,
     checked: Sequence[InboundCall],
@@ -397,8 +406,10 @@ def _is_truncated(body: Any) -> bool:
     return isinstance(body, str) and _TRUNCATED.search(body) is not None
 
 
-def _body_problem(call: InboundCall, operation: Operation, schema: str) -> str:
-    body = call.body
+def _body_problem(call: InboundCall, operation: Operation) -> str:
+    body, schema = call.body, operation.body_schema
+    if schema is None:
+        return ""
     if body is None:
         return "no body" if operation.body_required else ""
     if isinstance(body, str):
@@ -470,19 +481,15 @@ def request_ids_are_unique(target: Target) -> Evidence:
 )
 def query_objects_are_json_of_the_contract(target: Target) -> Evidence:
     """Each JSON-encoded query parameter present once (when required), parsed and schema-valid."""
-    checked = []
-    offences = []
-    for call in journal(target).calls:
-        operation = call.operation
-        if operation is None or not _json_queries(operation):
-            continue
-        checked.append(call)
-        found = _query_problems(call, operation)
-        if found:
-            offences.append(Offence(call, "; ".join(found)))
+    calls = _calls_to(target, lambda operation: bool(_json_queries(operation)))
+    offences = [
+        Offence(call, "; ".join(found))
+        for call, operation in calls
+        if (found := _query_problems(call, operation))
+    ]
     return _verdict(
         target,
-        checked,
+        [call for call, _operation in calls],
         offences,
         what="calls with JSON-encoded query parameters",
         broke="send a query object that is missing, not JSON or not of the contract's shape",
@@ -499,24 +506,16 @@ def query_objects_are_json_of_the_contract(target: Target) -> Evidence:
 )
 def request_bodies_are_valid(target: Target) -> Evidence:
     """Each call to an operation with a body: present when required, JSON, valid against its schema."""
-    checked = []
-    offences = []
-    too_large = 0
-    for call in journal(target).calls:
-        operation = call.operation
-        if operation is None or operation.body_schema is None:
-            continue
-        if _is_truncated(call.body):
-            too_large += 1
-            continue
-        checked.append(call)
-        problem = _body_problem(call, operation, operation.body_schema)
-        if problem:
-            offences.append(Offence(call, problem))
+    with_body = _calls_to(target, lambda operation: operation.body_schema is not None)
+    calls = [(call, operation) for call, operation in with_body if not _is_truncated(call.body)]
+    offences = [
+        Offence(call, problem) for call, operation in calls if (problem := _body_problem(call, operation))
+    ]
+    too_large = len(with_body) - len(calls)
     notes = [f"{too_large} body(ies) over the journal's 16 KiB not checked"] if too_large else []
     return _verdict(
         target,
-        checked,
+        [call for call, _operation in calls],
         offences,
         what="calls to operations with a request body",
         broke="send a body the contract refuses",

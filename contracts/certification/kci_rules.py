@@ -11,7 +11,7 @@ from one run of :func:`~contracts.certification.kci_stream.validate_kci_stream`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -66,6 +66,10 @@ REFERENCES = {
     "KCI-011": (
         "supplier-updates-api.yaml ServiceTestKci and ServiceProblemKci (what each x-fibresim-chosen "
         "reason code requires); advisory"
+    ),
+    T2R_TERMINAL_RULE[0]: (
+        "reference §6.2 (CANCELLED and COMPLETED are terminal, as are the rejections) and §5 (test and "
+        "problem statuses REJECTED, COMPLETED, CANCELLED); judged on statuses only, whatever the reason codes"
     ),
 }
 
@@ -175,38 +179,23 @@ def _stream_check(rule_id: str) -> Callable[[Target], Evidence]:
     return check
 
 
-for _rule_id, _title in STREAM_RULES.items():
-    rule(
-        _rule_id,
-        _title,
-        reference=REFERENCES[_rule_id],
-        capability=Capability.KCIS,
-        layer=Layer.KCI,
-        needs=(Capability.ORDERS,),
-    )(_stream_check(_rule_id))
-
-for _rule_id, _title in T2R_STREAM_RULES.items():
-    rule(
-        _rule_id,
-        _title,
-        reference=REFERENCES[_rule_id],
-        capability=Capability.KCIS,
-        layer=Layer.KCI,
-        required=False,
-        needs=(Capability.ASSURANCE,),
-    )(_stream_check(_rule_id))
-
-rule(
-    T2R_TERMINAL_RULE[0],
-    T2R_TERMINAL_RULE[1],
-    reference=(
-        "reference §6.2 (CANCELLED and COMPLETED are terminal, as are the rejections) and §5 (test and "
-        "problem statuses REJECTED, COMPLETED, CANCELLED); judged on statuses only, whatever the reason codes"
-    ),
-    capability=Capability.KCIS,
-    layer=Layer.KCI,
-    needs=(Capability.ASSURANCE,),
-)(_stream_check(T2R_TERMINAL_RULE[0]))
+# The stream rules, by the entities they judge: (rules, required, the capability that makes them).
+_STREAM_RULE_GROUPS: tuple[tuple[Mapping[str, str], bool, Capability], ...] = (
+    (STREAM_RULES, True, Capability.ORDERS),
+    (T2R_STREAM_RULES, False, Capability.ASSURANCE),
+    (dict([T2R_TERMINAL_RULE]), True, Capability.ASSURANCE),
+)
+for _rules, _required, _entities in _STREAM_RULE_GROUPS:
+    for _rule_id, _title in _rules.items():
+        rule(
+            _rule_id,
+            _title,
+            reference=REFERENCES[_rule_id],
+            capability=Capability.KCIS,
+            layer=Layer.KCI,
+            required=_required,
+            needs=(_entities,),
+        )(_stream_check(_rule_id))
 
 
 @rule(

@@ -19,6 +19,7 @@ from contracts.certification.behaviour.support import (
     body_of,
     characteristics,
     expect_error,
+    expect_no_problems,
     offered_slots,
     reserve,
     slot_instants,
@@ -254,8 +255,7 @@ def an_offered_slot_can_be_reserved(target: Target) -> Evidence:
         elif expiry <= target.now():
             problems.append(f"expiryDateTime {body['expiryDateTime']} is not in the future")
         note = f"expires {body['expiryDateTime']}"
-    if problems:
-        raise RuleViolation(f"reservation {reservation_id}: {'; '.join(problems)}", target.evidence())
+    expect_no_problems(target, f"reservation {reservation_id}", problems)
     return target.evidence(f"reserved {slot['timeslotStartDateTime']} as {body['supplierReference']}", note)
 
 

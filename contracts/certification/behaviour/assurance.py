@@ -20,8 +20,15 @@ from typing import Any
 import httpx
 
 from contracts.certification.addresses import TestAddress
-from contracts.certification.behaviour.support import body_of, expect_error, expect_status
-from contracts.certification.errors import NotDecidable, RuleSkipped, RuleViolation
+from contracts.certification.behaviour.support import (
+    body_of,
+    expect_error,
+    expect_no_problems,
+    expect_refusal,
+    expect_status,
+    expect_unknown_id_refused,
+)
+from contracts.certification.errors import RuleSkipped, RuleViolation
 from contracts.certification.evidence import Evidence
 from contracts.certification.kci_rules import RAISED_PROBLEMS
 from contracts.certification.rules import Capability, rule
@@ -33,7 +40,6 @@ HAS_WORKED = [
     {"name": "SERVICE_HAS_WORKED", "value": "true"},
     {"name": "SERVICE_LAST_WORKED", "value": "2020-01-01T00:00:00Z"},
 ]
-UNKNOWN_STATUSES = {404: "NOT_FOUND", 422: "INVALID_REQUEST"}
 
 
 def _service(target: Target) -> tuple[TestAddress, str, str]:
@@ -43,6 +49,12 @@ def _service(target: Target) -> tuple[TestAddress, str, str]:
             f"{place.label}: give the live service's serviceId and specification in the address file"
         )
     return place, place.service_id, place.specification
+
+
+def _unknown_service(target: Target) -> tuple[str, str]:
+    """A service id the supplier cannot know, and the live service's specification to name with it."""
+    _place, _service_id, spec_id = _service(target)
+    return f"NO-SUCH-SERVICE-{target.rng.randrange(10**9)}", spec_id
 
 
 def _owner(target: Target, place: TestAddress) -> str | None:
@@ -71,17 +83,6 @@ def _problem_body(target: Target, service_id: str, spec_id: str, **extra: Any) -
     }
 
 
-def _refused(target: Target, response: httpx.Response, what: str, *, later: str) -> None:
-    """A request that must be refused: 422 with the error body; 202 defers the answer to a KCI."""
-    if response.status_code == 202:
-        raise NotDecidable(
-            f"{what}: answered 202, so a refusal can only come later as {later}", target.evidence()
-        )
-    if response.status_code in {200, 201}:
-        raise RuleViolation(f"{what}: accepted with {response.status_code}", target.evidence())
-    expect_error(target, response, {422}, what)
-
-
 @rule(
     "AST-001",
     "a service test on a live service of the tenant is accepted: 201 with supplierReference",
@@ -105,8 +106,7 @@ def a_test_on_a_live_service_is_accepted(target: Target) -> Evidence:
     for field in ("id", "serviceId"):
         if answer.get(field) != body[field]:
             problems.append(f"{field} {answer.get(field)!r} does not echo {body[field]!r}")
-    if problems:
-        raise RuleViolation(f"service test {body['id']}: {'; '.join(problems)}", target.evidence())
+    expect_no_problems(target, f"service test {body['id']}", problems)
     return target.evidence(f"test {body['id']} accepted as {answer['supplierReference']}")
 
 
@@ -118,8 +118,7 @@ def a_test_on_a_live_service_is_accepted(target: Target) -> Evidence:
 )
 def a_test_on_an_unknown_service_is_refused(target: Target) -> Evidence:
     """Test a service id the supplier cannot know."""
-    _place, _service_id, spec_id = _service(target)
-    unknown = f"NO-SUCH-SERVICE-{target.rng.randrange(10**9)}"
+    unknown, spec_id = _unknown_service(target)
     body = _test_body(target, unknown, spec_id)
     response = target.post("/service-tests", json_body=body, headers=target.headers())
     expect_error(target, response, {422}, f"service test on unknown service {unknown}")
@@ -147,7 +146,7 @@ def another_tenants_service_is_refused(target: Target) -> Evidence:
     expect_error(target, test, {422}, f"{others[0]} testing {owner}'s service {service_id}")
     problem = _problem_body(target, service_id, spec_id)
     raised = target.post("/service-problems", json_body=problem, headers=target.headers(tenant=others[0]))
-    _refused(
+    expect_refusal(
         target, raised, f"{others[0]} raising a problem on {owner}'s service", later="a PROBLEM_REJECTED KCI"
     )
     return target.evidence()
@@ -178,8 +177,7 @@ def _acknowledged(target: Target, body: dict[str, Any], response: httpx.Response
         problems.append("no supplierServiceProblemReference")
     if answer.get("status") not in {"ACKNOWLEDGED", "IN_PROGRESS"}:
         problems.append(f"status {answer.get('status')!r} is neither ACKNOWLEDGED nor IN_PROGRESS")
-    if problems:
-        raise RuleViolation(f"problem {body['id']}: {'; '.join(problems)}", target.evidence())
+    expect_no_problems(target, f"problem {body['id']}", problems)
     return str(answer["supplierServiceProblemReference"])
 
 
@@ -206,11 +204,10 @@ def a_problem_on_a_live_service_is_acknowledged(target: Target) -> Evidence:
 )
 def a_problem_on_an_unknown_service_is_refused(target: Target) -> Evidence:
     """Raise a problem on a service id the supplier cannot know."""
-    _place, _service_id, spec_id = _service(target)
-    unknown = f"NO-SUCH-SERVICE-{target.rng.randrange(10**9)}"
+    unknown, spec_id = _unknown_service(target)
     body = _problem_body(target, unknown, spec_id)
     response = target.post("/service-problems", json_body=body, headers=target.headers())
-    _refused(target, response, f"problem on unknown service {unknown}", later="a PROBLEM_REJECTED KCI")
+    expect_refusal(target, response, f"problem on unknown service {unknown}", later="a PROBLEM_REJECTED KCI")
     return target.evidence()
 
 
@@ -275,16 +272,7 @@ def requests_on_an_unknown_problem_are_refused(target: Target) -> Evidence:
     )
     for path, body in requests:
         response = target.post(path, json_body=body, headers=target.headers())
-        what = f"{path} for unknown problem {unknown}"
-        if response.status_code == 202:
-            raise NotDecidable(
-                f"{what}: answered 202, so the refusal can only come by KCI", target.evidence()
-            )
-        error = expect_error(target, response, set(UNKNOWN_STATUSES), what)
-        if error.get("code") != UNKNOWN_STATUSES[response.status_code]:
-            raise RuleViolation(
-                f"{what}: {response.status_code} with code {error.get('code')!r} (§2.3)", target.evidence()
-            )
+        expect_unknown_id_refused(target, response, f"{path} for unknown problem {unknown}")
     return target.evidence()
 
 
@@ -335,7 +323,7 @@ def a_cancelled_problem_cannot_be_cancelled_again(target: Target) -> Evidence:
         json_body=_cancellation(target, body, reference),
         headers=target.headers(tenant=tenant),
     )
-    _refused(
+    expect_refusal(
         target, response, f"second cancellation of problem {body['id']}", later="a CANCELLATION_REJECTED KCI"
     )
     return target.evidence()
@@ -360,7 +348,7 @@ def a_problem_without_service_has_worked_is_refused(target: Target) -> Evidence:
     )
     if response.status_code in {201, 202}:
         target.shared.setdefault(RAISED_PROBLEMS, {})[body["id"]] = str(response.status_code)
-    _refused(
+    expect_refusal(
         target, response, f"problem {body['id']} without SERVICE_HAS_WORKED", later="a PROBLEM_REJECTED KCI"
     )
     return target.evidence()

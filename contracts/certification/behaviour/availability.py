@@ -11,7 +11,8 @@ from contracts.certification.behaviour.support import (
     availability,
     body_of,
     characteristics,
-    expect_error,
+    expect_error_code,
+    expect_no_problems,
     line_profiles,
 )
 from contracts.certification.errors import NotDecidable, RuleSkipped, RuleViolation
@@ -55,8 +56,7 @@ def no_coverage_returns_unavailability_reasons(target: Target) -> Evidence:
         reasons = []
     if "line" in _site(body):
         problems.append("siteInformation.line offers a new line")
-    if problems:
-        raise RuleViolation(f"{place.label}: {'; '.join(problems)}", target.evidence())
+    expect_no_problems(target, place.label, problems)
     return target.evidence(
         f"reasons: {', '.join(str(r.get('code')) for r in reasons if isinstance(r, dict))}"
     )
@@ -99,8 +99,7 @@ def coverage_offers_specifications_and_a_new_line(target: Target) -> Evidence:
             problems.append("siteInformation.line is absent, so no new line can be ordered")
         if body.get("unavailabilityReasons"):
             problems.append("unavailabilityReasons is present although services are offered")
-        if problems:
-            raise RuleViolation(f"{place.label}: {'; '.join(problems)}", target.evidence())
+        expect_no_problems(target, place.label, problems)
         notes.append(f"{place.label}: {offered}")
     return target.evidence(*notes)
 
@@ -124,8 +123,7 @@ def single_service_address_with_a_live_line_offers_no_new_line(target: Target) -
             problems.append("siteInformation.existingLines does not list the live line")
         if not body.get("serviceSpecifications"):
             problems.append("serviceSpecifications is empty (the guide still lists them)")
-        if problems:
-            raise RuleViolation(f"{place.label} asked as {tenant}: {'; '.join(problems)}", target.evidence())
+        expect_no_problems(target, f"{place.label} asked as {tenant}", problems)
     return target.evidence(f"asked as {', '.join(_tenants(target, place))}")
 
 
@@ -151,8 +149,7 @@ def multi_service_address_offers_a_new_line_beside_the_live_one(target: Target) 
         elif tenant == owner:
             identified, problem = _named_line(place, lines)
             problems += [problem] if problem else []
-        if problems:
-            raise RuleViolation(f"{place.label} asked as {tenant}: {'; '.join(problems)}", target.evidence())
+        expect_no_problems(target, f"{place.label} asked as {tenant}", problems)
     if identified is None:
         raise NotDecidable(
             f"{place.label}: the address file names no lineId, ontReference or serviceId the existing "
@@ -238,12 +235,8 @@ def live_lines_are_described_with_ont_ports_and_characteristics(target: Target) 
             if not isinstance(lines, list) or not lines:
                 raise RuleViolation(f"{place.label} asked as {tenant}: no existingLines", target.evidence())
             for index, line in enumerate(lines):
-                problems = _line_problems(line)
-                if problems:
-                    raise RuleViolation(
-                        f"{place.label} asked as {tenant}: existingLines/{index}: {'; '.join(problems)}",
-                        target.evidence(),
-                    )
+                subject = f"{place.label} asked as {tenant}: existingLines/{index}"
+                expect_no_problems(target, subject, _line_problems(line))
     return target.evidence()
 
 
@@ -262,12 +255,7 @@ def missing_gateway_headers_are_a_malformed_request(target: Target) -> Evidence:
     for header in GATEWAY_HEADERS:
         headers = {k: v for k, v in target.headers().items() if k != header}
         response = target.get("/service-availability", params=address_query(address), headers=headers)
-        error = expect_error(target, response, {400}, f"availability without {header}")
-        if error.get("code") != "MALFORMED_REQUEST":
-            raise RuleViolation(
-                f"availability without {header}: code {error.get('code')!r}, expected MALFORMED_REQUEST",
-                target.evidence(),
-            )
+        expect_error_code(target, response, {400}, f"availability without {header}")
     return target.evidence()
 
 

@@ -33,7 +33,9 @@ from contracts.certification.behaviour.support import (
     availability,
     body_of,
     characteristics,
-    expect_error,
+    expect_no_problems,
+    expect_refusal,
+    expect_unknown_id_refused,
     line_profiles,
     specification_and_profile,
 )
@@ -72,12 +74,8 @@ def _accepted(placed: PlacedOrder, why: str) -> None:
 
 
 def _refused(target: Target, response: httpx.Response, what: str) -> None:
-    """An order that must be refused: 422 with the error body; 202 defers the answer to a KCI."""
-    if response.status_code == 202:
-        raise RuleSkipped(f"{what}: answered 202, so a refusal can only come later as an ORDER_REJECTED KCI")
-    if response.status_code in {200, 201}:
-        raise RuleViolation(f"{what}: accepted with {response.status_code}", target.evidence())
-    expect_error(target, response, {422}, what)
+    """An order that must be refused: 422 with the error body; after a 202 the rule is skipped."""
+    expect_refusal(target, response, what, later="an ORDER_REJECTED KCI", skip_deferred=True)
 
 
 @rule(
@@ -116,9 +114,6 @@ def a_new_line_where_none_can_be_installed_is_refused(target: Target) -> Evidenc
     return target.evidence()
 
 
-UNKNOWN_ORDER_STATUSES = {404: "NOT_FOUND", 422: "INVALID_REQUEST"}
-
-
 @rule(
     "ORD-005",
     "an amendment of an unknown order is refused with 404 or 422 and the error body",
@@ -133,19 +128,7 @@ def an_amendment_of_an_unknown_order_is_refused(target: Target) -> Evidence:
     unknown = target.new_id() + 500_000_000  # far outside the ids this run and its neighbours use
     body = amendment_request(target.new_id(), unknown)
     response = target.post("/service-order-amendments", json_body=body, headers=target.headers())
-    if response.status_code == 202:
-        raise NotDecidable(
-            f"amendment of unknown order {unknown}: answered 202, so the refusal can only come by KCI",
-            target.evidence(),
-        )
-    what = f"amendment of unknown order {unknown}"
-    error = expect_error(target, response, set(UNKNOWN_ORDER_STATUSES), what)
-    expected = UNKNOWN_ORDER_STATUSES[response.status_code]
-    if error.get("code") != expected:
-        raise RuleViolation(
-            f"{what}: {response.status_code} with code {error.get('code')!r}, expected {expected} (§2.3)",
-            target.evidence(),
-        )
+    expect_unknown_id_refused(target, response, f"amendment of unknown order {unknown}")
     note = "" if response.status_code == 404 else "422 is allowed by the reference; our contract prefers 404"
     return target.evidence(note)
 
@@ -213,8 +196,7 @@ def a_new_order_is_acknowledged(target: Target) -> Evidence:
             for field in ("committedDate", "targetDate")
             if not answer.get(field)
         ]
-    if problems:
-        raise RuleViolation(f"order {placed.order_id}: {'; '.join(problems)}", target.evidence())
+    expect_no_problems(target, f"order {placed.order_id}", problems)
     return target.evidence(f"order {placed.order_id} is {placed.status} as {placed.supplier_reference}")
 
 

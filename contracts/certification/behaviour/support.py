@@ -7,24 +7,30 @@ target's answer is not what the contract allows, so a rule reads as its scenario
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
 import httpx
 
 from contracts.certification.addresses import TestAddress
-from contracts.certification.errors import RuleSkipped, RuleViolation
+from contracts.certification.errors import NotDecidable, RuleSkipped, RuleViolation
 from contracts.certification.schemas import SUPPLIER_API, problems
 from contracts.certification.target import Target
 
 __all__ = [
+    "ERROR_CODES",
+    "UNKNOWN_ID_STATUSES",
     "appointment_query",
     "availability",
     "body_of",
     "characteristics",
     "expect_error",
+    "expect_error_code",
+    "expect_no_problems",
+    "expect_refusal",
     "expect_status",
+    "expect_unknown_id_refused",
     "line_profiles",
     "offered_slots",
     "reserve",
@@ -52,6 +58,12 @@ def expect_status(target: Target, response: httpx.Response, allowed: Collection[
         )
 
 
+def expect_no_problems(target: Target, subject: str, problems: Sequence[str]) -> None:
+    """Raise a violation about ``subject`` listing ``problems``, when there are any."""
+    if problems:
+        raise RuleViolation(f"{subject}: {'; '.join(problems)}", target.evidence())
+
+
 def expect_error(
     target: Target,
     response: httpx.Response,
@@ -70,6 +82,61 @@ def expect_error(
         )
     result: Mapping[str, Any] = body
     return result
+
+
+ERROR_CODES = {400: "MALFORMED_REQUEST", 401: "NOT_AUTHORISED", 404: "NOT_FOUND", 422: "INVALID_REQUEST"}
+"""The error ``code`` that goes with each status (reference §2.3)."""
+
+UNKNOWN_ID_STATUSES = frozenset({404, 422})
+"""How an id the target cannot know may be refused: 404 NOT_FOUND, or 422 INVALID_REQUEST (§2.3)."""
+
+
+def expect_error_code(
+    target: Target,
+    response: httpx.Response,
+    allowed: Collection[int],
+    what: str,
+    *,
+    code: str | None = None,
+    document: str = SUPPLIER_API,
+) -> Mapping[str, Any]:
+    """:func:`expect_error`, and the body's ``code`` must be ``code`` (by default the status's, §2.3)."""
+    error = expect_error(target, response, allowed, what, document=document)
+    expected = code or ERROR_CODES[response.status_code]
+    if error.get("code") != expected:
+        raise RuleViolation(
+            f"{what}: {response.status_code} with code {error.get('code')!r}, expected {expected} (§2.3)",
+            target.evidence(),
+        )
+    return error
+
+
+def expect_unknown_id_refused(target: Target, response: httpx.Response, what: str) -> None:
+    """A request naming an id the target cannot know: 404 or 422 with the matching code.
+
+    A 202 leaves the refusal to a later KCI, so the rule cannot be decided here.
+    """
+    if response.status_code == 202:
+        raise NotDecidable(f"{what}: answered 202, so the refusal can only come by KCI", target.evidence())
+    expect_error_code(target, response, UNKNOWN_ID_STATUSES, what)
+
+
+def expect_refusal(
+    target: Target, response: httpx.Response, what: str, *, later: str, skip_deferred: bool = False
+) -> None:
+    """A request that must be refused: 422 with the error body.
+
+    A 202 defers the answer to ``later`` (a rejection KCI): the rule is not decidable here,
+    or skipped with ``skip_deferred``. A 200 or 201 accepted what had to be refused.
+    """
+    if response.status_code == 202:
+        reason = f"{what}: answered 202, so a refusal can only come later as {later}"
+        if skip_deferred:
+            raise RuleSkipped(reason)
+        raise NotDecidable(reason, target.evidence())
+    if response.status_code in {200, 201}:
+        raise RuleViolation(f"{what}: accepted with {response.status_code}", target.evidence())
+    expect_error(target, response, {422}, what)
 
 
 def address_query(address: Mapping[str, str], **extra: str) -> dict[str, str]:
