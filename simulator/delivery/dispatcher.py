@@ -240,18 +240,20 @@ class KciDispatcher:
 
     def _record(self, attempts: list[_Attempt], tally: Counter[str]) -> None:
         """Record ``attempts`` in one transaction, then count and log them."""
+        records = [
+            outbox.AttemptRecord(
+                done.entry.kci_id,
+                at=done.at,
+                outcome=done.outcome,
+                status_code=done.result.status_code,
+                error=done.error,
+                next_attempt_at=done.next_attempt_at,
+                latency_ms=done.latency_ms,
+            )
+            for done in attempts
+        ]
         with self._database.transaction() as connection:
-            for done in attempts:
-                outbox.record_attempt(
-                    connection,
-                    done.entry.kci_id,
-                    at=done.at,
-                    outcome=done.outcome,
-                    status_code=done.result.status_code,
-                    error=done.error,
-                    next_attempt_at=done.next_attempt_at,
-                    latency_ms=done.latency_ms,
-                )
+            outbox.record_attempts(connection, records)
         for done in attempts:
             tally[done.outcome] += 1
             entry = done.entry

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
 from simulator.storage.database import utc
 from simulator.storage.tables import kci_attempts, kci_outbox
@@ -162,6 +162,68 @@ def next_pending_after(
     return None if row is None else _entry(row)
 
 
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    """One delivery attempt to record (see :func:`record_attempts`)."""
+
+    kci_id: str
+    at: datetime
+    outcome: str
+    status_code: int | None
+    error: str | None
+    next_attempt_at: datetime | None
+    latency_ms: int | None = None
+
+
+# Built once: delivery records an attempt per KCI sent, and building statements per call
+# cost more than running them.
+_ATTEMPTS_SO_FAR = select(kci_outbox.c.attempts).where(kci_outbox.c.kci_id == bindparam("kci"))
+_OUTBOX_ROW = update(kci_outbox).where(kci_outbox.c.kci_id == bindparam("kci"))
+_COMMON: dict[str, Any] = {
+    "attempts": bindparam("attempt_no"),
+    "last_status_code": bindparam("status"),
+    "last_error": bindparam("err"),
+}
+_AFTER = {
+    DELIVERED: _OUTBOX_ROW.values(**_COMMON, state=DELIVERED, delivered_at=bindparam("when")),
+    REJECTED: _OUTBOX_ROW.values(**_COMMON, state=REJECTED),
+    PENDING: _OUTBOX_ROW.values(**_COMMON, next_attempt_at=bindparam("next_at")),
+}
+_ADD_ATTEMPT = insert(kci_attempts).values(
+    kci_id=bindparam("kci"),
+    attempt=bindparam("attempt_no"),
+    at=bindparam("when"),
+    outcome=bindparam("result"),
+    status_code=bindparam("status"),
+    error=bindparam("err"),
+    next_attempt_at=bindparam("next_at"),
+    latency_ms=bindparam("latency"),
+)
+
+
+def record_attempts(connection: Connection, records: list[AttemptRecord]) -> None:
+    """Record delivery attempts; an outcome DELIVERED or REJECTED ends that KCI's delivery."""
+    rows = []
+    for record in records:
+        attempt = connection.execute(_ATTEMPTS_SO_FAR, {"kci": record.kci_id}).scalar_one() + 1
+        after = record.outcome if record.outcome in {DELIVERED, REJECTED} else PENDING
+        row = {
+            "kci": record.kci_id,
+            "attempt_no": attempt,
+            "when": record.at,
+            "result": record.outcome,
+            "status": record.status_code,
+            "err": record.error,
+            "next_at": record.next_attempt_at,
+            "latency": record.latency_ms,
+        }
+        # A retry waits until next_attempt_at (now when none is given).
+        connection.execute(_AFTER[after], {**row, "next_at": record.next_attempt_at or record.at})
+        rows.append(row)
+    if rows:
+        connection.execute(_ADD_ATTEMPT, rows)
+
+
 def record_attempt(
     connection: Connection,
     kci_id: str,
@@ -174,29 +236,8 @@ def record_attempt(
     latency_ms: int | None = None,
 ) -> None:
     """Record one delivery attempt; ``outcome`` DELIVERED or REJECTED ends the KCI's delivery."""
-    attempt = (
-        connection.execute(select(kci_outbox.c.attempts).where(kci_outbox.c.kci_id == kci_id)).scalar_one()
-        + 1
-    )
-    values: dict[str, Any] = {"attempts": attempt, "last_status_code": status_code, "last_error": error}
-    if outcome == DELIVERED:
-        values |= {"state": DELIVERED, "delivered_at": at}
-    elif outcome == REJECTED:
-        values |= {"state": REJECTED}
-    else:
-        values |= {"next_attempt_at": next_attempt_at or at}
-    connection.execute(update(kci_outbox).where(kci_outbox.c.kci_id == kci_id).values(values))
-    connection.execute(
-        insert(kci_attempts).values(
-            kci_id=kci_id,
-            attempt=attempt,
-            at=at,
-            outcome=outcome,
-            status_code=status_code,
-            error=error,
-            next_attempt_at=next_attempt_at,
-            latency_ms=latency_ms,
-        )
+    record_attempts(
+        connection, [AttemptRecord(kci_id, at, outcome, status_code, error, next_attempt_at, latency_ms)]
     )
 
 
