@@ -19,9 +19,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from simulator.composition import close_app, create_app
-from simulator.settings import Settings
-from tests.conftest import START
+from tests.conftest import demo_simulator
 from tests.hostile.support import assert_error_body, assert_serves_normally, flask_caller
 
 ERROR = "error"  # the answer must be the API's error body
@@ -521,9 +519,8 @@ def test_the_corpus_is_large_and_its_names_unique() -> None:
 @pytest.fixture(scope="module")
 def shared() -> Iterator[FlaskClient]:
     """One simulator for the whole corpus: each case also meets what the earlier ones left."""
-    application = create_app(Settings(database=":memory:", clock=f"manual@{START}", background=False))
-    yield application.test_client()
-    close_app(application)
+    with demo_simulator() as application:
+        yield application.test_client()
 
 
 @pytest.mark.parametrize("case", CORPUS, ids=[case.name for case in CORPUS])
