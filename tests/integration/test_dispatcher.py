@@ -128,6 +128,15 @@ def queue_story(database: Database, order_id: int, count: int = 5) -> list[str]:
     return [queue(database, kci) for kci in provide_story(order_id)[:count]]
 
 
+def two_kcis_the_first_answered(
+    database: Database, gateway: FakeGateway, *results: TransportResult
+) -> tuple[str, str]:
+    """Queue an order's first two KCIs; the gateway will answer the first with ``results``."""
+    first, second = queue_story(database, 1, count=2)
+    gateway.will_answer(first, *results)
+    return first, second
+
+
 def entry_of(database: Database, kci_id: str) -> OutboxEntry:
     with database.reading() as connection:
         entries = [
@@ -208,8 +217,7 @@ def test_no_database_connection_is_held_while_the_gateway_is_called(
 def test_the_next_kci_waits_while_the_one_before_is_being_retried(
     database: Database, gateway: FakeGateway, clock: ManualClock
 ) -> None:
-    first, _second = queue_story(database, 1, count=2)
-    gateway.will_answer(first, answer(503))
+    first, _second = two_kcis_the_first_answered(database, gateway, answer(503))
     dispatcher = dispatcher_for(database, gateway, clock)
 
     report = dispatcher.run_once()
@@ -221,8 +229,7 @@ def test_the_next_kci_waits_while_the_one_before_is_being_retried(
 def test_a_retry_goes_only_once_the_delivery_clock_passes_next_attempt_at(
     database: Database, gateway: FakeGateway, clock: ManualClock
 ) -> None:
-    first, second = queue_story(database, 1, count=2)
-    gateway.will_answer(first, answer(503))
+    first, second = two_kcis_the_first_answered(database, gateway, answer(503))
     dispatcher = dispatcher_for(database, gateway, clock)
     dispatcher.run_once()
 
@@ -264,8 +271,7 @@ ERROR_BODY = '{"uuid": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "code": "INVALID_
 def test_a_4xx_is_rejected_with_the_gateways_error_body_and_the_next_kci_proceeds(
     database: Database, gateway: FakeGateway, clock: ManualClock
 ) -> None:
-    first, second = queue_story(database, 1, count=2)
-    gateway.will_answer(first, answer(422, body=ERROR_BODY))
+    first, second = two_kcis_the_first_answered(database, gateway, answer(422, body=ERROR_BODY))
     dispatcher = dispatcher_for(database, gateway, clock)
 
     assert dispatcher.run_once().rejected == 1
@@ -278,8 +284,7 @@ def test_a_4xx_is_rejected_with_the_gateways_error_body_and_the_next_kci_proceed
 def test_a_policy_out_of_attempts_gives_up_and_the_next_kci_proceeds(
     database: Database, gateway: FakeGateway, clock: ManualClock
 ) -> None:
-    first, second = queue_story(database, 1, count=2)
-    gateway.will_answer(first, answer(503), timeout())
+    first, second = two_kcis_the_first_answered(database, gateway, answer(503), timeout())
     dispatcher = dispatcher_for(
         database, gateway, clock, RetryPolicy(base_delay=timedelta(seconds=1), max_attempts=2)
     )
