@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 
 from tests.conftest import demo_simulator
 from tests.hostile.support import assert_error_body, assert_serves_normally, flask_caller
+from tests.orders_support import provide
 
 ERROR = "error"  # the answer must be the API's error body
 MIB = 1024 * 1024
@@ -47,20 +48,8 @@ def _gateway(**extra: str) -> dict[str, str]:
 
 
 def _order(**fields: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": 9001,
-        "orderType": "NEW",
-        "tenant": "TENANT1",
-        "address": {"id": "100000000004", "type": "UPRN"},
-        "serviceOrderItem": {
-            "serviceSpecification": {"id": "FTTP"},
-            "serviceCharacteristics": [{"name": "LINE_PROFILE", "value": "2"}],
-        },
-        "primaryContact": {"name": "Ann"},
-        "requestedCompletionDate": "2026-08-03",
-    }
-    body.update(fields)
-    return body
+    fields = {"primaryContact": {"name": "Ann"}, "requestedCompletionDate": "2026-08-03", **fields}
+    return provide(9001, "100000000004", profile="2", **fields)
 
 
 def _appointments(**query: str) -> dict[str, str]:
