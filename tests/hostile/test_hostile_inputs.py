@@ -52,6 +52,19 @@ def _order(**fields: Any) -> dict[str, Any]:
     return provide(9001, "100000000004", profile="2", **fields)
 
 
+def _order_sent_as(name: str, content_type: str, expected: frozenset[int]) -> Case:
+    """A valid order posted as raw bytes under ``content_type``."""
+    return Case(
+        name,
+        "POST",
+        "/service-orders",
+        expected,
+        data=json.dumps(_order()).encode(),
+        content_type=content_type,
+        headers=_gateway(),
+    )
+
+
 def _appointments(**query: str) -> dict[str, str]:
     return {
         "address": json.dumps({"id": "100000000002", "type": "UPRN"}),
@@ -374,15 +387,7 @@ CORPUS: list[Case] = [
         headers=_gateway(Tenant="T" * 10_000),
     ),
     # --- wrong media types
-    Case(
-        "text/plain body",
-        "POST",
-        "/service-orders",
-        frozenset({415}),
-        data=json.dumps(_order()).encode(),
-        content_type="text/plain",
-        headers=_gateway(),
-    ),
+    _order_sent_as("text/plain body", "text/plain", frozenset({415})),
     Case("no Content-Type", "POST", "/appointments", frozenset({415}), data=b"{}", headers=_gateway()),
     Case(
         "form body",
@@ -400,24 +405,8 @@ CORPUS: list[Case] = [
         data=b'{"by": "PT1M"}',
         content_type="application/json; charset=latin-1",
     ),
-    Case(
-        "JSON with a charset",
-        "POST",
-        "/service-orders",
-        OK,
-        data=json.dumps(_order()).encode(),
-        content_type="application/json; charset=UTF-8",
-        headers=_gateway(),
-    ),
-    Case(
-        "a +json type",
-        "POST",
-        "/service-orders",
-        OK,
-        data=json.dumps(_order()).encode(),
-        content_type="application/vnd.fibre+json",
-        headers=_gateway(),
-    ),
+    _order_sent_as("JSON with a charset", "application/json; charset=UTF-8", OK),
+    _order_sent_as("a +json type", "application/vnd.fibre+json", OK),
     # --- huge bodies
     Case(
         "2 MiB body",
