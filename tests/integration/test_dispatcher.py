@@ -128,6 +128,14 @@ def queue_story(database: Database, order_id: int, count: int = 5) -> list[str]:
     return [queue(database, kci) for kci in provide_story(order_id)[:count]]
 
 
+def queue_story_with_a_fault_on_the_first(database: Database, fault: str, count: int) -> list[str]:
+    """Queue an order's first ``count`` KCIs, the first carrying the delivery ``fault``."""
+    ids = queue_story(database, 1, count=count)
+    with database.transaction() as connection:
+        outbox.set_fault(connection, ids[0], fault)
+    return ids
+
+
 def two_kcis_the_first_answered(
     database: Database, gateway: FakeGateway, *results: TransportResult
 ) -> tuple[str, str]:
@@ -345,9 +353,7 @@ def test_a_transport_that_raises_counts_as_a_failed_attempt_with_back_off(
 def test_a_duplicate_fault_sends_the_accepted_kci_twice_with_the_same_id(
     database: Database, gateway: FakeGateway, clock: ManualClock
 ) -> None:
-    first, second = queue_story(database, 1, count=2)
-    with database.transaction() as connection:
-        outbox.set_fault(connection, first, DUPLICATE)
+    first, second = queue_story_with_a_fault_on_the_first(database, DUPLICATE, count=2)
     dispatcher = dispatcher_for(database, gateway, clock)
 
     report = dispatcher.run_once()
@@ -387,9 +393,7 @@ def test_a_rejected_duplicate_copy_does_not_undo_the_delivery(
 def test_a_reordering_fault_sends_the_next_kci_first(
     fault: str, database: Database, gateway: FakeGateway, clock: ManualClock
 ) -> None:
-    first, second, third = queue_story(database, 1, count=3)
-    with database.transaction() as connection:
-        outbox.set_fault(connection, first, fault)
+    first, second, third = queue_story_with_a_fault_on_the_first(database, fault, count=3)
     dispatcher = dispatcher_for(database, gateway, clock)
 
     assert dispatcher.run_once().delivered == 2
@@ -418,9 +422,7 @@ def test_a_reordering_fault_holds_the_kci_until_the_next_one_is_queued(
 def test_a_reordered_kci_keeps_waiting_while_the_next_one_is_retried(
     database: Database, gateway: FakeGateway, clock: ManualClock
 ) -> None:
-    first, second = queue_story(database, 1, count=2)
-    with database.transaction() as connection:
-        outbox.set_fault(connection, first, HOLD_BACK)
+    first, second = queue_story_with_a_fault_on_the_first(database, HOLD_BACK, count=2)
     gateway.will_answer(second, answer(503))
     dispatcher = dispatcher_for(database, gateway, clock)
 
