@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +37,21 @@ settings.load_profile("quick")
 START = "2026-07-01T09:00:00Z"
 
 
+@contextmanager
+def demo_simulator() -> Iterator[Flask]:
+    """The simulator on the demo profile, an in-memory database and a manual clock; closed after."""
+    application = create_app(Settings(database=":memory:", clock=f"manual@{START}", background=False))
+    try:
+        yield application
+    finally:
+        close_app(application)
+
+
 @pytest.fixture
 def app() -> Iterator[Flask]:
     """The simulator on the demo profile, an in-memory database and a manual clock."""
-    application = create_app(Settings(database=":memory:", clock=f"manual@{START}", background=False))
-    yield application
-    close_app(application)
+    with demo_simulator() as application:
+        yield application
 
 
 @pytest.fixture

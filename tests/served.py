@@ -9,10 +9,10 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 import httpx
 from werkzeug.serving import make_server
@@ -76,12 +76,28 @@ def served_command(
         try:
             yield _wait_until_ready(process, log, f"http://127.0.0.1:{port}", ready_path)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
+
+
+def stop(process: subprocess.Popen[str], grace: float = 10) -> None:
+    """Ask ``process`` to exit; kill it if it has not within ``grace`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def wait_for(check: Callable[[], Any], seconds: float = 60) -> Any:
+    """Poll ``check`` until it returns something truthy; bounded, then fail."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"nothing arrived within {seconds} seconds")
 
 
 def _wait_until_ready(process: subprocess.Popen[str], log: IO[str], base: str, ready_path: str) -> str:

@@ -27,6 +27,8 @@ from openapi_spec_validator import validate
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from tests.orders_support import provide
+
 OPENAPI_DIR = Path(__file__).resolve().parents[2] / "contracts" / "openapi"
 SUPPLIER_API = "supplier-api.yaml"
 UPDATES_API = "supplier-updates-api.yaml"
@@ -611,18 +613,7 @@ def test_plain_query_parameters(path: str, name: str, required: bool) -> None:
         assert set(schema["enum"]) == {"PROVIDE", "REPAIR", "MODIFY"}
 
 
-_PROVIDE = {
-    "id": 1001,
-    "orderType": "NEW",
-    "tenant": "TENANT1",
-    "address": {"id": "100000000002", "type": "UPRN"},
-    "serviceOrderItem": {
-        "serviceSpecification": {"id": "FTTP"},
-        "serviceCharacteristics": [{"name": "LINE_PROFILE", "value": "1"}],
-    },
-    "primaryContact": {"name": "Alex Smith"},
-    "requestedCompletionDate": "2026-07-20",
-}
+_PROVIDE = provide(1001, primaryContact={"name": "Alex Smith"}, requestedCompletionDate="2026-07-20")
 _AVAILABLE = {
     "address": {"identifier": {"id": "100000000002", "type": "UPRN"}},
     "serviceSpecifications": [{"id": "FTTP"}],

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,22 +10,11 @@ import pytest
 
 from tests.conftest import gateway_headers
 from tests.orders_support import provide
-from tests.served import free_port, served_command, served_simulator
+from tests.served import free_port, served_command, served_simulator, wait_for
 
 pytestmark = pytest.mark.e2e
 
 CLOCK = "manual@2026-07-01T09:00:00Z"
-
-
-def wait_for(check: Callable[[], Any], seconds: float = 60) -> Any:
-    """Poll ``check`` until it returns something truthy; bounded, then fail."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"nothing arrived within {seconds} seconds")
 
 
 def received(receiver: str, count: int) -> list[dict[str, Any]] | None:

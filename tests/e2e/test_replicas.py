@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -18,55 +14,13 @@ import pytest
 from tests.conftest import gateway_headers
 from tests.orders_support import provide
 from tests.postgres import fresh_database
-from tests.served import served_command, served_simulator
+from tests.served import served_command, served_simulator, wait_for
+from tests.slot_race import evening_slot, race_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 CLOCK = "manual@2026-07-01T09:00:00Z"
 RACERS = 12
-
-
-def wait_for(check: Callable[[], Any], seconds: float = 60) -> Any:
-    """Poll ``check`` until it returns something truthy; bounded, then fail."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"nothing arrived within {seconds} seconds")
-
-
-def _evening_slot(base: str) -> dict[str, Any]:
-    query = {
-        "address": json.dumps({"id": "100000000002", "type": "UPRN"}),
-        "serviceSpecification": json.dumps({"id": "FTTP"}),
-        "appointmentPurpose": "PROVIDE",
-        "classifications": "WEEKDAY_EVENING",
-    }
-    answer = httpx.get(f"{base}/available-appointments", params=query, headers=gateway_headers())
-    slot: dict[str, Any] = answer.json()["availableTimeslots"][0]  # evening slots hold one appointment
-    return slot
-
-
-def _race_for_one_slot(first: str, second: str) -> list[int]:
-    slot = _evening_slot(first)
-    start = threading.Barrier(RACERS)
-
-    def reserve(reservation_id: int) -> int:
-        body = {
-            "id": reservation_id,
-            "address": {"id": "100000000002", "type": "UPRN"},
-            "serviceSpecification": {"id": "FTTP"},
-            "timeslot": {k: slot[k] for k in ("timeslotStartDateTime", "timeslotEndDateTime")},
-        }
-        base = first if reservation_id % 2 else second  # half the racers on each replica
-        with httpx.Client(timeout=30) as client:
-            start.wait()
-            return client.post(f"{base}/appointments", json=body, headers=gateway_headers()).status_code
-
-    with ThreadPoolExecutor(RACERS) as pool:
-        return list(pool.map(reserve, range(1, RACERS + 1)))
 
 
 def test_two_replicas_on_one_postgresql_are_one_simulator(postgres_server_url: str) -> None:
@@ -82,7 +36,7 @@ def test_two_replicas_on_one_postgresql_are_one_simulator(postgres_server_url: s
             assert httpx.get(f"{second}/_admin/clock").json()["now"] == moved
 
             # Exactly one of many reservations racing for the last unit wins, across replicas.
-            statuses = _race_for_one_slot(first, second)
+            statuses = race_for(evening_slot(first), [first, second], RACERS)  # half on each
             assert sorted(statuses).count(201) == 1, statuses
             assert sorted(statuses).count(422) == RACERS - 1, statuses
 

@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import START
 from tests.pki import issue_ca, issue_certificate
-from tests.served import free_port
+from tests.served import free_port, stop
 
 pytestmark = [
     pytest.mark.e2e,
@@ -60,9 +60,4 @@ def test_only_a_client_the_ca_issued_is_served_by_the_worker_processes(tmp_path:
                 with _client(tmp_path, name) as refused, pytest.raises(httpx.TransportError):
                     refused.get(f"{base}/_admin/health")
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, grace=15)

@@ -12,10 +12,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from simulator.composition import close_app, create_app
-from simulator.settings import Settings
 from tests.assurance_support import HAS_WORKED, problem, service_test
-from tests.conftest import START, gateway_headers
+from tests.conftest import demo_simulator, gateway_headers
 from tests.hostile.support import assert_error_body, assert_serves_normally, flask_caller
 
 BAD = {400}
@@ -160,9 +158,8 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, str], set[int]]] = [
 @pytest.fixture(scope="module")
 def shared() -> Iterator[FlaskClient]:
     """One simulator for every case: each also meets what the earlier ones left."""
-    application = create_app(Settings(database=":memory:", clock=f"manual@{START}", background=False))
-    yield application.test_client()
-    close_app(application)
+    with demo_simulator() as application:
+        yield application.test_client()
 
 
 def _still_works(client: FlaskClient, number: int) -> None:

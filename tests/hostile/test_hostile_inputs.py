@@ -19,10 +19,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from simulator.composition import close_app, create_app
-from simulator.settings import Settings
-from tests.conftest import START
+from tests.conftest import demo_simulator
 from tests.hostile.support import assert_error_body, assert_serves_normally, flask_caller
+from tests.orders_support import provide
 
 ERROR = "error"  # the answer must be the API's error body
 MIB = 1024 * 1024
@@ -49,20 +48,21 @@ def _gateway(**extra: str) -> dict[str, str]:
 
 
 def _order(**fields: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": 9001,
-        "orderType": "NEW",
-        "tenant": "TENANT1",
-        "address": {"id": "100000000004", "type": "UPRN"},
-        "serviceOrderItem": {
-            "serviceSpecification": {"id": "FTTP"},
-            "serviceCharacteristics": [{"name": "LINE_PROFILE", "value": "2"}],
-        },
-        "primaryContact": {"name": "Ann"},
-        "requestedCompletionDate": "2026-08-03",
-    }
-    body.update(fields)
-    return body
+    fields = {"primaryContact": {"name": "Ann"}, "requestedCompletionDate": "2026-08-03", **fields}
+    return provide(9001, "100000000004", profile="2", **fields)
+
+
+def _order_sent_as(name: str, content_type: str, expected: frozenset[int]) -> Case:
+    """A valid order posted as raw bytes under ``content_type``."""
+    return Case(
+        name,
+        "POST",
+        "/service-orders",
+        expected,
+        data=json.dumps(_order()).encode(),
+        content_type=content_type,
+        headers=_gateway(),
+    )
 
 
 def _appointments(**query: str) -> dict[str, str]:
@@ -387,15 +387,7 @@ CORPUS: list[Case] = [
         headers=_gateway(Tenant="T" * 10_000),
     ),
     # --- wrong media types
-    Case(
-        "text/plain body",
-        "POST",
-        "/service-orders",
-        frozenset({415}),
-        data=json.dumps(_order()).encode(),
-        content_type="text/plain",
-        headers=_gateway(),
-    ),
+    _order_sent_as("text/plain body", "text/plain", frozenset({415})),
     Case("no Content-Type", "POST", "/appointments", frozenset({415}), data=b"{}", headers=_gateway()),
     Case(
         "form body",
@@ -413,24 +405,8 @@ CORPUS: list[Case] = [
         data=b'{"by": "PT1M"}',
         content_type="application/json; charset=latin-1",
     ),
-    Case(
-        "JSON with a charset",
-        "POST",
-        "/service-orders",
-        OK,
-        data=json.dumps(_order()).encode(),
-        content_type="application/json; charset=UTF-8",
-        headers=_gateway(),
-    ),
-    Case(
-        "a +json type",
-        "POST",
-        "/service-orders",
-        OK,
-        data=json.dumps(_order()).encode(),
-        content_type="application/vnd.fibre+json",
-        headers=_gateway(),
-    ),
+    _order_sent_as("JSON with a charset", "application/json; charset=UTF-8", OK),
+    _order_sent_as("a +json type", "application/vnd.fibre+json", OK),
     # --- huge bodies
     Case(
         "2 MiB body",
@@ -521,9 +497,8 @@ def test_the_corpus_is_large_and_its_names_unique() -> None:
 @pytest.fixture(scope="module")
 def shared() -> Iterator[FlaskClient]:
     """One simulator for the whole corpus: each case also meets what the earlier ones left."""
-    application = create_app(Settings(database=":memory:", clock=f"manual@{START}", background=False))
-    yield application.test_client()
-    close_app(application)
+    with demo_simulator() as application:
+        yield application.test_client()
 
 
 @pytest.mark.parametrize("case", CORPUS, ids=[case.name for case in CORPUS])

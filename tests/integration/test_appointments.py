@@ -163,26 +163,26 @@ def test_a_time_without_an_offset_is_a_malformed_request(client: FlaskClient) ->
     assert "timeslotStartDateTime" in response.get_json()["messages"][0]
 
 
-def test_appointments_at_an_address_without_coverage_are_refused(client: FlaskClient) -> None:
+@pytest.mark.parametrize(
+    ("address", "specification", "said"),
+    [
+        pytest.param(
+            {"id": "100000000001", "type": "UPRN"}, "FTTP", "FTTP is not available", id="no coverage"
+        ),
+        pytest.param(COVERED, "FTTX", "FTTP-PRO", id="unknown specification, the known ones listed"),
+    ],
+)
+def test_appointments_for_what_cannot_be_installed_there_are_refused(
+    client: FlaskClient, address: dict[str, str], specification: str, said: str
+) -> None:
     params = {
-        "address": json.dumps({"id": "100000000001", "type": "UPRN"}),
-        "serviceSpecification": json.dumps({"id": "FTTP"}),
+        "address": json.dumps(address),
+        "serviceSpecification": json.dumps({"id": specification}),
         "appointmentPurpose": "PROVIDE",
     }
     response = client.get("/available-appointments", query_string=params, headers=gateway_headers())
     assert response.status_code == 422
-    assert "FTTP is not available" in response.get_json()["messages"][0]
-
-
-def test_an_unknown_specification_is_refused_listing_the_known_ones(client: FlaskClient) -> None:
-    params = {
-        "address": json.dumps(COVERED),
-        "serviceSpecification": json.dumps({"id": "FTTX"}),
-        "appointmentPurpose": "PROVIDE",
-    }
-    response = client.get("/available-appointments", query_string=params, headers=gateway_headers())
-    assert response.status_code == 422
-    assert "FTTP-PRO" in response.get_json()["messages"][0]
+    assert said in response.get_json()["messages"][0]
 
 
 def test_a_repair_visit_does_not_wait_for_the_installation_lead_time(client: FlaskClient) -> None:

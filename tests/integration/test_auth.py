@@ -83,12 +83,17 @@ def test_client_credentials_in_the_form_get_a_bearer_token(client: FlaskClient) 
     Draft202012Validator(AUTH_SCHEMAS["TokenResponse"]).validate(body)
 
 
-def test_client_credentials_in_basic_get_a_token(client: FlaskClient) -> None:
-    response = client.post(
+def basic_token_request(client: FlaskClient, secret: str) -> TestResponse:
+    """A client-credentials token request from demo-gateway, its secret in a Basic header."""
+    return client.post(
         "/auth/access-token",
         data={"grant_type": "client_credentials"},
-        headers={"Authorization": basic("demo-gateway", "demo-secret")},
+        headers={"Authorization": basic("demo-gateway", secret)},
     )
+
+
+def test_client_credentials_in_basic_get_a_token(client: FlaskClient) -> None:
+    response = basic_token_request(client, "demo-secret")
     assert response.status_code == 200
 
 
@@ -113,11 +118,7 @@ def test_a_bad_token_request_gets_the_oauth_error(
 
 
 def test_a_wrong_secret_in_basic_gets_401_with_the_basic_challenge(client: FlaskClient) -> None:
-    response = client.post(
-        "/auth/access-token",
-        data={"grant_type": "client_credentials"},
-        headers={"Authorization": basic("demo-gateway", "wrong")},
-    )
+    response = basic_token_request(client, "wrong")
     assert response.status_code == 401
     assert response.json["error"] == "invalid_client"  # type: ignore[index]
     assert response.headers["WWW-Authenticate"].startswith("Basic")

@@ -128,6 +128,23 @@ def queue_story(database: Database, order_id: int, count: int = 5) -> list[str]:
     return [queue(database, kci) for kci in provide_story(order_id)[:count]]
 
 
+def queue_story_with_a_fault_on_the_first(database: Database, fault: str, count: int) -> list[str]:
+    """Queue an order's first ``count`` KCIs, the first carrying the delivery ``fault``."""
+    ids = queue_story(database, 1, count=count)
+    with database.transaction() as connection:
+        outbox.set_fault(connection, ids[0], fault)
+    return ids
+
+
+def two_kcis_the_first_answered(
+    database: Database, gateway: FakeGateway, *results: TransportResult
+) -> tuple[str, str]:
+    """Queue an order's first two KCIs; the gateway will answer the first with ``results``."""
+    first, second = queue_story(database, 1, count=2)
+    gateway.will_answer(first, *results)
+    return first, second
+
+
 def entry_of(database: Database, kci_id: str) -> OutboxEntry:
     with database.reading() as connection:
         entries = [
@@ -208,8 +225,7 @@ def test_no_database_connection_is_held_while_the_gateway_is_called(
 def test_the_next_kci_waits_while_the_one_before_is_being_retried(
     database: Database, gateway: FakeGateway, clock: ManualClock
 ) -> None:
-    first, _second = queue_story(database, 1, count=2)
-    gateway.will_answer(first, answer(503))
+    first, _second = two_kcis_the_first_answered(database, gateway, answer(503))
     dispatcher = dispatcher_for(database, gateway, clock)
 
     report = dispatcher.run_once()
@@ -221,8 +237,7 @@ def test_the_next_kci_waits_while_the_one_before_is_being_retried(
 def test_a_retry_goes_only_once_the_delivery_clock_passes_next_attempt_at(
     database: Database, gateway: FakeGateway, clock: ManualClock
 ) -> None:
-    first, second = queue_story(database, 1, count=2)
-    gateway.will_answer(first, answer(503))
+    first, second = two_kcis_the_first_answered(database, gateway, answer(503))
     dispatcher = dispatcher_for(database, gateway, clock)
     dispatcher.run_once()
 
@@ -264,8 +279,7 @@ ERROR_BODY = '{"uuid": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "code": "INVALID_
 def test_a_4xx_is_rejected_with_the_gateways_error_body_and_the_next_kci_proceeds(
     database: Database, gateway: FakeGateway, clock: ManualClock
 ) -> None:
-    first, second = queue_story(database, 1, count=2)
-    gateway.will_answer(first, answer(422, body=ERROR_BODY))
+    first, second = two_kcis_the_first_answered(database, gateway, answer(422, body=ERROR_BODY))
     dispatcher = dispatcher_for(database, gateway, clock)
 
     assert dispatcher.run_once().rejected == 1
@@ -278,8 +292,7 @@ def test_a_4xx_is_rejected_with_the_gateways_error_body_and_the_next_kci_proceed
 def test_a_policy_out_of_attempts_gives_up_and_the_next_kci_proceeds(
     database: Database, gateway: FakeGateway, clock: ManualClock
 ) -> None:
-    first, second = queue_story(database, 1, count=2)
-    gateway.will_answer(first, answer(503), timeout())
+    first, second = two_kcis_the_first_answered(database, gateway, answer(503), timeout())
     dispatcher = dispatcher_for(
         database, gateway, clock, RetryPolicy(base_delay=timedelta(seconds=1), max_attempts=2)
     )
@@ -340,9 +353,7 @@ def test_a_transport_that_raises_counts_as_a_failed_attempt_with_back_off(
 def test_a_duplicate_fault_sends_the_accepted_kci_twice_with_the_same_id(
     database: Database, gateway: FakeGateway, clock: ManualClock
 ) -> None:
-    first, second = queue_story(database, 1, count=2)
-    with database.transaction() as connection:
-        outbox.set_fault(connection, first, DUPLICATE)
+    first, second = queue_story_with_a_fault_on_the_first(database, DUPLICATE, count=2)
     dispatcher = dispatcher_for(database, gateway, clock)
 
     report = dispatcher.run_once()
@@ -382,9 +393,7 @@ def test_a_rejected_duplicate_copy_does_not_undo_the_delivery(
 def test_a_reordering_fault_sends_the_next_kci_first(
     fault: str, database: Database, gateway: FakeGateway, clock: ManualClock
 ) -> None:
-    first, second, third = queue_story(database, 1, count=3)
-    with database.transaction() as connection:
-        outbox.set_fault(connection, first, fault)
+    first, second, third = queue_story_with_a_fault_on_the_first(database, fault, count=3)
     dispatcher = dispatcher_for(database, gateway, clock)
 
     assert dispatcher.run_once().delivered == 2
@@ -413,9 +422,7 @@ def test_a_reordering_fault_holds_the_kci_until_the_next_one_is_queued(
 def test_a_reordered_kci_keeps_waiting_while_the_next_one_is_retried(
     database: Database, gateway: FakeGateway, clock: ManualClock
 ) -> None:
-    first, second = queue_story(database, 1, count=2)
-    with database.transaction() as connection:
-        outbox.set_fault(connection, first, HOLD_BACK)
+    first, second = queue_story_with_a_fault_on_the_first(database, HOLD_BACK, count=2)
     gateway.will_answer(second, answer(503))
     dispatcher = dispatcher_for(database, gateway, clock)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -140,27 +141,25 @@ def test_a_completed_cease_removes_the_line_and_a_new_line_is_offered_again(clie
     assert new_line_offered(client, "100000000003")
 
 
-def test_a_swap_uplifts_lite_to_pro_and_not_back(client: FlaskClient) -> None:
-    swap = provide(
-        1011,
+def swap_the_lite_line(order_id: int, spec: str, profile: str) -> dict[str, Any]:
+    """A SWAP order moving the demo profile's FTTP-LITE line at 100000000005 to ``spec``/``profile``."""
+    return provide(
+        order_id,
         "100000000005",
         order_type="SWAP",
-        spec="FTTP-PRO",
-        profile="3",
+        spec=spec,
+        profile=profile,
         extra_characteristics={"SERVICE_ID": "S100000000005-1"},
     )
+
+
+def test_a_swap_uplifts_lite_to_pro_and_not_back(client: FlaskClient) -> None:
+    swap = swap_the_lite_line(1011, "FTTP-PRO", "3")
     assert post(client, "/service-orders", swap).status_code == 201
     advance(client)
     line = live_lines(client, "100000000005")["S100000000005-1"]
     assert (line["SERVICE_SPECIFICATION"], line["LINE_PROFILE"]) == ("FTTP-PRO", "3")
-    back = provide(
-        1012,
-        "100000000005",
-        order_type="SWAP",
-        spec="FTTP-LITE",
-        profile="1",
-        extra_characteristics={"SERVICE_ID": "S100000000005-1"},
-    )
+    back = swap_the_lite_line(1012, "FTTP-LITE", "1")
     refused = post(client, "/service-orders", back)
     assert refused.status_code == 422
     assert "cannot be swapped" in refused.get_json()["messages"][0]

@@ -18,9 +18,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from simulator.composition import close_app, create_app
-from simulator.settings import Settings
-from tests.conftest import START
+from tests.conftest import demo_simulator
 from tests.orders_support import post, provide
 
 THEIR_ADDRESS = "100000000004"  # TENANT1 works here
@@ -29,17 +27,10 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 
 
 @pytest.fixture
-def fresh() -> Iterator[Flask]:
-    app = create_app(Settings(database=":memory:", clock=f"manual@{START}", background=False))
-    yield app
-    close_app(app)
-
-
-@pytest.fixture
 def shared() -> Iterator[Flask]:
-    app = create_app(Settings(database=":memory:", clock=f"manual@{START}", background=False))
-    yield app
-    close_app(app)
+    """A second simulator, beside the ``app`` fixture's, for TENANT1 to work in first."""
+    with demo_simulator() as app:
+        yield app
 
 
 def reserve(client: FlaskClient, tenant: str, reservation_id: int, uprn: str, nth: int) -> Any:
@@ -142,9 +133,9 @@ def _without_uuids(body: Any) -> Any:
     return json.loads(_UUID.sub("<uuid>", json.dumps(body)))
 
 
-def test_two_tenants_placing_orders_cannot_tell_the_other_exists(fresh: Flask, shared: Flask) -> None:
+def test_two_tenants_placing_orders_cannot_tell_the_other_exists(app: Flask, shared: Flask) -> None:
     tenant1_goes_first(shared.test_client())
-    alone = tenant2_conversation(fresh.test_client())
+    alone = tenant2_conversation(app.test_client())
     beside_another = tenant2_conversation(shared.test_client())
     for mine, theirs in zip(alone, beside_another, strict=True):
         assert mine == theirs

@@ -308,68 +308,81 @@ def test_answers_reuse_the_cached_grid() -> None:
 # --- Every reason check_slot_offered gives --------------------------------------------------------
 
 
-def test_a_slot_in_the_past_is_refused_as_in_the_past() -> None:
-    message = refusal(start=local(2026, 6, 30, 13), end=local(2026, 6, 30, 18))
-    assert "in the past" in message
+REFUSALS = [
+    pytest.param(
+        {"start": local(2026, 6, 30, 13), "end": local(2026, 6, 30, 18)},
+        ["in the past"],
+        id="a slot in the past is refused as in the past",
+    ),
+    pytest.param(
+        {
+            "now": utc(2026, 7, 14, 12),
+            "lead_time_days": 0,
+            "start": local(2026, 7, 14, 13),
+            "end": local(2026, 7, 14, 18),
+        },
+        ["in the past"],
+        id="a slot that has just started is refused as in the past",
+    ),
+    pytest.param(
+        {"start": local(2026, 7, 8, 13), "end": local(2026, 7, 8, 18)},
+        ["inside the minimum lead time of 10 days (first bookable day is 2026-07-11)"],
+        id="a slot inside the lead time is refused naming the first bookable day",
+    ),
+    pytest.param(
+        {"start": local(2026, 7, 30, 13), "end": local(2026, 7, 30, 18)},
+        ["beyond the booking horizon", "2026-07-29"],
+        id="a slot beyond the horizon is refused",
+    ),
+    pytest.param(
+        {"now": utc(2026, 12, 1, 9), "start": local(2026, 12, 25, 8), "end": local(2026, 12, 25, 13)},
+        ["closed date"],
+        id="a slot on a closed date is refused",
+    ),
+    pytest.param(
+        {"start": local(2026, 7, 14, 9), "end": local(2026, 7, 14, 13)},
+        [
+            "not a slot this supplier offers",
+            "offered windows on that day: "
+            "08:00-13:00 WEEKDAY_AM, 13:00-18:00 WEEKDAY_PM, 18:00-20:00 WEEKDAY_EVENING",
+        ],
+        id="a time that is no window is refused listing the day's windows",
+    ),
+    pytest.param(
+        {"start": local(2026, 7, 14, 13), "end": local(2026, 7, 14, 17)},
+        ["not a slot this supplier offers"],
+        id="a window start with the wrong end is not a slot",
+    ),
+    pytest.param(
+        {"start": local(2026, 7, 19, 8), "end": local(2026, 7, 19, 13)},
+        ["not a slot this supplier offers (offered windows on that day: none on Sundays)"],
+        id="a day without windows is refused saying so",
+    ),
+    pytest.param(
+        {"start": utc(2026, 7, 14, 13), "end": utc(2026, 7, 14, 18)},
+        ["not a slot this supplier offers"],
+        id="a 13:00Z slot in July is not the 13:00 local slot",
+    ),
+    pytest.param(
+        {"purpose": "MODIFY", "start": local(2026, 7, 14, 18), "end": local(2026, 7, 14, 20)},
+        ["not offered for purpose MODIFY"],
+        id="a window not offered for the purpose is refused naming it",
+    ),
+    pytest.param(
+        {"booked": {utc(2026, 7, 14, 17): 1}, "start": local(2026, 7, 14, 18), "end": local(2026, 7, 14, 20)},
+        ["full"],
+        id="a full slot is refused as full",
+    ),
+]
 
 
-def test_a_slot_that_has_just_started_is_refused_as_in_the_past() -> None:
-    message = refusal(
-        now=utc(2026, 7, 14, 12), lead_time_days=0, start=local(2026, 7, 14, 13), end=local(2026, 7, 14, 18)
-    )
-    assert "in the past" in message
-
-
-def test_a_slot_inside_the_lead_time_is_refused_naming_the_first_bookable_day() -> None:
-    message = refusal(start=local(2026, 7, 8, 13), end=local(2026, 7, 8, 18))
-    assert "inside the minimum lead time of 10 days (first bookable day is 2026-07-11)" in message
-
-
-def test_a_slot_beyond_the_horizon_is_refused() -> None:
-    message = refusal(start=local(2026, 7, 30, 13), end=local(2026, 7, 30, 18))
-    assert "beyond the booking horizon" in message
-    assert "2026-07-29" in message
-
-
-def test_a_slot_on_a_closed_date_is_refused() -> None:
-    message = refusal(now=utc(2026, 12, 1, 9), start=local(2026, 12, 25, 8), end=local(2026, 12, 25, 13))
-    assert "closed date" in message
-
-
-def test_a_time_that_is_no_window_is_refused_listing_the_days_windows() -> None:
-    message = refusal(start=local(2026, 7, 14, 9), end=local(2026, 7, 14, 13))
-    assert "not a slot this supplier offers" in message
-    assert (
-        "offered windows on that day: "
-        "08:00-13:00 WEEKDAY_AM, 13:00-18:00 WEEKDAY_PM, 18:00-20:00 WEEKDAY_EVENING" in message
-    )
-
-
-def test_a_window_start_with_the_wrong_end_is_not_a_slot() -> None:
-    message = refusal(start=local(2026, 7, 14, 13), end=local(2026, 7, 14, 17))
-    assert "not a slot this supplier offers" in message
-
-
-def test_a_day_without_windows_is_refused_saying_so() -> None:
-    message = refusal(start=local(2026, 7, 19, 8), end=local(2026, 7, 19, 13))
-    assert "not a slot this supplier offers (offered windows on that day: none on Sundays)" in message
-
-
-def test_a_13_00_z_slot_in_july_is_not_the_13_00_local_slot() -> None:
-    message = refusal(start=utc(2026, 7, 14, 13), end=utc(2026, 7, 14, 18))
-    assert "not a slot this supplier offers" in message
-
-
-def test_a_window_not_offered_for_the_purpose_is_refused_naming_it() -> None:
-    message = refusal(purpose="MODIFY", start=local(2026, 7, 14, 18), end=local(2026, 7, 14, 20))
-    assert "not offered for purpose MODIFY" in message
-
-
-def test_a_full_slot_is_refused_as_full() -> None:
-    message = refusal(
-        booked={utc(2026, 7, 14, 17): 1}, start=local(2026, 7, 14, 18), end=local(2026, 7, 14, 20)
-    )
-    assert "full" in message
+@pytest.mark.parametrize(("overrides", "said"), REFUSALS)
+def test_a_slot_that_is_not_offered_is_refused_saying_why(
+    overrides: dict[str, object], said: list[str]
+) -> None:
+    message = refusal(**overrides)
+    for part in said:
+        assert part in message
 
 
 def test_naive_timeslot_times_are_a_malformed_request() -> None:
