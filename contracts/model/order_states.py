@@ -45,10 +45,13 @@ Decisions where the reference is loose (each is one row of the table to change):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeAlias
+
+from contracts.model.kci_fields import FieldRequirement, Part, common_fields, missing
+from contracts.model.kci_fields import entity as _entity
+from contracts.model.kci_fields import envelope as _envelope
 
 __all__ = [
     "AMENDABLE_STATUSES",
@@ -391,53 +394,12 @@ def can_cancel(status: OrderStatus, point_of_no_return_reached: bool) -> bool:
 # --- what each reason code must carry ------------------------------------------------------
 
 
-class Part(StrEnum):
-    """Where in a KCI a field lives: the envelope or the order entity inside it."""
-
-    ENVELOPE = "envelope"
-    ENTITY = "entity"
-
-
-@dataclass(frozen=True, slots=True)
-class FieldRequirement:
-    """One field a KCI must carry; with several names, any one of them will do."""
-
-    part: Part
-    any_of: tuple[str, ...]
-    only_when_tenant_requested: bool = False
-
-    @property
-    def label(self) -> str:
-        """How a report names the requirement: ``targetDate``, ``a or b``."""
-        return " or ".join(self.any_of)
-
-    def satisfied_by(self, kci: Mapping[str, Any], entity: Mapping[str, Any]) -> bool:
-        """Whether one of the names is present with a non-empty value."""
-        source = kci if self.part is Part.ENVELOPE else entity
-        return any(source.get(name) not in (None, "", [], {}) for name in self.any_of)
-
-
-def _envelope(*names: str) -> FieldRequirement:
-    return FieldRequirement(Part.ENVELOPE, names)
-
-
-def _entity(*names: str, only_when_tenant_requested: bool = False) -> FieldRequirement:
-    return FieldRequirement(Part.ENTITY, names, only_when_tenant_requested)
-
-
 _AMENDMENT = _entity("serviceOrderAmendmentId", "serviceOrderAmendmentReference")
 _CANCELLATION = _entity("serviceOrderCancellationId", "serviceOrderCancellationReference")
 _TEXT = _envelope("text")
 _PROBLEM = _envelope("problemCode")
 
-COMMON_FIELDS: tuple[FieldRequirement, ...] = (
-    _envelope("id"),
-    _envelope("sequenceNumber"),
-    _envelope("issuedOn"),
-    _envelope("reasonCode"),
-    _entity("id", "supplierOrderReference"),  # §2.4: at least one identifies the order
-    _entity("status"),  # the entity is "the latest full version", status included
-)
+COMMON_FIELDS: tuple[FieldRequirement, ...] = common_fields("supplierOrderReference")
 """What every order KCI carries, whatever its reason code."""
 
 REQUIRED_FIELDS: Mapping[ReasonCode, tuple[FieldRequirement, ...]] = MappingProxyType(
@@ -484,9 +446,4 @@ def missing_fields(
     Raises ``ValueError`` for a string that is not a reason code.
     """
     requirements = COMMON_FIELDS + REQUIRED_FIELDS[ReasonCode(reason)]
-    return [
-        requirement.label
-        for requirement in requirements
-        if not requirement.satisfied_by(kci, entity)
-        and (tenant_requested or not requirement.only_when_tenant_requested)
-    ]
+    return missing(requirements, kci, entity, tenant_requested=tenant_requested)

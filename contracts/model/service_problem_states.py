@@ -32,7 +32,10 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from contracts.model.order_states import FieldRequirement, Keep, Part
+from contracts.model.kci_fields import FieldRequirement, common_fields, missing
+from contracts.model.kci_fields import entity as _entity
+from contracts.model.kci_fields import envelope as _envelope
+from contracts.model.order_states import Keep
 from contracts.model.state_table import StateTable
 
 __all__ = [
@@ -210,26 +213,11 @@ def problem_cancellation_refusal(status: ProblemStatus) -> str | None:
     return None
 
 
-def _envelope(*names: str) -> FieldRequirement:
-    return FieldRequirement(Part.ENVELOPE, names)
-
-
-def _entity(*names: str, only_when_tenant_requested: bool = False) -> FieldRequirement:
-    return FieldRequirement(Part.ENTITY, names, only_when_tenant_requested)
-
-
 _AMENDMENT = _entity("serviceProblemAmendmentId", "serviceProblemAmendmentReference")
 _CANCELLATION = _entity("serviceProblemCancellationId", "serviceProblemCancellationReference")
 _TEXT = _envelope("text")
 
-COMMON_FIELDS: tuple[FieldRequirement, ...] = (
-    _envelope("id"),
-    _envelope("sequenceNumber"),
-    _envelope("issuedOn"),
-    _envelope("reasonCode"),
-    _entity("id", "supplierServiceProblemReference"),
-    _entity("status"),
-)
+COMMON_FIELDS: tuple[FieldRequirement, ...] = common_fields("supplierServiceProblemReference")
 
 REQUIRED_FIELDS: Mapping[ProblemReasonCode, tuple[FieldRequirement, ...]] = MappingProxyType(
     {
@@ -260,8 +248,4 @@ def missing_problem_fields(
 ) -> list[str]:
     """Name every field ``kci`` or its ``serviceProblem`` lacks for ``reason`` (ValueError: not a reason)."""
     requirements = COMMON_FIELDS + REQUIRED_FIELDS[ProblemReasonCode(reason)]
-    return [
-        r.label
-        for r in requirements
-        if not r.satisfied_by(kci, entity) and (tenant_requested or not r.only_when_tenant_requested)
-    ]
+    return missing(requirements, kci, entity, tenant_requested=tenant_requested)
