@@ -172,49 +172,63 @@ _TESTS = _EntityRows(service_tests, "test_id")
 _PROBLEMS = _EntityRows(service_problems, "problem_id")
 
 
+def _shared_values(entity: ServiceTest | ServiceProblem) -> dict[str, Any]:
+    """The columns tests and problems have alike: what they are about, where their script is."""
+    return {
+        "supplier_reference": entity.supplier_reference,
+        "service_id": entity.service_id,
+        "specification_id": entity.specification_id,
+        "problem_type": entity.problem_type,
+        "completed_at": entity.completed_date,
+        "scenario": _scenario_json(entity.scenario),
+        "next_step": entity.next_step,
+        "next_step_due": entity.next_step_due,
+        "last_sequence": entity.last_sequence,
+        "conversation_id": entity.conversation_id,
+        "updated_at": entity.updated_at,
+    }
+
+
+def _shared_fields(row: Any) -> dict[str, Any]:
+    """The fields of a test or problem that :func:`_shared_values` stored (and who and when)."""
+    return {
+        "tenant": row.tenant,
+        "supplier_reference": row.supplier_reference,
+        "service_id": row.service_id,
+        "specification_id": row.specification_id,
+        "problem_type": row.problem_type,
+        "completed_date": _when(row.completed_at),
+        "scenario": _scenario(row.scenario),
+        "next_step": row.next_step,
+        "next_step_due": _when(row.next_step_due),
+        "last_sequence": row.last_sequence,
+        "conversation_id": row.conversation_id,
+        "created_at": utc(row.created_at),
+        "updated_at": utc(row.updated_at),
+    }
+
+
 # --- service tests -----------------------------------------------------------------------
 
 
 def _test_values(test: ServiceTest) -> dict[str, Any]:
     return {
-        "supplier_reference": test.supplier_reference,
-        "service_id": test.service_id,
-        "specification_id": test.specification_id,
-        "problem_type": test.problem_type,
+        **_shared_values(test),
         "characteristics": [list(c) for c in test.characteristics],
         "status": test.status.value,
         "outcome": None if test.outcome is None else test.outcome.value,
         "outcome_codes": list(test.outcome_codes),
-        "completed_at": test.completed_date,
-        "scenario": _scenario_json(test.scenario),
-        "next_step": test.next_step,
-        "next_step_due": test.next_step_due,
-        "last_sequence": test.last_sequence,
-        "conversation_id": test.conversation_id,
-        "updated_at": test.updated_at,
     }
 
 
 def _test(row: Any) -> ServiceTest:
     return ServiceTest(
-        tenant=row.tenant,
         test_id=int(row.test_id),
-        supplier_reference=row.supplier_reference,
-        service_id=row.service_id,
-        specification_id=row.specification_id,
-        problem_type=row.problem_type,
         characteristics=tuple((str(n), str(v)) for n, v in row.characteristics),
         status=TestStatus(row.status),
         outcome=None if row.outcome is None else TestOutcome(row.outcome),
         outcome_codes=tuple(row.outcome_codes),
-        completed_date=_when(row.completed_at),
-        scenario=_scenario(row.scenario),
-        next_step=row.next_step,
-        next_step_due=_when(row.next_step_due),
-        last_sequence=row.last_sequence,
-        conversation_id=row.conversation_id,
-        created_at=utc(row.created_at),
-        updated_at=utc(row.updated_at),
+        **_shared_fields(row),
     )
 
 
@@ -283,24 +297,14 @@ def _problem_values(problem: ServiceProblem) -> dict[str, Any]:
         "resolutionStatus": problem.resolution_status,
     }
     return {
-        "supplier_reference": problem.supplier_reference,
-        "service_id": problem.service_id,
-        "specification_id": problem.specification_id,
-        "problem_type": problem.problem_type,
+        **_shared_values(problem),
         "problem_text": problem.problem_text,
         "status": problem.status.value,
         "previous_status": None if problem.previous is None else problem.previous.value,
         "report": report,
         "progress": progress,
-        "completed_at": problem.completed_date,
-        "scenario": _scenario_json(problem.scenario),
-        "next_step": problem.next_step,
-        "next_step_due": problem.next_step_due,
-        "last_sequence": problem.last_sequence,
         "requests": [_request_json(r) for r in problem.requests],
-        "conversation_id": problem.conversation_id,
         "reply": problem.reply.value,
-        "updated_at": problem.updated_at,
     }
 
 
@@ -309,12 +313,7 @@ def _problem(row: Any) -> ServiceProblem:
     address = report["address"]
     appointment = progress["appointment"]
     return ServiceProblem(
-        tenant=row.tenant,
         problem_id=int(row.problem_id),
-        supplier_reference=row.supplier_reference,
-        service_id=row.service_id,
-        specification_id=row.specification_id,
-        problem_type=row.problem_type,
         problem_text=row.problem_text,
         address=None if address is None else AddressId(address["id"], address["type"]),
         service_test_id=report["serviceTestId"],
@@ -343,16 +342,9 @@ def _problem(row: Any) -> ServiceProblem:
         resolution_code=progress["resolutionCode"],
         resolution_text=progress["resolutionText"],
         resolution_status=progress["resolutionStatus"],
-        completed_date=_when(row.completed_at),
-        scenario=_scenario(row.scenario),
-        next_step=row.next_step,
-        next_step_due=_when(row.next_step_due),
-        last_sequence=row.last_sequence,
         requests=tuple(_request(raw) for raw in row.requests),
-        conversation_id=row.conversation_id,
         reply=Reply(row.reply),
-        created_at=utc(row.created_at),
-        updated_at=utc(row.updated_at),
+        **_shared_fields(row),
     )
 
 
