@@ -24,7 +24,7 @@ from simulator.domain.assurance_scripts import (
 from simulator.domain.clock import parse_duration
 from simulator.domain.errors import ConfigurationError, MalformedRequest
 from simulator.domain.kci_scripts import DEFAULT_KCI_DELAY
-from simulator.script_files import check_document, load_folder, with_text_response
+from simulator.script_files import build_checked, load_folder
 
 SCRIPT_SCHEMA = "assurance-script.schema.json"
 
@@ -50,20 +50,17 @@ def _step(raw: Mapping[str, Any], index: int, source: str) -> AssuranceStep:
 
 def build_assurance_script(document: Any, source: str = "KCI script") -> AssuranceScript:
     """Validate a parsed T2R script document and turn it into a checked ``AssuranceScript``."""
-    document = with_text_response(document)
-    check_document(document, SCRIPT_SCHEMA, source)
-    script = AssuranceScript(
+    return build_checked(document, SCRIPT_SCHEMA, source, _script, validate_assurance_script)
+
+
+def _script(document: Any, source: str) -> AssuranceScript:
+    return AssuranceScript(
         name=document["name"],
         description=document["description"],
         applies_to=AssuranceKind(document["appliesTo"]),
         response=AssuranceResponse(document["response"]),
         steps=tuple(_step(raw, index, source) for index, raw in enumerate(document.get("steps", []))),
     )
-    try:
-        validate_assurance_script(script)
-    except ConfigurationError as error:
-        raise ConfigurationError(f"{source}: {error}") from None
-    return script
 
 
 @cache

@@ -25,7 +25,7 @@ from simulator.domain.kci_scripts import (
     ScriptStep,
     validate_script,
 )
-from simulator.script_files import check_document, load_folder, read_script, with_text_response
+from simulator.script_files import build_checked, load_folder, read_script
 
 SCRIPT_SCHEMA = "kci-script.schema.json"
 
@@ -51,20 +51,17 @@ def _step(raw: Mapping[str, Any], index: int, source: str) -> ScriptStep:
 
 def build_script(document: Any, source: str = "KCI script") -> KciScript:
     """Validate a parsed script document and turn it into a checked ``KciScript``."""
-    document = with_text_response(document)
-    check_document(document, SCRIPT_SCHEMA, source)
-    script = KciScript(
+    return build_checked(document, SCRIPT_SCHEMA, source, _script, validate_script)
+
+
+def _script(document: Any, source: str) -> KciScript:
+    return KciScript(
         name=document["name"],
         description=document["description"],
         response=ScriptResponse(document["response"]),
         steps=tuple(_step(raw, index, source) for index, raw in enumerate(document.get("steps", []))),
         applies_to=AppliesTo(document["appliesTo"]),
     )
-    try:
-        validate_script(script)
-    except ConfigurationError as error:
-        raise ConfigurationError(f"{source}: {error}") from None
-    return script
 
 
 def load_script_file(path: str | Path) -> KciScript:

@@ -20,7 +20,7 @@ from contracts import load_schema
 from contracts.inputs import InputError, load_yaml, schema_message
 from simulator.domain.errors import ConfigurationError
 
-__all__ = ["check_document", "load_folder", "read_script", "with_text_response"]
+__all__ = ["build_checked", "check_document", "load_folder", "read_script"]
 
 Script = TypeVar("Script")
 
@@ -33,7 +33,7 @@ def read_script(source: Path | Traversable) -> Any:
         raise ConfigurationError(str(error)) from None
 
 
-def with_text_response(document: Any) -> Any:
+def _with_text_response(document: Any) -> Any:
     """``document`` with its ``response`` as text: YAML reads an unquoted 202 as a number."""
     if isinstance(document, dict) and isinstance(document.get("response"), int):
         return {**document, "response": str(document["response"])}
@@ -44,13 +44,35 @@ def _field(path: Any) -> str:
     return "/".join(str(part) for part in path) or "(top level)"
 
 
-def check_document(document: Any, schema: str, source: str) -> None:
-    """Check a parsed script against ``schema``; raise with every problem, each named by field."""
+def check_document(document: Any, schema: str, source: str, what: str = "KCI script") -> None:
+    """Check a parsed ``what`` against ``schema``; raise with every problem, each named by field."""
     validator = Draft202012Validator(load_schema(schema))
     problems = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
     if problems:
         lines = [f"{_field(p.absolute_path)}: {schema_message(p)}" for p in problems]
-        raise ConfigurationError(f"{source} is not a valid KCI script:\n  " + "\n  ".join(lines))
+        raise ConfigurationError(f"{source} is not a valid {what}:\n  " + "\n  ".join(lines))
+
+
+def build_checked(
+    document: Any,
+    schema: str,
+    source: str,
+    make: Callable[[Any, str], Script],
+    validate: Callable[[Script], None],
+) -> Script:
+    """Check ``document`` against ``schema``, ``make`` the script of it, and ``validate`` that.
+
+    Every message starts with ``source``; ``make(document, source)`` runs only on a
+    document the schema accepted.
+    """
+    document = _with_text_response(document)
+    check_document(document, schema, source)
+    script = make(document, source)
+    try:
+        validate(script)
+    except ConfigurationError as error:
+        raise ConfigurationError(f"{source}: {error}") from None
+    return script
 
 
 def load_folder(
