@@ -8,7 +8,7 @@ the same for every kind and written once here.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -31,14 +31,11 @@ class HistoryEntry:
 
 
 def history_values(entry: HistoryEntry) -> dict[str, Any]:
-    """The columns of a history row that ``entry`` fills (the entity's key is the caller's)."""
-    return {
-        "at": entry.at,
-        "event": entry.event,
-        "from_status": entry.from_status,
-        "to_status": entry.to_status,
-        "detail": entry.detail,
-    }
+    """The columns of a history row that ``entry`` fills (the entity's key is the caller's).
+
+    The entry's fields are the history tables' columns, one for one.
+    """
+    return asdict(entry)
 
 
 def history_entries(rows: Iterable[Any]) -> list[HistoryEntry]:
