@@ -44,7 +44,7 @@ Decisions where the reference is loose (each is one row of the table to change):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeAlias
@@ -52,6 +52,7 @@ from typing import Any, NamedTuple, TypeAlias
 from contracts.model.kci_fields import FieldRequirement, Part, common_fields, missing
 from contracts.model.kci_fields import entity as _entity
 from contracts.model.kci_fields import envelope as _envelope
+from contracts.model.state_table import Keep, declare, resolve
 
 __all__ = [
     "AMENDABLE_STATUSES",
@@ -163,13 +164,6 @@ class RequestReceived(StrEnum):
     CANCELLATION = "CANCELLATION_RECEIVED"
 
 
-class Keep(StrEnum):
-    """Targets that depend on where the order is: stay put, or go back to ``previous``."""
-
-    UNCHANGED = "unchanged"
-    PREVIOUS = "previous"
-
-
 Trigger: TypeAlias = ReasonCode | RequestReceived
 Target: TypeAlias = OrderStatus | Keep
 
@@ -222,19 +216,7 @@ _RULES: tuple[tuple[Trigger, frozenset[OrderStatus], tuple[Target, ...]], ...] =
 )
 
 
-def _declare(
-    rules: Iterable[tuple[Trigger, frozenset[OrderStatus], tuple[Target, ...]]],
-) -> Mapping[tuple[OrderStatus, Trigger], tuple[Target, ...]]:
-    table: dict[tuple[OrderStatus, Trigger], tuple[Target, ...]] = {}
-    for trigger, sources, targets in rules:
-        for source in sorted(sources):
-            if (source, trigger) in table:  # a rule declared twice would silently win or lose
-                raise ValueError(f"transition {source} --{trigger}--> declared twice")
-            table[(source, trigger)] = targets
-    return MappingProxyType(table)
-
-
-TRANSITIONS: Mapping[tuple[OrderStatus, Trigger], tuple[Target, ...]] = _declare(_RULES)
+TRANSITIONS: Mapping[tuple[OrderStatus, Trigger], tuple[Target, ...]] = declare(_RULES, "order")
 """Every legal move: ``(from status, trigger) -> allowed targets``, the first being the default."""
 
 
@@ -274,14 +256,6 @@ def _trigger(from_status: OrderStatus, reason: str) -> Trigger:
     raise IllegalTransition(from_status, reason, "it is not a supplier reason code")
 
 
-def _resolve(target: Target, current: OrderStatus, previous: OrderStatus | None) -> OrderStatus | None:
-    if target is Keep.UNCHANGED:
-        return current
-    if target is Keep.PREVIOUS:
-        return previous
-    return OrderStatus(target)
-
-
 def apply_reason(
     current: OrderStatus,
     previous: OrderStatus | None,
@@ -303,7 +277,7 @@ def apply_reason(
             raise IllegalTransition(current, reason, f"{current} is terminal")
         accepted = ", ".join(allowed_triggers(current))
         raise IllegalTransition(current, reason, f"from {current} only {accepted} are accepted")
-    candidates = [_resolve(target, current, previous) for target in targets]
+    candidates = [resolve(target, current, previous) for target in targets]
     reachable = [candidate for candidate in candidates if candidate is not None]
     chosen = candidates[0] if status is None else status
     if chosen is None or not reachable:
@@ -337,7 +311,7 @@ def reachable_states() -> frozenset[OrderState]:
             if source != state.status:
                 continue
             for target in targets:
-                resolved = _resolve(target, state.status, state.previous)
+                resolved = resolve(target, state.status, state.previous)
                 if resolved is None:
                     continue
                 following = advance(state, trigger, status=resolved)

@@ -35,8 +35,7 @@ from typing import Any
 from contracts.model.kci_fields import FieldRequirement, common_fields, missing
 from contracts.model.kci_fields import entity as _entity
 from contracts.model.kci_fields import envelope as _envelope
-from contracts.model.order_states import Keep
-from contracts.model.state_table import StateTable
+from contracts.model.state_table import Keep, StateTable
 
 __all__ = [
     "AMENDABLE_STATUSES",
