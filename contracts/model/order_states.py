@@ -53,6 +53,7 @@ from contracts.model.kci_fields import FieldRequirement, Part, common_fields, mi
 from contracts.model.kci_fields import entity as _entity
 from contracts.model.kci_fields import envelope as _envelope
 from contracts.model.state_table import Keep, declare, resolve
+from contracts.model.state_table import amendment_refusal as _amendment_refusal
 
 __all__ = [
     "AMENDABLE_STATUSES",
@@ -336,14 +337,14 @@ def amendment_refusal(
     """
     if is_unsolicited_cease:
         return "an unsolicited cease order cannot be amended"
-    if is_terminal(status):
-        return f"the order is {status}, which is terminal"
-    if status is OrderStatus.PENDING_AMENDMENT and refuse_while_pending:
-        return "an earlier amendment of this order is still being processed"
-    if status not in AMENDABLE_STATUSES:
-        allowed = ", ".join(sorted(AMENDABLE_STATUSES))
-        return f"the order is {status}; amendments are accepted only in {allowed}"
-    return None
+    return _amendment_refusal(
+        "order",
+        status,
+        terminal=TERMINAL_STATUSES,
+        amendable=AMENDABLE_STATUSES,
+        pending=OrderStatus.PENDING_AMENDMENT,
+        refuse_while_pending=refuse_while_pending,
+    )
 
 
 def can_amend(status: OrderStatus, is_unsolicited_cease: bool, *, refuse_while_pending: bool = False) -> bool:

@@ -35,7 +35,7 @@ from typing import Any
 from contracts.model.kci_fields import FieldRequirement, common_fields, missing
 from contracts.model.kci_fields import entity as _entity
 from contracts.model.kci_fields import envelope as _envelope
-from contracts.model.state_table import Keep, StateTable
+from contracts.model.state_table import Keep, StateTable, amendment_refusal
 
 __all__ = [
     "AMENDABLE_STATUSES",
@@ -195,14 +195,14 @@ PROBLEM_STATES: StateTable[ProblemStatus] = StateTable(
 
 def problem_amendment_refusal(status: ProblemStatus, *, refuse_while_pending: bool = False) -> str | None:
     """Why an amendment of a problem in ``status`` must be refused, or ``None``."""
-    if status in TERMINAL_STATUSES:
-        return f"the problem is {status}, which is terminal"
-    if status is S.PENDING_AMENDMENT and refuse_while_pending:
-        return "an earlier amendment of this problem is still being processed"
-    if status not in AMENDABLE_STATUSES:
-        allowed = ", ".join(sorted(AMENDABLE_STATUSES))
-        return f"the problem is {status}; amendments are accepted only in {allowed}"
-    return None
+    return amendment_refusal(
+        "problem",
+        status,
+        terminal=TERMINAL_STATUSES,
+        amendable=AMENDABLE_STATUSES,
+        pending=S.PENDING_AMENDMENT,
+        refuse_while_pending=refuse_while_pending,
+    )
 
 
 def problem_cancellation_refusal(status: ProblemStatus) -> str | None:

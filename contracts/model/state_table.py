@@ -17,7 +17,16 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Generic, NamedTuple, TypeVar
 
-__all__ = ["Keep", "Rule", "StateTable", "Transition", "TransitionRefused", "declare", "resolve"]
+__all__ = [
+    "Keep",
+    "Rule",
+    "StateTable",
+    "Transition",
+    "TransitionRefused",
+    "amendment_refusal",
+    "declare",
+    "resolve",
+]
 
 S = TypeVar("S", bound=StrEnum)
 T = TypeVar("T", bound=Hashable)
@@ -68,6 +77,30 @@ def resolve(target: S | Keep, current: S, previous: S | None) -> S | None:
     if target is Keep.PREVIOUS:
         return previous
     return target
+
+
+def amendment_refusal(
+    entity: str,
+    status: S,
+    *,
+    terminal: frozenset[S],
+    amendable: frozenset[S],
+    pending: S,
+    refuse_while_pending: bool,
+) -> str | None:
+    """Why an amendment of an ``entity`` in ``status`` must be refused, or ``None``.
+
+    ``pending`` is the status of an amendment being processed; ``refuse_while_pending``
+    is the supplier's choice to refuse a second one meanwhile (the reference allows either).
+    """
+    if status in terminal:
+        return f"the {entity} is {status}, which is terminal"
+    if status is pending and refuse_while_pending:
+        return f"an earlier amendment of this {entity} is still being processed"
+    if status not in amendable:
+        allowed = ", ".join(sorted(amendable))
+        return f"the {entity} is {status}; amendments are accepted only in {allowed}"
+    return None
 
 
 class Transition(NamedTuple, Generic[S]):
