@@ -10,15 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
-from importlib import resources
-from importlib.resources.abc import Traversable
-from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
-from contracts import load_schema
-from contracts.inputs import InputError, load_yaml, schema_message
 from contracts.model.order_states import ProblemCode
 from contracts.model.service_test_states import TestOutcome
 from simulator.domain.assurance_scripts import (
@@ -31,15 +24,9 @@ from simulator.domain.assurance_scripts import (
 from simulator.domain.clock import parse_duration
 from simulator.domain.errors import ConfigurationError, MalformedRequest
 from simulator.domain.kci_scripts import DEFAULT_KCI_DELAY
+from simulator.script_files import build_checked, load_folder
 
 SCRIPT_SCHEMA = "assurance-script.schema.json"
-
-
-def _read(source: Path | Traversable) -> Any:
-    try:
-        return load_yaml(source, what="KCI script")
-    except InputError as error:
-        raise ConfigurationError(str(error)) from None
 
 
 def _step(raw: Mapping[str, Any], index: int, source: str) -> AssuranceStep:
@@ -63,42 +50,22 @@ def _step(raw: Mapping[str, Any], index: int, source: str) -> AssuranceStep:
 
 def build_assurance_script(document: Any, source: str = "KCI script") -> AssuranceScript:
     """Validate a parsed T2R script document and turn it into a checked ``AssuranceScript``."""
-    if isinstance(document, dict) and isinstance(document.get("response"), int):
-        document = {**document, "response": str(document["response"])}  # YAML reads 202 as a number
-    validator = Draft202012Validator(load_schema(SCRIPT_SCHEMA))
-    problems = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
-    if problems:
-        lines = [
-            f"{'/'.join(map(str, p.absolute_path)) or '(top level)'}: {schema_message(p)}" for p in problems
-        ]
-        raise ConfigurationError(f"{source} is not a valid KCI script:\n  " + "\n  ".join(lines))
-    script = AssuranceScript(
+    return build_checked(document, SCRIPT_SCHEMA, source, _script, validate_assurance_script)
+
+
+def _script(document: Any, source: str) -> AssuranceScript:
+    return AssuranceScript(
         name=document["name"],
         description=document["description"],
         applies_to=AssuranceKind(document["appliesTo"]),
         response=AssuranceResponse(document["response"]),
         steps=tuple(_step(raw, index, source) for index, raw in enumerate(document.get("steps", []))),
     )
-    try:
-        validate_assurance_script(script)
-    except ConfigurationError as error:
-        raise ConfigurationError(f"{source}: {error}") from None
-    return script
 
 
 @cache
 def _bundled() -> Mapping[str, AssuranceScript]:
-    folder = resources.files("scenarios") / "assurance"
-    scripts: dict[str, AssuranceScript] = {}
-    for item in sorted(folder.iterdir(), key=lambda entry: entry.name):
-        if not item.name.endswith(".yaml"):
-            continue
-        source = f"scenarios/assurance/{item.name}"
-        script = build_assurance_script(_read(item), source=source)
-        if script.name != item.name.removesuffix(".yaml"):
-            raise ConfigurationError(f"{source}: name: {script.name!r} must match the file name")
-        scripts[script.name] = script
-    return scripts
+    return load_folder("assurance", build_assurance_script, lambda script: script.name)
 
 
 def load_assurance_scripts() -> dict[str, AssuranceScript]:

@@ -44,11 +44,16 @@ Decisions where the reference is loose (each is one row of the table to change):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeAlias
+
+from contracts.model.kci_fields import FieldRequirement, Part, common_fields, missing
+from contracts.model.kci_fields import entity as _entity
+from contracts.model.kci_fields import envelope as _envelope
+from contracts.model.state_table import Keep, declare, resolve
+from contracts.model.state_table import amendment_refusal as _amendment_refusal
 
 __all__ = [
     "AMENDABLE_STATUSES",
@@ -160,13 +165,6 @@ class RequestReceived(StrEnum):
     CANCELLATION = "CANCELLATION_RECEIVED"
 
 
-class Keep(StrEnum):
-    """Targets that depend on where the order is: stay put, or go back to ``previous``."""
-
-    UNCHANGED = "unchanged"
-    PREVIOUS = "previous"
-
-
 Trigger: TypeAlias = ReasonCode | RequestReceived
 Target: TypeAlias = OrderStatus | Keep
 
@@ -219,19 +217,7 @@ _RULES: tuple[tuple[Trigger, frozenset[OrderStatus], tuple[Target, ...]], ...] =
 )
 
 
-def _declare(
-    rules: Iterable[tuple[Trigger, frozenset[OrderStatus], tuple[Target, ...]]],
-) -> Mapping[tuple[OrderStatus, Trigger], tuple[Target, ...]]:
-    table: dict[tuple[OrderStatus, Trigger], tuple[Target, ...]] = {}
-    for trigger, sources, targets in rules:
-        for source in sorted(sources):
-            if (source, trigger) in table:  # a rule declared twice would silently win or lose
-                raise ValueError(f"transition {source} --{trigger}--> declared twice")
-            table[(source, trigger)] = targets
-    return MappingProxyType(table)
-
-
-TRANSITIONS: Mapping[tuple[OrderStatus, Trigger], tuple[Target, ...]] = _declare(_RULES)
+TRANSITIONS: Mapping[tuple[OrderStatus, Trigger], tuple[Target, ...]] = declare(_RULES, "order")
 """Every legal move: ``(from status, trigger) -> allowed targets``, the first being the default."""
 
 
@@ -271,14 +257,6 @@ def _trigger(from_status: OrderStatus, reason: str) -> Trigger:
     raise IllegalTransition(from_status, reason, "it is not a supplier reason code")
 
 
-def _resolve(target: Target, current: OrderStatus, previous: OrderStatus | None) -> OrderStatus | None:
-    if target is Keep.UNCHANGED:
-        return current
-    if target is Keep.PREVIOUS:
-        return previous
-    return OrderStatus(target)
-
-
 def apply_reason(
     current: OrderStatus,
     previous: OrderStatus | None,
@@ -300,7 +278,7 @@ def apply_reason(
             raise IllegalTransition(current, reason, f"{current} is terminal")
         accepted = ", ".join(allowed_triggers(current))
         raise IllegalTransition(current, reason, f"from {current} only {accepted} are accepted")
-    candidates = [_resolve(target, current, previous) for target in targets]
+    candidates = [resolve(target, current, previous) for target in targets]
     reachable = [candidate for candidate in candidates if candidate is not None]
     chosen = candidates[0] if status is None else status
     if chosen is None or not reachable:
@@ -334,7 +312,7 @@ def reachable_states() -> frozenset[OrderState]:
             if source != state.status:
                 continue
             for target in targets:
-                resolved = _resolve(target, state.status, state.previous)
+                resolved = resolve(target, state.status, state.previous)
                 if resolved is None:
                     continue
                 following = advance(state, trigger, status=resolved)
@@ -359,14 +337,14 @@ def amendment_refusal(
     """
     if is_unsolicited_cease:
         return "an unsolicited cease order cannot be amended"
-    if is_terminal(status):
-        return f"the order is {status}, which is terminal"
-    if status is OrderStatus.PENDING_AMENDMENT and refuse_while_pending:
-        return "an earlier amendment of this order is still being processed"
-    if status not in AMENDABLE_STATUSES:
-        allowed = ", ".join(sorted(AMENDABLE_STATUSES))
-        return f"the order is {status}; amendments are accepted only in {allowed}"
-    return None
+    return _amendment_refusal(
+        "order",
+        status,
+        terminal=TERMINAL_STATUSES,
+        amendable=AMENDABLE_STATUSES,
+        pending=OrderStatus.PENDING_AMENDMENT,
+        refuse_while_pending=refuse_while_pending,
+    )
 
 
 def can_amend(status: OrderStatus, is_unsolicited_cease: bool, *, refuse_while_pending: bool = False) -> bool:
@@ -391,53 +369,12 @@ def can_cancel(status: OrderStatus, point_of_no_return_reached: bool) -> bool:
 # --- what each reason code must carry ------------------------------------------------------
 
 
-class Part(StrEnum):
-    """Where in a KCI a field lives: the envelope or the order entity inside it."""
-
-    ENVELOPE = "envelope"
-    ENTITY = "entity"
-
-
-@dataclass(frozen=True, slots=True)
-class FieldRequirement:
-    """One field a KCI must carry; with several names, any one of them will do."""
-
-    part: Part
-    any_of: tuple[str, ...]
-    only_when_tenant_requested: bool = False
-
-    @property
-    def label(self) -> str:
-        """How a report names the requirement: ``targetDate``, ``a or b``."""
-        return " or ".join(self.any_of)
-
-    def satisfied_by(self, kci: Mapping[str, Any], entity: Mapping[str, Any]) -> bool:
-        """Whether one of the names is present with a non-empty value."""
-        source = kci if self.part is Part.ENVELOPE else entity
-        return any(source.get(name) not in (None, "", [], {}) for name in self.any_of)
-
-
-def _envelope(*names: str) -> FieldRequirement:
-    return FieldRequirement(Part.ENVELOPE, names)
-
-
-def _entity(*names: str, only_when_tenant_requested: bool = False) -> FieldRequirement:
-    return FieldRequirement(Part.ENTITY, names, only_when_tenant_requested)
-
-
 _AMENDMENT = _entity("serviceOrderAmendmentId", "serviceOrderAmendmentReference")
 _CANCELLATION = _entity("serviceOrderCancellationId", "serviceOrderCancellationReference")
 _TEXT = _envelope("text")
 _PROBLEM = _envelope("problemCode")
 
-COMMON_FIELDS: tuple[FieldRequirement, ...] = (
-    _envelope("id"),
-    _envelope("sequenceNumber"),
-    _envelope("issuedOn"),
-    _envelope("reasonCode"),
-    _entity("id", "supplierOrderReference"),  # §2.4: at least one identifies the order
-    _entity("status"),  # the entity is "the latest full version", status included
-)
+COMMON_FIELDS: tuple[FieldRequirement, ...] = common_fields("supplierOrderReference")
 """What every order KCI carries, whatever its reason code."""
 
 REQUIRED_FIELDS: Mapping[ReasonCode, tuple[FieldRequirement, ...]] = MappingProxyType(
@@ -484,9 +421,4 @@ def missing_fields(
     Raises ``ValueError`` for a string that is not a reason code.
     """
     requirements = COMMON_FIELDS + REQUIRED_FIELDS[ReasonCode(reason)]
-    return [
-        requirement.label
-        for requirement in requirements
-        if not requirement.satisfied_by(kci, entity)
-        and (tenant_requested or not requirement.only_when_tenant_requested)
-    ]
+    return missing(requirements, kci, entity, tenant_requested=tenant_requested)

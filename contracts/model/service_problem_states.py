@@ -32,8 +32,10 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from contracts.model.order_states import FieldRequirement, Keep, Part
-from contracts.model.state_table import StateTable
+from contracts.model.kci_fields import FieldRequirement, common_fields, missing
+from contracts.model.kci_fields import entity as _entity
+from contracts.model.kci_fields import envelope as _envelope
+from contracts.model.state_table import Keep, StateTable, amendment_refusal
 
 __all__ = [
     "AMENDABLE_STATUSES",
@@ -193,14 +195,14 @@ PROBLEM_STATES: StateTable[ProblemStatus] = StateTable(
 
 def problem_amendment_refusal(status: ProblemStatus, *, refuse_while_pending: bool = False) -> str | None:
     """Why an amendment of a problem in ``status`` must be refused, or ``None``."""
-    if status in TERMINAL_STATUSES:
-        return f"the problem is {status}, which is terminal"
-    if status is S.PENDING_AMENDMENT and refuse_while_pending:
-        return "an earlier amendment of this problem is still being processed"
-    if status not in AMENDABLE_STATUSES:
-        allowed = ", ".join(sorted(AMENDABLE_STATUSES))
-        return f"the problem is {status}; amendments are accepted only in {allowed}"
-    return None
+    return amendment_refusal(
+        "problem",
+        status,
+        terminal=TERMINAL_STATUSES,
+        amendable=AMENDABLE_STATUSES,
+        pending=S.PENDING_AMENDMENT,
+        refuse_while_pending=refuse_while_pending,
+    )
 
 
 def problem_cancellation_refusal(status: ProblemStatus) -> str | None:
@@ -210,26 +212,11 @@ def problem_cancellation_refusal(status: ProblemStatus) -> str | None:
     return None
 
 
-def _envelope(*names: str) -> FieldRequirement:
-    return FieldRequirement(Part.ENVELOPE, names)
-
-
-def _entity(*names: str, only_when_tenant_requested: bool = False) -> FieldRequirement:
-    return FieldRequirement(Part.ENTITY, names, only_when_tenant_requested)
-
-
 _AMENDMENT = _entity("serviceProblemAmendmentId", "serviceProblemAmendmentReference")
 _CANCELLATION = _entity("serviceProblemCancellationId", "serviceProblemCancellationReference")
 _TEXT = _envelope("text")
 
-COMMON_FIELDS: tuple[FieldRequirement, ...] = (
-    _envelope("id"),
-    _envelope("sequenceNumber"),
-    _envelope("issuedOn"),
-    _envelope("reasonCode"),
-    _entity("id", "supplierServiceProblemReference"),
-    _entity("status"),
-)
+COMMON_FIELDS: tuple[FieldRequirement, ...] = common_fields("supplierServiceProblemReference")
 
 REQUIRED_FIELDS: Mapping[ProblemReasonCode, tuple[FieldRequirement, ...]] = MappingProxyType(
     {
@@ -260,8 +247,4 @@ def missing_problem_fields(
 ) -> list[str]:
     """Name every field ``kci`` or its ``serviceProblem`` lacks for ``reason`` (ValueError: not a reason)."""
     requirements = COMMON_FIELDS + REQUIRED_FIELDS[ProblemReasonCode(reason)]
-    return [
-        r.label
-        for r in requirements
-        if not r.satisfied_by(kci, entity) and (tenant_requested or not r.only_when_tenant_requested)
-    ]
+    return missing(requirements, kci, entity, tenant_requested=tenant_requested)

@@ -23,7 +23,9 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from contracts.model.order_states import FieldRequirement, Part
+from contracts.model.kci_fields import FieldRequirement, common_fields, missing
+from contracts.model.kci_fields import entity as _entity
+from contracts.model.kci_fields import envelope as _envelope
 from contracts.model.state_table import StateTable, Transition
 
 __all__ = [
@@ -106,20 +108,13 @@ TEST_STATES: StateTable[TestStatus] = StateTable(
 OUTCOMES_NEEDING_CODES = frozenset({TestOutcome.AMBER, TestOutcome.RED})
 """Outcomes that must say what was found (``outcomeCodes``); GREEN needs none, FAILED/UNAVAILABLE ``text``."""
 
-COMMON_FIELDS: tuple[FieldRequirement, ...] = (
-    FieldRequirement(Part.ENVELOPE, ("id",)),
-    FieldRequirement(Part.ENVELOPE, ("sequenceNumber",)),
-    FieldRequirement(Part.ENVELOPE, ("issuedOn",)),
-    FieldRequirement(Part.ENVELOPE, ("reasonCode",)),
-    FieldRequirement(Part.ENTITY, ("id", "supplierReference")),
-    FieldRequirement(Part.ENTITY, ("status",)),
-)
+COMMON_FIELDS: tuple[FieldRequirement, ...] = common_fields("supplierReference")
 
 REQUIRED_FIELDS: Mapping[TestReasonCode, tuple[FieldRequirement, ...]] = MappingProxyType(
     {
-        R.TEST_STARTED: (FieldRequirement(Part.ENTITY, ("supplierReference",)),),
-        R.TEST_COMPLETED: (FieldRequirement(Part.ENTITY, ("outcome",)),),
-        R.TEST_REJECTED: (FieldRequirement(Part.ENVELOPE, ("text",)),),
+        R.TEST_STARTED: (_entity("supplierReference"),),
+        R.TEST_COMPLETED: (_entity("outcome"),),
+        R.TEST_REJECTED: (_envelope("text"),),
     }
 )
 """What each test reason code requires on top of the common fields."""
@@ -128,17 +123,17 @@ REQUIRED_FIELDS: Mapping[TestReasonCode, tuple[FieldRequirement, ...]] = Mapping
 def missing_test_fields(reason: str, kci: Mapping[str, Any], entity: Mapping[str, Any]) -> list[str]:
     """Name every field ``kci`` or its ``serviceTest`` lacks for ``reason`` (ValueError: not a reason)."""
     requirements = COMMON_FIELDS + REQUIRED_FIELDS[TestReasonCode(reason)]
-    missing = [r.label for r in requirements if not r.satisfied_by(kci, entity)]
+    lacking = missing(requirements, kci, entity)
     outcome = entity.get("outcome")
     if reason == R.TEST_COMPLETED and outcome in OUTCOMES_NEEDING_CODES and not entity.get("outcomeCodes"):
-        missing.append(f"outcomeCodes (outcome {outcome})")
+        lacking.append(f"outcomeCodes (outcome {outcome})")
     if (
         reason == R.TEST_COMPLETED
         and outcome in {TestOutcome.FAILED, TestOutcome.UNAVAILABLE}
         and not kci.get("text")
     ):
-        missing.append(f"text (outcome {outcome})")
-    return missing
+        lacking.append(f"text (outcome {outcome})")
+    return lacking
 
 
 def start() -> Transition[TestStatus]:

@@ -1,7 +1,9 @@
-"""A transition table declared as data, shared by the service test and service problem models.
+"""A transition table declared as data: the engine of the order, service test and service problem models.
 
-The order model (:mod:`contracts.model.order_states`) keeps its own table; service tests
-and service problems use this small generic one, with the same vocabulary: a status, a
+Service tests and service problems use :class:`StateTable` whole; the order model
+(:mod:`contracts.model.order_states`) keeps its own function and error but declares its
+table with :func:`declare` and reads targets with :func:`resolve`. All share one
+vocabulary: a status, a
 trigger (a KCI reason code, or a tenant request answered 202), and the targets the
 trigger may lead to, the first being the default. ``Keep.UNCHANGED`` stays put and
 ``Keep.PREVIOUS`` returns to the settled status recorded when the entity entered a
@@ -10,16 +12,33 @@ trigger may lead to, the first being the default. ``Keep.UNCHANGED`` stays put a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Generic, NamedTuple, TypeVar
 
-from contracts.model.order_states import Keep
-
-__all__ = ["Rule", "StateTable", "Transition", "TransitionRefused"]
+__all__ = [
+    "Keep",
+    "Rule",
+    "StateTable",
+    "Transition",
+    "TransitionRefused",
+    "amendment_refusal",
+    "declare",
+    "resolve",
+]
 
 S = TypeVar("S", bound=StrEnum)
+T = TypeVar("T", bound=Hashable)
+V = TypeVar("V")
+
+
+class Keep(StrEnum):
+    """Targets that depend on where the entity is: stay put, or go back to ``previous``."""
+
+    UNCHANGED = "unchanged"
+    PREVIOUS = "previous"
+
 
 Rule = tuple[str, frozenset[S], tuple["S | Keep", ...]]
 """(trigger, from statuses, allowed targets; the first is the default)."""
@@ -38,6 +57,50 @@ class TransitionRefused(ValueError):
         self.from_status = from_status
         self.reason = reason
         self.messages = [message]
+
+
+def declare(rules: Iterable[tuple[T, frozenset[S], V]], entity: str) -> Mapping[tuple[S, T], V]:
+    """``(from status, trigger) -> targets`` of every rule, refusing a pair declared twice."""
+    table: dict[tuple[S, T], V] = {}
+    for trigger, sources, targets in rules:
+        for source in sorted(sources):
+            if (source, trigger) in table:  # a rule declared twice would silently win or lose
+                raise ValueError(f"{entity}: transition {source} --{trigger}--> declared twice")
+            table[(source, trigger)] = targets
+    return MappingProxyType(table)
+
+
+def resolve(target: S | Keep, current: S, previous: S | None) -> S | None:
+    """The status ``target`` names for an entity in ``current`` (``None``: no previous to return to)."""
+    if target is Keep.UNCHANGED:
+        return current
+    if target is Keep.PREVIOUS:
+        return previous
+    return target
+
+
+def amendment_refusal(
+    entity: str,
+    status: S,
+    *,
+    terminal: frozenset[S],
+    amendable: frozenset[S],
+    pending: S,
+    refuse_while_pending: bool,
+) -> str | None:
+    """Why an amendment of an ``entity`` in ``status`` must be refused, or ``None``.
+
+    ``pending`` is the status of an amendment being processed; ``refuse_while_pending``
+    is the supplier's choice to refuse a second one meanwhile (the reference allows either).
+    """
+    if status in terminal:
+        return f"the {entity} is {status}, which is terminal"
+    if status is pending and refuse_while_pending:
+        return f"an earlier amendment of this {entity} is still being processed"
+    if status not in amendable:
+        allowed = ", ".join(sorted(amendable))
+        return f"the {entity} is {status}; amendments are accepted only in {allowed}"
+    return None
 
 
 class Transition(NamedTuple, Generic[S]):
@@ -67,31 +130,20 @@ class StateTable(Generic[S]):
         self.start = start
         self.terminal = terminal
         self.waiting = waiting
-        table: dict[tuple[S, str], tuple[S | Keep, ...]] = {}
-        for trigger, sources, targets in rules:
+        rules = tuple(rules)
+        for trigger, _sources, _targets in rules:
             if trigger not in self.triggers:
                 raise ValueError(f"{entity}: {trigger} is not a declared trigger")
-            for source in sorted(sources):
-                if (source, trigger) in table:  # a rule declared twice would silently win or lose
-                    raise ValueError(f"{entity}: transition {source} --{trigger}--> declared twice")
-                table[(source, trigger)] = targets
-        self.transitions: Mapping[tuple[S, str], tuple[S | Keep, ...]] = MappingProxyType(table)
+        self.transitions: Mapping[tuple[S, str], tuple[S | Keep, ...]] = declare(rules, entity)
 
     def allowed_triggers(self, status: S) -> tuple[str, ...]:
         """The triggers the table accepts from ``status``, in declaration order."""
         return tuple(trigger for (source, trigger) in self.transitions if source == status)
 
-    def _resolve(self, target: S | Keep, current: S, previous: S | None) -> S | None:
-        if target is Keep.UNCHANGED:
-            return current
-        if target is Keep.PREVIOUS:
-            return previous
-        return self.statuses(target)
-
     def targets(self, state: Transition[S], reason: str) -> list[S]:
         """Where ``reason`` may take ``state`` (empty: nowhere, the move is illegal)."""
         found = self.transitions.get((state.status, reason), ())
-        resolved = [self._resolve(target, state.status, state.previous) for target in found]
+        resolved = [resolve(target, state.status, state.previous) for target in found]
         return [status for status in resolved if status is not None]
 
     def advance(self, state: Transition[S], reason: str, *, status: S | None = None) -> Transition[S]:

@@ -6,10 +6,12 @@ are JSON documents written and read here, field by field, so the domain never se
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Table, and_, insert, select, update
 
 from contracts.model.service_problem_states import ProblemStatus
 from contracts.model.service_test_states import TestOutcome, TestStatus
@@ -21,7 +23,9 @@ from simulator.domain.order_commands import Scenario
 from simulator.domain.service_problem import ProblemRequestRecord, ServiceProblem
 from simulator.domain.service_test import ServiceTest
 from simulator.storage.database import utc
-from simulator.storage.orders import HistoryEntry
+from simulator.storage.scripted_rows import HistoryEntry, due_keys, history_entries, history_values
+from simulator.storage.scripted_rows import optional_utc as _when
+from simulator.storage.scripted_rows import request_owner as _request_owner
 from simulator.storage.tables import assurance_history, problem_request_ids, service_problems, service_tests
 from simulator.storage.value_codecs import contact as _contact
 from simulator.storage.value_codecs import contact_change as _contact_change
@@ -45,14 +49,6 @@ def _scenario_json(scenario: Scenario) -> dict[str, Any]:
 def _scenario(raw: dict[str, Any]) -> Scenario:
     params = tuple(sorted((str(k), str(v)) for k, v in (raw.get("params") or {}).items()))
     return Scenario(raw.get("name"), params, raw.get("problemCode"), raw.get("kciDelay"))
-
-
-def _when(value: datetime | None) -> datetime | None:
-    return None if value is None else utc(value)
-
-
-def _instant(raw: str | None) -> datetime | None:
-    return None if raw is None else datetime.fromisoformat(raw)
 
 
 def _changes_json(changes: ProblemChanges | None) -> dict[str, Any] | None:
@@ -126,99 +122,140 @@ def _request(raw: dict[str, Any]) -> ProblemRequestRecord:
     )
 
 
+# --- the rows of tests and problems ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _EntityRows:
+    """The statements over one entity table keyed by (tenant, ``id_name``): tests and problems alike."""
+
+    table: Table
+    id_name: str
+
+    def _is(self, tenant: str, entity_id: int) -> ColumnElement[bool]:
+        return and_(self.table.c.tenant == tenant, self.table.c[self.id_name] == entity_id)
+
+    def insert(
+        self,
+        connection: Connection,
+        identity: tuple[str, int, datetime],
+        values: dict[str, Any],
+        reply_body: dict[str, Any] | None,
+    ) -> None:
+        """Store a new entity, ``identity`` being its tenant, id and creation instant."""
+        tenant, entity_id, created_at = identity
+        row = {"tenant": tenant, self.id_name: entity_id, "created_at": created_at, "reply_body": reply_body}
+        connection.execute(insert(self.table).values(**row, **values))
+
+    def update(self, connection: Connection, tenant: str, entity_id: int, values: dict[str, Any]) -> None:
+        """Store an entity's new state."""
+        connection.execute(update(self.table).where(self._is(tenant, entity_id)).values(**values))
+
+    def get(self, connection: Connection, tenant: str, entity_id: int) -> Any | None:
+        """The tenant's row under ``entity_id``, if any."""
+        return connection.execute(select(self.table).where(self._is(tenant, entity_id))).first()
+
+    def due(self, connection: Connection, now: datetime, limit: int) -> list[tuple[str, int]]:
+        """(tenant, id) of entities whose next step is due, earliest first."""
+        rows = due_keys(connection, self.table, (self.table.c.tenant, self.table.c[self.id_name]), now, limit)
+        return [(row.tenant, int(row._mapping[self.id_name])) for row in rows]
+
+    def recent(self, connection: Connection, tenant: str | None, limit: int) -> Sequence[Any]:
+        """The most recent rows, newest first (``tenant``: that tenant's only)."""
+        query = select(self.table).order_by(self.table.c.created_at.desc(), self.table.c[self.id_name].desc())
+        if tenant is not None:
+            query = query.where(self.table.c.tenant == tenant)
+        return connection.execute(query.limit(limit)).all()
+
+
+_TESTS = _EntityRows(service_tests, "test_id")
+_PROBLEMS = _EntityRows(service_problems, "problem_id")
+
+
+def _shared_values(entity: ServiceTest | ServiceProblem) -> dict[str, Any]:
+    """The columns tests and problems have alike: what they are about, where their script is."""
+    return {
+        "supplier_reference": entity.supplier_reference,
+        "service_id": entity.service_id,
+        "specification_id": entity.specification_id,
+        "problem_type": entity.problem_type,
+        "completed_at": entity.completed_date,
+        "scenario": _scenario_json(entity.scenario),
+        "next_step": entity.next_step,
+        "next_step_due": entity.next_step_due,
+        "last_sequence": entity.last_sequence,
+        "conversation_id": entity.conversation_id,
+        "updated_at": entity.updated_at,
+    }
+
+
+def _shared_fields(row: Any) -> dict[str, Any]:
+    """The fields of a test or problem that :func:`_shared_values` stored (and who and when)."""
+    return {
+        "tenant": row.tenant,
+        "supplier_reference": row.supplier_reference,
+        "service_id": row.service_id,
+        "specification_id": row.specification_id,
+        "problem_type": row.problem_type,
+        "completed_date": _when(row.completed_at),
+        "scenario": _scenario(row.scenario),
+        "next_step": row.next_step,
+        "next_step_due": _when(row.next_step_due),
+        "last_sequence": row.last_sequence,
+        "conversation_id": row.conversation_id,
+        "created_at": utc(row.created_at),
+        "updated_at": utc(row.updated_at),
+    }
+
+
 # --- service tests -----------------------------------------------------------------------
 
 
 def _test_values(test: ServiceTest) -> dict[str, Any]:
     return {
-        "supplier_reference": test.supplier_reference,
-        "service_id": test.service_id,
-        "specification_id": test.specification_id,
-        "problem_type": test.problem_type,
+        **_shared_values(test),
         "characteristics": [list(c) for c in test.characteristics],
         "status": test.status.value,
         "outcome": None if test.outcome is None else test.outcome.value,
         "outcome_codes": list(test.outcome_codes),
-        "completed_at": test.completed_date,
-        "scenario": _scenario_json(test.scenario),
-        "next_step": test.next_step,
-        "next_step_due": test.next_step_due,
-        "last_sequence": test.last_sequence,
-        "conversation_id": test.conversation_id,
-        "updated_at": test.updated_at,
     }
 
 
 def _test(row: Any) -> ServiceTest:
     return ServiceTest(
-        tenant=row.tenant,
         test_id=int(row.test_id),
-        supplier_reference=row.supplier_reference,
-        service_id=row.service_id,
-        specification_id=row.specification_id,
-        problem_type=row.problem_type,
         characteristics=tuple((str(n), str(v)) for n, v in row.characteristics),
         status=TestStatus(row.status),
         outcome=None if row.outcome is None else TestOutcome(row.outcome),
         outcome_codes=tuple(row.outcome_codes),
-        completed_date=_when(row.completed_at),
-        scenario=_scenario(row.scenario),
-        next_step=row.next_step,
-        next_step_due=_when(row.next_step_due),
-        last_sequence=row.last_sequence,
-        conversation_id=row.conversation_id,
-        created_at=utc(row.created_at),
-        updated_at=utc(row.updated_at),
+        **_shared_fields(row),
     )
 
 
 def insert_test(connection: Connection, test: ServiceTest, reply_body: dict[str, Any]) -> None:
     """Store a new test with the body of its 201 answer."""
-    connection.execute(
-        insert(service_tests).values(
-            tenant=test.tenant,
-            test_id=test.test_id,
-            created_at=test.created_at,
-            reply_body=reply_body,
-            **_test_values(test),
-        )
-    )
+    _TESTS.insert(connection, (test.tenant, test.test_id, test.created_at), _test_values(test), reply_body)
 
 
 def save_test(connection: Connection, test: ServiceTest) -> None:
     """Store a test's new state."""
-    connection.execute(
-        update(service_tests)
-        .where(service_tests.c.tenant == test.tenant, service_tests.c.test_id == test.test_id)
-        .values(**_test_values(test))
-    )
+    _TESTS.update(connection, test.tenant, test.test_id, _test_values(test))
 
 
 def get_test(connection: Connection, tenant: str, test_id: int) -> tuple[ServiceTest, dict[str, Any]] | None:
     """The tenant's test under ``test_id`` and its first answer, if any."""
-    row = connection.execute(
-        select(service_tests).where(service_tests.c.tenant == tenant, service_tests.c.test_id == test_id)
-    ).first()
+    row = _TESTS.get(connection, tenant, test_id)
     return None if row is None else (_test(row), dict(row.reply_body or {}))
 
 
 def due_tests(connection: Connection, now: datetime, limit: int) -> list[tuple[str, int]]:
     """(tenant, test id) of tests whose next step is due, earliest first."""
-    rows = connection.execute(
-        select(service_tests.c.tenant, service_tests.c.test_id)
-        .where(service_tests.c.next_step_due.is_not(None), service_tests.c.next_step_due <= now)
-        .order_by(service_tests.c.next_step_due)
-        .limit(limit)
-    )
-    return [(row.tenant, int(row.test_id)) for row in rows]
+    return _TESTS.due(connection, now, limit)
 
 
 def recent_tests(connection: Connection, tenant: str | None, limit: int = 500) -> list[ServiceTest]:
     """The most recent tests, newest first."""
-    query = select(service_tests).order_by(service_tests.c.created_at.desc(), service_tests.c.test_id.desc())
-    if tenant is not None:
-        query = query.where(service_tests.c.tenant == tenant)
-    return [_test(row) for row in connection.execute(query.limit(limit))]
+    return [_test(row) for row in _TESTS.recent(connection, tenant, limit)]
 
 
 # --- service problems ----------------------------------------------------------------------
@@ -260,24 +297,14 @@ def _problem_values(problem: ServiceProblem) -> dict[str, Any]:
         "resolutionStatus": problem.resolution_status,
     }
     return {
-        "supplier_reference": problem.supplier_reference,
-        "service_id": problem.service_id,
-        "specification_id": problem.specification_id,
-        "problem_type": problem.problem_type,
+        **_shared_values(problem),
         "problem_text": problem.problem_text,
         "status": problem.status.value,
         "previous_status": None if problem.previous is None else problem.previous.value,
         "report": report,
         "progress": progress,
-        "completed_at": problem.completed_date,
-        "scenario": _scenario_json(problem.scenario),
-        "next_step": problem.next_step,
-        "next_step_due": problem.next_step_due,
-        "last_sequence": problem.last_sequence,
         "requests": [_request_json(r) for r in problem.requests],
-        "conversation_id": problem.conversation_id,
         "reply": problem.reply.value,
-        "updated_at": problem.updated_at,
     }
 
 
@@ -286,12 +313,7 @@ def _problem(row: Any) -> ServiceProblem:
     address = report["address"]
     appointment = progress["appointment"]
     return ServiceProblem(
-        tenant=row.tenant,
         problem_id=int(row.problem_id),
-        supplier_reference=row.supplier_reference,
-        service_id=row.service_id,
-        specification_id=row.specification_id,
-        problem_type=row.problem_type,
         problem_text=row.problem_text,
         address=None if address is None else AddressId(address["id"], address["type"]),
         service_test_id=report["serviceTestId"],
@@ -320,16 +342,9 @@ def _problem(row: Any) -> ServiceProblem:
         resolution_code=progress["resolutionCode"],
         resolution_text=progress["resolutionText"],
         resolution_status=progress["resolutionStatus"],
-        completed_date=_when(row.completed_at),
-        scenario=_scenario(row.scenario),
-        next_step=row.next_step,
-        next_step_due=_when(row.next_step_due),
-        last_sequence=row.last_sequence,
         requests=tuple(_request(raw) for raw in row.requests),
-        conversation_id=row.conversation_id,
         reply=Reply(row.reply),
-        created_at=utc(row.created_at),
-        updated_at=utc(row.updated_at),
+        **_shared_fields(row),
     )
 
 
@@ -337,26 +352,13 @@ def insert_problem(
     connection: Connection, problem: ServiceProblem, reply_body: dict[str, Any] | None
 ) -> None:
     """Store a new problem with the body of its first answer."""
-    connection.execute(
-        insert(service_problems).values(
-            tenant=problem.tenant,
-            problem_id=problem.problem_id,
-            created_at=problem.created_at,
-            reply_body=reply_body,
-            **_problem_values(problem),
-        )
-    )
+    identity = (problem.tenant, problem.problem_id, problem.created_at)
+    _PROBLEMS.insert(connection, identity, _problem_values(problem), reply_body)
 
 
 def save_problem(connection: Connection, problem: ServiceProblem) -> None:
     """Store a problem's new state, and claim the ids of requests it received since."""
-    connection.execute(
-        update(service_problems)
-        .where(
-            service_problems.c.tenant == problem.tenant, service_problems.c.problem_id == problem.problem_id
-        )
-        .values(**_problem_values(problem))
-    )
+    _PROBLEMS.update(connection, problem.tenant, problem.problem_id, _problem_values(problem))
     for request in problem.requests:
         if request_owner(connection, problem.tenant, request.kind, request.request_id) is None:
             connection.execute(
@@ -373,45 +375,24 @@ def get_problem(
     connection: Connection, tenant: str, problem_id: int
 ) -> tuple[ServiceProblem, dict[str, Any] | None] | None:
     """The tenant's problem under ``problem_id`` and its first answer's body, if any."""
-    row = connection.execute(
-        select(service_problems).where(
-            service_problems.c.tenant == tenant, service_problems.c.problem_id == problem_id
-        )
-    ).first()
+    row = _PROBLEMS.get(connection, tenant, problem_id)
     return None if row is None else (_problem(row), None if row.reply_body is None else dict(row.reply_body))
 
 
 def request_owner(connection: Connection, tenant: str, kind: AssuranceKind, request_id: int) -> int | None:
     """The id of the tenant's problem that received the amendment or cancellation, if any."""
-    found = connection.execute(
-        select(problem_request_ids.c.problem_id).where(
-            problem_request_ids.c.tenant == tenant,
-            problem_request_ids.c.kind == kind.value,
-            problem_request_ids.c.request_id == request_id,
-        )
-    ).scalar_one_or_none()
+    found = _request_owner(connection, problem_request_ids.c.problem_id, tenant, kind.value, request_id)
     return None if found is None else int(found)
 
 
 def due_problems(connection: Connection, now: datetime, limit: int) -> list[tuple[str, int]]:
     """(tenant, problem id) of problems whose next step is due, earliest first."""
-    rows = connection.execute(
-        select(service_problems.c.tenant, service_problems.c.problem_id)
-        .where(service_problems.c.next_step_due.is_not(None), service_problems.c.next_step_due <= now)
-        .order_by(service_problems.c.next_step_due)
-        .limit(limit)
-    )
-    return [(row.tenant, int(row.problem_id)) for row in rows]
+    return _PROBLEMS.due(connection, now, limit)
 
 
 def recent_problems(connection: Connection, tenant: str | None, limit: int = 500) -> list[ServiceProblem]:
     """The most recent problems, newest first."""
-    query = select(service_problems).order_by(
-        service_problems.c.created_at.desc(), service_problems.c.problem_id.desc()
-    )
-    if tenant is not None:
-        query = query.where(service_problems.c.tenant == tenant)
-    return [_problem(row) for row in connection.execute(query.limit(limit))]
+    return [_problem(row) for row in _PROBLEMS.recent(connection, tenant, limit)]
 
 
 # --- history ------------------------------------------------------------------------------------
@@ -420,15 +401,7 @@ def recent_problems(connection: Connection, tenant: str | None, limit: int = 500
 def add_history(connection: Connection, tenant: str, key: str, entry: HistoryEntry) -> None:
     """Record an event of a test or problem."""
     connection.execute(
-        insert(assurance_history).values(
-            tenant=tenant,
-            entity_key=key,
-            at=entry.at,
-            event=entry.event,
-            from_status=entry.from_status,
-            to_status=entry.to_status,
-            detail=entry.detail,
-        )
+        insert(assurance_history).values(tenant=tenant, entity_key=key, **history_values(entry))
     )
 
 
@@ -439,4 +412,4 @@ def history(connection: Connection, tenant: str, key: str) -> list[HistoryEntry]
         .where(assurance_history.c.tenant == tenant, assurance_history.c.entity_key == key)
         .order_by(assurance_history.c.id)
     )
-    return [HistoryEntry(utc(r.at), r.event, r.from_status, r.to_status, dict(r.detail)) for r in rows]
+    return history_entries(rows)

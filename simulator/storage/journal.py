@@ -93,20 +93,8 @@ def record_many(connection: Connection, entries: list[JournalEntry]) -> None:
 
 
 def _entry(row: Any) -> JournalEntry:
-    return JournalEntry(
-        id=row.id,
-        at=utc(row.at),
-        method=row.method,
-        path=row.path,
-        query=row.query,
-        tenant=row.tenant,
-        request_id=row.request_id,
-        conversation_id=row.conversation_id,
-        body=row.body,
-        status=row.status,
-        response=row.response,
-        latency_ms=row.latency_ms,
-    )
+    # The table's columns are the entry's fields, one for one; only the instant needs its zone back.
+    return JournalEntry(**{**row._mapping, "at": utc(row.at)})
 
 
 def query(

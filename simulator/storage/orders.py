@@ -5,7 +5,7 @@ An order is stored under (tenant, order key): gateway ids are unique per tenant 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -24,6 +24,12 @@ from simulator.domain.order_commands import (
 from simulator.domain.order_events import OrderId
 from simulator.domain.orders import InventoryChange
 from simulator.storage.database import utc
+
+# Re-exported: the ports and the use cases name it from here.
+from simulator.storage.scripted_rows import HistoryEntry as HistoryEntry  # noqa: PLC0414
+from simulator.storage.scripted_rows import due_keys, history_entries, history_values
+from simulator.storage.scripted_rows import optional_utc as _when
+from simulator.storage.scripted_rows import request_owner as _request_owner
 from simulator.storage.tables import order_history, order_requests, orders
 from simulator.storage.value_codecs import contact as _contact
 from simulator.storage.value_codecs import contact_change as _contact_change
@@ -31,18 +37,6 @@ from simulator.storage.value_codecs import contact_change_json as _contact_chang
 from simulator.storage.value_codecs import contact_json as _contact_json
 from simulator.storage.value_codecs import optional as _from_optional
 from simulator.storage.value_codecs import optional_json as _optional
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryEntry:
-    """Something that happened to an order."""
-
-    at: datetime
-    event: str
-    from_status: str | None
-    to_status: str | None
-    detail: dict[str, Any] = field(default_factory=dict)
-
 
 # --- value objects to columns and back ----------------------------------------------------
 
@@ -96,10 +90,6 @@ def _scenario_values(scenario: Scenario) -> dict[str, Any]:
 def _scenario(row: Any) -> Scenario:
     params = tuple(sorted((str(k), str(v)) for k, v in (row.scenario_params or {}).items()))
     return Scenario(row.scenario_name, params, row.problem_code, row.kci_delay)
-
-
-def _when(value: datetime | None) -> datetime | None:
-    return None if value is None else utc(value)
 
 
 def _change_values(change: InventoryChange | None) -> dict[str, Any]:
@@ -370,24 +360,13 @@ def by_supplier_reference(connection: Connection, tenant: str, reference: str) -
 
 def request_owner(connection: Connection, tenant: str, kind: AppliesTo, request_id: int) -> str | None:
     """The key of the tenant's order that received amendment/cancellation ``request_id``, if any."""
-    key = connection.execute(
-        select(order_requests.c.order_key).where(
-            order_requests.c.tenant == tenant,
-            order_requests.c.kind == kind.value,
-            order_requests.c.request_id == request_id,
-        )
-    ).scalar_one_or_none()
+    key = _request_owner(connection, order_requests.c.order_key, tenant, kind.value, request_id)
     return None if key is None else str(key)
 
 
 def due(connection: Connection, now: datetime, limit: int = 200) -> list[OrderId]:
     """Orders whose next scripted step is due, earliest first."""
-    rows = connection.execute(
-        select(orders.c.tenant, orders.c.order_key)
-        .where(orders.c.next_step_due.is_not(None), orders.c.next_step_due <= now)
-        .order_by(orders.c.next_step_due)
-        .limit(limit)
-    )
+    rows = due_keys(connection, orders, (orders.c.tenant, orders.c.order_key), now, limit)
     return [OrderId(row.tenant, row.order_key) for row in rows]
 
 
@@ -412,16 +391,7 @@ def next_unsolicited_number(connection: Connection) -> int:
 def add_history(connection: Connection, order: OrderId, entry: HistoryEntry) -> None:
     """Record an event of an order."""
     connection.execute(
-        _INSERT_HISTORY,
-        {
-            "tenant": order.tenant,
-            "order_key": order.key,
-            "at": entry.at,
-            "event": entry.event,
-            "from_status": entry.from_status,
-            "to_status": entry.to_status,
-            "detail": entry.detail,
-        },
+        _INSERT_HISTORY, {"tenant": order.tenant, "order_key": order.key, **history_values(entry)}
     )
 
 
@@ -430,8 +400,7 @@ def history(connection: Connection, order_key: str, tenant: str | None = None) -
     query = select(order_history).where(order_history.c.order_key == order_key).order_by(order_history.c.id)
     if tenant is not None:
         query = query.where(order_history.c.tenant == tenant)
-    rows = connection.execute(query)
-    return [HistoryEntry(utc(r.at), r.event, r.from_status, r.to_status, dict(r.detail)) for r in rows]
+    return history_entries(connection.execute(query))
 
 
 # --- paged reads for the dashboard ----------------------------------------------------------

@@ -19,6 +19,54 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+
+def _history_table(name: str, key: Column[str]) -> Table:
+    """What happened to one kind of entity, in order, keyed by (tenant, ``key``)."""
+    return Table(
+        name,
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("tenant", String(50), nullable=False),
+        key,
+        Column("at", DateTime(timezone=True), nullable=False),
+        Column("event", String(40), nullable=False),
+        Column("from_status", String(30), nullable=True),
+        Column("to_status", String(30), nullable=True),
+        Column("detail", JSON, nullable=False),
+        Index(f"{name}_by_{key.name.removesuffix('_key')}", "tenant", key.name),
+    )
+
+
+def _assurance_identity(id_name: str) -> list[Column[object]]:
+    """The columns a service test and a service problem both start with: whose, and about what."""
+    return [
+        Column("tenant", String(50), primary_key=True),
+        Column(id_name, BigInteger, primary_key=True, autoincrement=False),
+        Column("supplier_reference", String(40), nullable=False),
+        Column("service_id", String(50), nullable=False),
+        Column("specification_id", String(50), nullable=False),
+        Column("problem_type", String(30), nullable=False),
+    ]
+
+
+def _script_progress() -> list[Column[object]]:
+    """Where a test or problem is in its KCI script (the scenario that chose it included)."""
+    return [
+        Column("scenario", JSON, nullable=False),  # {name, params, problemCode, kciDelay}
+        Column("next_step", Integer, nullable=False),
+        Column("next_step_due", DateTime(timezone=True), nullable=True, index=True),
+        Column("last_sequence", Integer, nullable=False),
+    ]
+
+
+def _timestamps() -> list[Column[object]]:
+    """When an order, test or problem was received and last changed."""
+    return [
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    ]
+
+
 inventory_seeds = Table(
     "inventory_seeds",
     metadata,
@@ -128,8 +176,7 @@ orders = Table(
     # The first answer, given again to a repeat of the same order.
     Column("reply", String(10), nullable=False),
     Column("reply_body", JSON, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    *_timestamps(),
     UniqueConstraint("tenant", "supplier_reference", name="one_order_per_reference"),
     # The dashboard pages orders newest first: an index walk, not a sort of every order.
     Index("orders_newest", "created_at"),
@@ -158,19 +205,7 @@ order_requests = Table(
     Index("order_requests_by_order", "tenant", "order_key"),
 )
 
-order_history = Table(
-    "order_history",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("tenant", String(50), nullable=False),
-    Column("order_key", String(40), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("event", String(40), nullable=False),
-    Column("from_status", String(30), nullable=True),
-    Column("to_status", String(30), nullable=True),
-    Column("detail", JSON, nullable=False),
-    Index("order_history_by_order", "tenant", "order_key"),
-)
+order_history = _history_table("order_history", Column("order_key", String(40), nullable=False))
 
 kci_outbox = Table(
     "kci_outbox",
@@ -229,36 +264,22 @@ journal = Table(
 service_tests = Table(
     "service_tests",
     metadata,
-    Column("tenant", String(50), primary_key=True),
-    Column("test_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("supplier_reference", String(40), nullable=False),
-    Column("service_id", String(50), nullable=False),
-    Column("specification_id", String(50), nullable=False),
-    Column("problem_type", String(30), nullable=False),
+    *_assurance_identity("test_id"),
     Column("characteristics", JSON, nullable=False),  # [[name, value], ...]
     Column("status", String(30), nullable=False),
     Column("outcome", String(20), nullable=True),
     Column("outcome_codes", JSON, nullable=False),  # [code, ...]
     Column("completed_at", DateTime(timezone=True), nullable=True),
-    Column("scenario", JSON, nullable=False),  # {name, params, problemCode, kciDelay}
-    Column("next_step", Integer, nullable=False),
-    Column("next_step_due", DateTime(timezone=True), nullable=True, index=True),
-    Column("last_sequence", Integer, nullable=False),
+    *_script_progress(),
     Column("conversation_id", String(100), nullable=True),
     Column("reply_body", JSON, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    *_timestamps(),
 )
 
 service_problems = Table(
     "service_problems",
     metadata,
-    Column("tenant", String(50), primary_key=True),
-    Column("problem_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("supplier_reference", String(40), nullable=False),
-    Column("service_id", String(50), nullable=False),
-    Column("specification_id", String(50), nullable=False),
-    Column("problem_type", String(30), nullable=False),
+    *_assurance_identity("problem_id"),
     Column("problem_text", String(200), nullable=False),
     Column("status", String(30), nullable=False),
     Column("previous_status", String(30), nullable=True),
@@ -267,16 +288,12 @@ service_problems = Table(
     # How it is going: escalation, appointment, incident, resolution.
     Column("progress", JSON, nullable=False),
     Column("completed_at", DateTime(timezone=True), nullable=True),
-    Column("scenario", JSON, nullable=False),
-    Column("next_step", Integer, nullable=False),
-    Column("next_step_due", DateTime(timezone=True), nullable=True, index=True),
-    Column("last_sequence", Integer, nullable=False),
+    *_script_progress(),
     Column("requests", JSON, nullable=False),  # amendments and cancellations, in arrival order
     Column("conversation_id", String(100), nullable=True),
     Column("reply", String(10), nullable=False),
     Column("reply_body", JSON, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    *_timestamps(),
 )
 
 problem_request_ids = Table(
@@ -289,18 +306,9 @@ problem_request_ids = Table(
     Column("problem_id", BigInteger, nullable=False),
 )
 
-assurance_history = Table(
+assurance_history = _history_table(
     "assurance_history",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("tenant", String(50), nullable=False),
     Column("entity_key", String(40), nullable=False),  # ST-<id> or SP-<id>
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("event", String(40), nullable=False),
-    Column("from_status", String(30), nullable=True),
-    Column("to_status", String(30), nullable=True),
-    Column("detail", JSON, nullable=False),
-    Index("assurance_history_by_entity", "tenant", "entity_key"),
 )
 
 # State every worker and replica shares, one row per name: the simulator clock ("clock", its

@@ -193,3 +193,24 @@ def test_characteristics_that_keep_the_rules_pass() -> None:
     check_characteristics(
         "OUTAGE", (("SERVICE_HAS_WORKED", "true"), ("SERVICE_LAST_WORKED", "2026-06-30T18:00:00+01:00")), NOW
     )
+
+
+@pytest.mark.parametrize(
+    ("status", "refuse_while_pending", "why"),
+    [
+        (S.COMPLETED, False, "the problem is COMPLETED, which is terminal"),
+        (S.PENDING_AMENDMENT, True, "an earlier amendment of this problem is still being processed"),
+        (
+            S.RECEIVED,
+            False,
+            "the problem is RECEIVED; amendments are accepted only in ACKNOWLEDGED, HELD, IN_PROGRESS,"
+            " NETWORK_INCIDENT, PENDING, PENDING_AMENDMENT, RESOLVED",
+        ),
+        (S.PENDING_AMENDMENT, False, None),
+        (S.IN_PROGRESS, True, None),
+    ],
+)
+def test_a_problem_amendment_refusal_names_the_problem_and_why(
+    status: ProblemStatus, refuse_while_pending: bool, why: str | None
+) -> None:
+    assert problem_amendment_refusal(status, refuse_while_pending=refuse_while_pending) == why
