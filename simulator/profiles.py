@@ -15,10 +15,7 @@ from datetime import date, time, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
-from contracts import load_schema
-from contracts.inputs import InputError, load_yaml, schema_message
+from contracts.inputs import InputError, load_yaml
 from scenarios import bundled_profiles, profile_path
 from simulator.assurance_script_loader import load_assurance_scripts
 from simulator.domain.assurance import AssurancePolicy
@@ -29,6 +26,7 @@ from simulator.domain.inventory import AddressId, LiveService, PostalAddress, Si
 from simulator.domain.profile import ApiClient, AuthPolicy, EstateSettings, SupplierProfile
 from simulator.domain.slots import WEEKDAYS, AppointmentPolicy, SlotWindow
 from simulator.kci_script_loader import load_scripts
+from simulator.script_files import check_document
 
 PROFILE_SCHEMA = "supplier-profile.schema.json"
 
@@ -55,17 +53,9 @@ def load_profile(name_or_path: str) -> SupplierProfile:
     return build_profile(document, source=str(path))
 
 
-def _field(path: Any) -> str:
-    return "/".join(str(part) for part in path) or "(top level)"
-
-
 def validate_document(document: Any, source: str = "profile") -> None:
     """Check ``document`` against the profile schema; raise with every problem, each named."""
-    validator = Draft202012Validator(load_schema(PROFILE_SCHEMA))
-    problems = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
-    if problems:
-        lines = [f"{_field(p.absolute_path)}: {schema_message(p)}" for p in problems]
-        raise ConfigurationError(f"{source} is not a valid supplier profile:\n  " + "\n  ".join(lines))
+    check_document(document, PROFILE_SCHEMA, source, what="supplier profile")
 
 
 def build_profile(
