@@ -241,8 +241,9 @@ class KciDispatcher:
     def _record(self, attempts: list[_Attempt], tally: Counter[str]) -> None:
         """Record ``attempts`` in one transaction, then count and log them."""
         records = [
-            outbox.AttemptRecord(
+            outbox.Attempt(
                 done.entry.kci_id,
+                attempt=done.number,
                 at=done.at,
                 outcome=done.outcome,
                 status_code=done.result.status_code,

@@ -162,25 +162,11 @@ def next_pending_after(
     return None if row is None else _entry(row)
 
 
-@dataclass(frozen=True, slots=True)
-class AttemptRecord:
-    """One delivery attempt to record (see :func:`record_attempts`)."""
-
-    kci_id: str
-    at: datetime
-    outcome: str
-    status_code: int | None
-    error: str | None
-    next_attempt_at: datetime | None
-    latency_ms: int | None = None
-
-
 # Built once: delivery records an attempt per KCI sent, and building statements per call
 # cost more than running them.
-_ATTEMPTS_SO_FAR = select(kci_outbox.c.attempts).where(kci_outbox.c.kci_id == bindparam("kci"))
 _OUTBOX_ROW = update(kci_outbox).where(kci_outbox.c.kci_id == bindparam("kci"))
 _COMMON: dict[str, Any] = {
-    "attempts": bindparam("attempt_no"),
+    "attempts": kci_outbox.c.attempts + 1,
     "last_status_code": bindparam("status"),
     "last_error": bindparam("err"),
 }
@@ -201,44 +187,27 @@ _ADD_ATTEMPT = insert(kci_attempts).values(
 )
 
 
-def record_attempts(connection: Connection, records: list[AttemptRecord]) -> None:
-    """Record delivery attempts; an outcome DELIVERED or REJECTED ends that KCI's delivery."""
-    rows = []
-    for record in records:
-        attempt = connection.execute(_ATTEMPTS_SO_FAR, {"kci": record.kci_id}).scalar_one() + 1
-        after = record.outcome if record.outcome in {DELIVERED, REJECTED} else PENDING
-        row = {
-            "kci": record.kci_id,
-            "attempt_no": attempt,
-            "when": record.at,
-            "result": record.outcome,
-            "status": record.status_code,
-            "err": record.error,
-            "next_at": record.next_attempt_at,
-            "latency": record.latency_ms,
+def record_attempts(connection: Connection, attempts: list[Attempt]) -> None:
+    """Record delivery attempts (numbered by the caller); DELIVERED or REJECTED ends a KCI's delivery."""
+    rows = [
+        {
+            "kci": attempt.kci_id,
+            "attempt_no": attempt.attempt,
+            "when": attempt.at,
+            "result": attempt.outcome,
+            "status": attempt.status_code,
+            "err": attempt.error,
+            "next_at": attempt.next_attempt_at,
+            "latency": attempt.latency_ms,
         }
+        for attempt in attempts
+    ]
+    for attempt, row in zip(attempts, rows, strict=True):
+        after = attempt.outcome if attempt.outcome in {DELIVERED, REJECTED} else PENDING
         # A retry waits until next_attempt_at (now when none is given).
-        connection.execute(_AFTER[after], {**row, "next_at": record.next_attempt_at or record.at})
-        rows.append(row)
+        connection.execute(_AFTER[after], {**row, "next_at": attempt.next_attempt_at or attempt.at})
     if rows:
         connection.execute(_ADD_ATTEMPT, rows)
-
-
-def record_attempt(
-    connection: Connection,
-    kci_id: str,
-    *,
-    at: datetime,
-    outcome: str,
-    status_code: int | None,
-    error: str | None,
-    next_attempt_at: datetime | None,
-    latency_ms: int | None = None,
-) -> None:
-    """Record one delivery attempt; ``outcome`` DELIVERED or REJECTED ends the KCI's delivery."""
-    record_attempts(
-        connection, [AttemptRecord(kci_id, at, outcome, status_code, error, next_attempt_at, latency_ms)]
-    )
 
 
 def clear_fault(connection: Connection, kci_id: str) -> None:
