@@ -13,7 +13,7 @@ problem is PENDING it waits for the tenant's amendment, then carries on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 
@@ -42,8 +42,9 @@ from simulator.domain.assurance_scripts import (
 )
 from simulator.domain.errors import BusinessRuleViolation, excerpt
 from simulator.domain.inventory import AddressId
-from simulator.domain.order import Appointment, Reply
+from simulator.domain.order import Appointment
 from simulator.domain.order_commands import Characteristics, Scenario, amended_contact, changed
+from simulator.domain.scripted import Reply, ScriptedEntity, ScriptedRequest
 from simulator.domain.service_test import AssuranceScripts
 
 __all__ = ["ProblemRequestRecord", "ServiceProblem", "problem_key"]
@@ -58,18 +59,14 @@ def problem_key(problem_id: int) -> str:
     return f"SP-{problem_id}"
 
 
-@dataclass(frozen=True, slots=True)
-class ProblemRequestRecord:
-    """An amendment or cancellation the problem received, and where its script is."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProblemRequestRecord(ScriptedRequest[AssuranceKind]):
+    """An amendment or cancellation the problem received (PROBLEM_AMENDMENT or PROBLEM_CANCELLATION).
 
-    kind: AssuranceKind  # PROBLEM_AMENDMENT or PROBLEM_CANCELLATION
-    request_id: int
-    reference: str
+    Its scenario's name is the script's.
+    """
+
     problem_id_sent: int
-    scenario: Scenario  # its name is the script's
-    reply: Reply
-    queued: bool = False
-    step: int = 0
     changes: ProblemChanges | None = None
     reason_code: str | None = None
     text: str | None = None
@@ -80,7 +77,7 @@ def _reply(script: AssuranceScript) -> Reply:
 
 
 @dataclass
-class ServiceProblem:
+class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, AssuranceScripts]):
     """One service problem: what was reported, where it stands, and where its script is."""
 
     tenant: str
@@ -113,6 +110,8 @@ class ServiceProblem:
     reply: Reply
     created_at: datetime
     updated_at: datetime
+
+    ENTITY = "problem"
 
     @property
     def key(self) -> str:
@@ -184,10 +183,6 @@ class ServiceProblem:
         problem.schedule_next(now, scripts)
         detail = {"script": script.name, "answer": problem.reply.status}
         return problem, [problem._noted(now, "RAISED", None, detail)]
-
-    def request(self, kind: AssuranceKind, request_id: int) -> ProblemRequestRecord | None:
-        """The amendment or cancellation this problem received under ``request_id``, if any."""
-        return next((r for r in self.requests if r.kind is kind and r.request_id == request_id), None)
 
     def _check_reference(self, reference: str | None) -> None:
         if reference and reference != self.supplier_reference:
@@ -276,9 +271,7 @@ class ServiceProblem:
         event: str,
         detail: Mapping[str, object],
     ) -> list[AssuranceEvent]:
-        self.requests = (*self.requests, request)
-        self.schedule_next(now, scripts)
-        self.updated_at = now
+        self._received(request, now, scripts)
         return [self._noted(now, event, before, detail)]
 
     def _apply_amendment(self, request: ProblemRequestRecord) -> None:
@@ -304,47 +297,32 @@ class ServiceProblem:
 
     # --- playing the script -------------------------------------------------------------
 
-    def _current_step(
-        self, scripts: AssuranceScripts
-    ) -> tuple[AssuranceStep, ProblemRequestRecord | None] | None:
-        queued = next((r for r in self.requests if r.queued), None)
-        if queued is not None:
-            steps = scripts.script(queued.scenario, queued.kind).steps
-            return (steps[queued.step], queued) if queued.step < len(steps) else None
-        steps = scripts.script(self.scenario, AssuranceKind.PROBLEM).steps
-        return (steps[self.next_step], None) if self.next_step < len(steps) else None
+    def _request_steps(
+        self, request: ProblemRequestRecord, scripts: AssuranceScripts
+    ) -> Sequence[AssuranceStep]:
+        return scripts.script(request.scenario, request.kind).steps
 
-    def schedule_next(self, after: datetime, scripts: AssuranceScripts) -> None:
-        """Work out when the next step is due (``None``: nothing until someone acts)."""
-        found = self._current_step(scripts)
-        waiting = self.status is ProblemStatus.PENDING and not any(r.queued for r in self.requests)
-        if found is None or waiting or self.status in PROBLEM_STATES.terminal:
-            self.next_step_due = None
-            return
-        self.next_step_due = after + found[0].delay
+    def _own_step(self, scripts: AssuranceScripts) -> AssuranceStep | None:
+        steps = scripts.script(self.scenario, AssuranceKind.PROBLEM).steps
+        return steps[self.next_step] if self.next_step < len(steps) else None
+
+    def _own_step_played(self) -> None:
+        self.next_step += 1
+
+    def _halted(self) -> bool:
+        waiting = self._waiting_for_tenant(self.status is ProblemStatus.PENDING)
+        return waiting or self.status in PROBLEM_STATES.terminal
 
     def play_next_step(
         self, now: datetime, scripts: AssuranceScripts, zone: tzinfo, *, force: bool = False
     ) -> list[AssuranceEvent]:
         """Play the next scripted step if it is due (``force``: now, whatever its delay)."""
-        due = self.next_step_due
-        if not force and (due is None or due > now):
+        due = self._due_step(now, scripts, force=force)
+        if due is None:
             return []
-        at = now if force or due is None else due
-        found = self._current_step(scripts)
-        if found is None:
-            self.next_step_due = None
-            return []
-        step, request = found
+        step, request, at = due
         events = self._play(step, request, at, zone)
-        if request is not None:
-            steps = scripts.script(request.scenario, request.kind).steps
-            moved = replace(request, step=request.step + 1, queued=request.step + 1 < len(steps))
-            self.requests = tuple(moved if r is request else r for r in self.requests)
-        else:
-            self.next_step += 1
-        self.schedule_next(at, scripts)
-        self.updated_at = at
+        self._step_played(request, at, scripts)
         return events
 
     def _play(
