@@ -139,6 +139,11 @@ def _reply(script: KciScript) -> Reply:
     return Reply.LATER if script.response is ScriptResponse.ACCEPTED else Reply.DONE
 
 
+def _refusing(script: KciScript) -> str | None:
+    """The name of ``script`` if it answers 422."""
+    return script.name if script.response is ScriptResponse.REJECTED else None
+
+
 def _due_after(script: KciScript, index: int, after: datetime) -> datetime | None:
     return after + script.steps[index].delay if index < len(script.steps) else None
 
@@ -231,6 +236,10 @@ class Order(ScriptedEntity[OrderRequest, ScriptStep, Scripts]):
     updated_at: datetime
 
     ENTITY = "order"
+
+    @property
+    def _name(self) -> str:
+        return self.id.key
 
     @property
     def kind(self) -> OrderKind:
@@ -374,12 +383,9 @@ class Order(ScriptedEntity[OrderRequest, ScriptStep, Scripts]):
         refusal = amendment_refusal(
             self.status, self.kind is OrderKind.UNSOLICITED_CEASE, refuse_while_pending=refuse_while_pending
         )
-        if refusal is not None:
-            raise BusinessRuleViolation(f"order {self.id.key} cannot be amended: {refusal}")
-        if script.response is ScriptResponse.REJECTED:
-            raise BusinessRuleViolation(
-                f"amendment {command.amendment_id} is refused by scenario {script.name}"
-            )
+        self._check_takes(
+            "amended", refusal, f"amendment {command.amendment_id}", refused_by=_refusing(script)
+        )
         events: list[OrderEvent] = []
         new_target = None
         changes = command.changes
@@ -433,12 +439,9 @@ class Order(ScriptedEntity[OrderRequest, ScriptStep, Scripts]):
         refusal = cancellation_refusal(
             self.status, self._past_point_of_no_return(point_of_no_return_hours, now)
         )
-        if refusal is not None:
-            raise BusinessRuleViolation(f"order {self.id.key} cannot be cancelled: {refusal}")
-        if script.response is ScriptResponse.REJECTED:
-            raise BusinessRuleViolation(
-                f"cancellation {command.cancellation_id} is refused by scenario {script.name}"
-            )
+        self._check_takes(
+            "cancelled", refusal, f"cancellation {command.cancellation_id}", refused_by=_refusing(script)
+        )
         applied = script.response is ScriptResponse.APPLIED
         request = OrderRequest(
             kind=AppliesTo.CANCELLATION,

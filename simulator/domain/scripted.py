@@ -91,6 +91,11 @@ class ScriptedEntity(Generic[RequestT, StepT, ScriptsT]):
     next_step_due: datetime | None
     updated_at: datetime
 
+    @property
+    @abstractmethod
+    def _name(self) -> str:
+        """How messages name this entity after :attr:`ENTITY` (its id or key)."""
+
     @abstractmethod
     def _request_steps(self, request: RequestT, scripts: ScriptsT) -> Sequence[StepT]:
         """The steps of the script that answers ``request``."""
@@ -119,6 +124,17 @@ class ScriptedEntity(Generic[RequestT, StepT, ScriptsT]):
                 f"{kind.value} id {request_id} is already used for another {self.ENTITY}"
             )
         return request
+
+    def _check_takes(self, action: str, refusal: str | None, request: str, *, refused_by: str | None) -> None:
+        """422 when the entity's state refuses ``request`` (``refusal`` says why) or its script does.
+
+        ``action`` is what the request would do ("amended"); ``refused_by`` names the scenario
+        whose script answers 422, if it does.
+        """
+        if refusal is not None:
+            raise BusinessRuleViolation(f"{self.ENTITY} {self._name} cannot be {action}: {refusal}")
+        if refused_by is not None:
+            raise BusinessRuleViolation(f"{request} is refused by scenario {refused_by}")
 
     def _queued(self) -> RequestT | None:
         return next((r for r in self.requests if r.queued), None)

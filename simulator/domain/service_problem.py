@@ -52,6 +52,7 @@ __all__ = ["ProblemRequestRecord", "ServiceProblem", "problem_key"]
 P = ProblemReasonCode
 VISIT_LEAD = timedelta(days=1)  # an APPOINTMENT_BOOKED step books the engineer a day ahead
 VISIT_LENGTH = timedelta(hours=4)
+_REFERENCE_PREFIXES = {AssuranceKind.PROBLEM_AMENDMENT: "SPA", AssuranceKind.PROBLEM_CANCELLATION: "SPC"}
 
 
 def problem_key(problem_id: int) -> str:
@@ -74,6 +75,11 @@ class ProblemRequestRecord(ScriptedRequest[AssuranceKind]):
 
 def _reply(script: AssuranceScript) -> Reply:
     return Reply.LATER if script.response is AssuranceResponse.ACCEPTED else Reply.DONE
+
+
+def _refusing(script: AssuranceScript) -> str | None:
+    """The name of ``script`` if it answers 422."""
+    return script.name if script.response is AssuranceResponse.REJECTED else None
 
 
 @dataclass
@@ -112,6 +118,10 @@ class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, Assuran
     updated_at: datetime
 
     ENTITY = "problem"
+
+    @property
+    def _name(self) -> str:
+        return str(self.problem_id)
 
     @property
     def key(self) -> str:
@@ -203,27 +213,18 @@ class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, Assuran
         """Take an amendment (or escalation request): 201 applied, 202 answered later, or 422."""
         self._check_reference(command.supplier_problem_reference)
         refusal = problem_amendment_refusal(self.status, refuse_while_pending=refuse_while_pending)
-        if refusal is not None:
-            raise BusinessRuleViolation(f"problem {self.problem_id} cannot be amended: {refusal}")
-        if script.response is AssuranceResponse.REJECTED:
-            raise BusinessRuleViolation(
-                f"amendment {command.amendment_id} is refused by scenario {script.name}"
-            )
-        applied = script.response is AssuranceResponse.CREATED
-        request = ProblemRequestRecord(
-            kind=AssuranceKind.PROBLEM_AMENDMENT,
-            request_id=command.amendment_id,
-            reference=f"SPA-{command.amendment_id:09d}",
-            problem_id_sent=command.problem_id,
-            scenario=replace(command.scenario, name=script.name),
-            reply=_reply(script),
-            queued=not applied,
-            changes=command.changes,
+        self._check_takes(
+            "amended", refusal, f"amendment {command.amendment_id}", refused_by=_refusing(script)
         )
-        before = self.status
-        for trigger in response_triggers(script):
-            self._move(trigger)
-        if applied:
+        request, before = self._take(
+            AssuranceKind.PROBLEM_AMENDMENT,
+            command.amendment_id,
+            command.problem_id,
+            command.scenario,
+            script,
+        )
+        request = replace(request, changes=command.changes)
+        if not request.queued:
             self._apply_amendment(request)
         detail = {"answer": request.reply.status, "amendmentId": command.amendment_id}
         return request, self._finish(request, before, now, scripts, "AMENDMENT_RECEIVED", detail)
@@ -234,33 +235,49 @@ class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, Assuran
         """Take a cancellation: 201 cancelled, 202 answered later, or 422."""
         self._check_reference(command.supplier_problem_reference)
         refusal = problem_cancellation_refusal(self.status)
-        if refusal is not None:
-            raise BusinessRuleViolation(f"problem {self.problem_id} cannot be cancelled: {refusal}")
-        if script.response is AssuranceResponse.REJECTED:
-            raise BusinessRuleViolation(
-                f"cancellation {command.cancellation_id} is refused by scenario {script.name}"
-            )
-        applied = script.response is AssuranceResponse.CREATED
-        request = ProblemRequestRecord(
-            kind=AssuranceKind.PROBLEM_CANCELLATION,
-            request_id=command.cancellation_id,
-            reference=f"SPC-{command.cancellation_id:09d}",
-            problem_id_sent=command.problem_id,
-            scenario=replace(command.scenario, name=script.name),
-            reply=_reply(script),
-            queued=not applied,
-            reason_code=command.reason_code,
-            text=command.text,
+        self._check_takes(
+            "cancelled", refusal, f"cancellation {command.cancellation_id}", refused_by=_refusing(script)
         )
-        before = self.status
-        for trigger in response_triggers(script):
-            self._move(trigger)
+        request, before = self._take(
+            AssuranceKind.PROBLEM_CANCELLATION,
+            command.cancellation_id,
+            command.problem_id,
+            command.scenario,
+            script,
+        )
+        request = replace(request, reason_code=command.reason_code, text=command.text)
         detail = {
             "answer": request.reply.status,
             "cancellationId": command.cancellation_id,
             "reason": command.reason_code,
         }
         return request, self._finish(request, before, now, scripts, "CANCELLATION_RECEIVED", detail)
+
+    def _take(
+        self,
+        kind: AssuranceKind,
+        request_id: int,
+        problem_id_sent: int,
+        scenario: Scenario,
+        script: AssuranceScript,
+    ) -> tuple[ProblemRequestRecord, ProblemStatus]:
+        """Record a request ``script`` accepts and apply what its answer does to the problem.
+
+        CREATED is applied now, ACCEPTED is queued; returns the record and the status before.
+        """
+        request = ProblemRequestRecord(
+            kind=kind,
+            request_id=request_id,
+            reference=f"{_REFERENCE_PREFIXES[kind]}-{request_id:09d}",
+            problem_id_sent=problem_id_sent,
+            scenario=replace(scenario, name=script.name),
+            reply=_reply(script),
+            queued=script.response is not AssuranceResponse.CREATED,
+        )
+        before = self.status
+        for trigger in response_triggers(script):
+            self._move(trigger)
+        return request, before
 
     def _finish(
         self,
