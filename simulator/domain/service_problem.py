@@ -52,7 +52,11 @@ __all__ = ["ProblemRequestRecord", "ServiceProblem", "problem_key"]
 P = ProblemReasonCode
 VISIT_LEAD = timedelta(days=1)  # an APPOINTMENT_BOOKED step books the engineer a day ahead
 VISIT_LENGTH = timedelta(hours=4)
-_REFERENCE_PREFIXES = {AssuranceKind.PROBLEM_AMENDMENT: "SPA", AssuranceKind.PROBLEM_CANCELLATION: "SPC"}
+# A request's reference prefix, what messages call it, and what it would do to the problem.
+_REQUEST_WORDS = {
+    AssuranceKind.PROBLEM_AMENDMENT: ("SPA", "amendment", "amended"),
+    AssuranceKind.PROBLEM_CANCELLATION: ("SPC", "cancellation", "cancelled"),
+}
 
 
 def problem_key(problem_id: int) -> str:
@@ -211,17 +215,9 @@ class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, Assuran
         now: datetime,
     ) -> tuple[ProblemRequestRecord, list[AssuranceEvent]]:
         """Take an amendment (or escalation request): 201 applied, 202 answered later, or 422."""
-        self._check_reference(command.supplier_problem_reference)
         refusal = problem_amendment_refusal(self.status, refuse_while_pending=refuse_while_pending)
-        self._check_takes(
-            "amended", refusal, f"amendment {command.amendment_id}", refused_by=_refusing(script)
-        )
         request, before = self._take(
-            AssuranceKind.PROBLEM_AMENDMENT,
-            command.amendment_id,
-            command.problem_id,
-            command.scenario,
-            script,
+            AssuranceKind.PROBLEM_AMENDMENT, command.amendment_id, command, script, refusal
         )
         request = replace(request, changes=command.changes)
         if not request.queued:
@@ -233,17 +229,9 @@ class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, Assuran
         self, command: CancelProblem, script: AssuranceScript, *, scripts: AssuranceScripts, now: datetime
     ) -> tuple[ProblemRequestRecord, list[AssuranceEvent]]:
         """Take a cancellation: 201 cancelled, 202 answered later, or 422."""
-        self._check_reference(command.supplier_problem_reference)
         refusal = problem_cancellation_refusal(self.status)
-        self._check_takes(
-            "cancelled", refusal, f"cancellation {command.cancellation_id}", refused_by=_refusing(script)
-        )
         request, before = self._take(
-            AssuranceKind.PROBLEM_CANCELLATION,
-            command.cancellation_id,
-            command.problem_id,
-            command.scenario,
-            script,
+            AssuranceKind.PROBLEM_CANCELLATION, command.cancellation_id, command, script, refusal
         )
         request = replace(request, reason_code=command.reason_code, text=command.text)
         detail = {
@@ -257,20 +245,24 @@ class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, Assuran
         self,
         kind: AssuranceKind,
         request_id: int,
-        problem_id_sent: int,
-        scenario: Scenario,
+        command: AmendProblem | CancelProblem,
         script: AssuranceScript,
+        refusal: str | None,
     ) -> tuple[ProblemRequestRecord, ProblemStatus]:
-        """Record a request ``script`` accepts and apply what its answer does to the problem.
+        """Check a request (422), record it and apply what its answer does to the problem.
 
-        CREATED is applied now, ACCEPTED is queued; returns the record and the status before.
+        ``refusal`` is why the problem's status refuses it, if it does; a CREATED answer is
+        applied now, an ACCEPTED one queued. Returns the record and the status before.
         """
+        prefix, noun, action = _REQUEST_WORDS[kind]
+        self._check_reference(command.supplier_problem_reference)
+        self._check_takes(action, refusal, f"{noun} {request_id}", refused_by=_refusing(script))
         request = ProblemRequestRecord(
             kind=kind,
             request_id=request_id,
-            reference=f"{_REFERENCE_PREFIXES[kind]}-{request_id:09d}",
-            problem_id_sent=problem_id_sent,
-            scenario=replace(scenario, name=script.name),
+            reference=f"{prefix}-{request_id:09d}",
+            problem_id_sent=command.problem_id,
+            scenario=replace(command.scenario, name=script.name),
             reply=_reply(script),
             queued=script.response is not AssuranceResponse.CREATED,
         )
