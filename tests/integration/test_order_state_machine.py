@@ -7,17 +7,16 @@ import json
 from flask import Flask
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import Bundle, invariant, rule
 
 from contracts.model.order_states import TRANSITIONS, Keep, OrderStatus, RequestReceived, apply_reason
-from simulator.composition import create_app
 from simulator.domain.inventory import AddressId, LiveService
 from simulator.http.errors import register_error_handlers
-from simulator.settings import Settings
 from simulator.storage import inventory, outbox
 from simulator.storage import orders as order_store
-from tests.conftest import START, gateway_headers
+from tests.conftest import gateway_headers
 from tests.orders_support import cease, contract_problems, modify, provide
+from tests.state_machine_support import SimulatorFlows
 
 TENANTS = ("TENANT1", "TENANT2")
 ADDRESSES = ("100000000002", "100000000003", "100000000004", "100000000005", "200000000001", "200000000007")
@@ -52,24 +51,10 @@ def legal(from_status: str, reason: str, to_status: str) -> bool:
     )
 
 
-class OrderFlows(RuleBasedStateMachine):
+class OrderFlows(SimulatorFlows):
     """The model is the simulator's own record; the invariants check it against the rules."""
 
     orders = Bundle("orders")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.app = create_app(Settings(database=":memory:", clock=f"manual@{START}", background=False))
-        self.client = self.app.test_client()
-        self.context = self.app.extensions["fibresim.context"]
-        self.next_id = 1
-
-    def teardown(self) -> None:
-        self.context.database.dispose()
-
-    def _id(self) -> int:
-        self.next_id += 1
-        return self.next_id
 
     def _services(self, uprn: str, tenant: str) -> list[tuple[str, str]]:
         answer = self.client.get(
@@ -100,31 +85,18 @@ class OrderFlows(RuleBasedStateMachine):
             body = modify(order_id, service_id, profile, tenant=tenant, spec=spec)
         else:
             body = cease(order_id, services[0][0], tenant=tenant)
-        response = self.client.post(
-            "/service-orders", json=body, headers=gateway_headers(tenant, **{"X-Scenario": scenario})
-        )
-        assert response.status_code in {201, 202, 422}, response.get_json()
+        assert self._post("/service-orders", body, tenant, scenario) in {201, 202, 422}
         return order_id
 
     @rule(order_id=orders, scenario=st.sampled_from(AMENDMENT_SCENARIOS), tenant=st.sampled_from(TENANTS))
     def amend(self, order_id: int, scenario: str, tenant: str) -> None:
         body = {"id": self._id(), "orderId": order_id, "notes": "please call ahead"}
-        response = self.client.post(
-            "/service-order-amendments",
-            json=body,
-            headers=gateway_headers(tenant, **{"X-Scenario": scenario}),
-        )
-        assert response.status_code in {201, 202, 404, 422}, response.get_json()
+        assert self._post("/service-order-amendments", body, tenant, scenario) in {201, 202, 404, 422}
 
     @rule(order_id=orders, scenario=st.sampled_from(CANCELLATION_SCENARIOS), tenant=st.sampled_from(TENANTS))
     def cancel(self, order_id: int, scenario: str, tenant: str) -> None:
         body = {"id": self._id(), "orderId": order_id, "reasonCode": "CUSTOMER_CHANGED_MIND"}
-        response = self.client.post(
-            "/service-order-cancellations",
-            json=body,
-            headers=gateway_headers(tenant, **{"X-Scenario": scenario}),
-        )
-        assert response.status_code in {201, 202, 404, 422}, response.get_json()
+        assert self._post("/service-order-cancellations", body, tenant, scenario) in {201, 202, 404, 422}
 
     @rule(minutes=st.integers(1, 240))
     def advance(self, minutes: int) -> None:
