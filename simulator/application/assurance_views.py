@@ -52,8 +52,8 @@ def _contact(contact: Contact | None) -> dict[str, str] | None:
     return {key: value for key, value in parts.items() if value is not None}
 
 
-def problem_answer(problem: ServiceProblem) -> dict[str, Any]:
-    """The 201 body of ``POST /service-problems``."""
+def _problem_summary(problem: ServiceProblem) -> dict[str, Any]:
+    """What every representation of a problem starts with."""
     return {
         "id": problem.problem_id,
         "supplierServiceProblemReference": problem.supplier_reference,
@@ -61,22 +61,19 @@ def problem_answer(problem: ServiceProblem) -> dict[str, Any]:
         "problemType": problem.problem_type,
         "problemText": problem.problem_text,
         "serviceId": problem.service_id,
-        "serviceSpecification": _specification(problem.specification_id),
     }
+
+
+def problem_answer(problem: ServiceProblem) -> dict[str, Any]:
+    """The 201 body of ``POST /service-problems``."""
+    return {**_problem_summary(problem), "serviceSpecification": _specification(problem.specification_id)}
 
 
 def problem_entity(
     problem: ServiceProblem, request: ProblemRequestRecord | None = None, reason: str | None = None
 ) -> dict[str, Any]:
     """The ``serviceProblem`` of a KCI; a KCI answering a request names it."""
-    entity: dict[str, Any] = {
-        "id": problem.problem_id,
-        "supplierServiceProblemReference": problem.supplier_reference,
-        "status": problem.status.value,
-        "problemType": problem.problem_type,
-        "problemText": problem.problem_text,
-        "serviceId": problem.service_id,
-    }
+    entity = _problem_summary(problem)
     if problem.escalated:
         entity["escalated"] = True
     if problem.appointment is not None:

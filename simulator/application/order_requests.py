@@ -14,7 +14,7 @@ from simulator.application.order_effects import ProfileScripts, save_with_events
 from simulator.application.order_views import request_answer
 from simulator.application.orders import Answer
 from simulator.application.ports import UnitOfWork
-from simulator.domain.errors import BusinessRuleViolation, NotFound
+from simulator.domain.errors import NotFound
 from simulator.domain.kci_scripts import AppliesTo
 from simulator.domain.order import Order, OrderRequest
 from simulator.domain.order_commands import AmendOrder, CancelOrder
@@ -44,9 +44,7 @@ def _repeat(unit: UnitOfWork, order: Order, kind: AppliesTo, request_id: int) ->
     owner = unit.orders.request_owner(order.id.tenant, kind, request_id)
     if owner is None:
         return None
-    request = order.request(kind, request_id)
-    if request is None:
-        raise BusinessRuleViolation(f"{kind.value} id {request_id} is already used for another order")
+    request = order.request_answered_before(kind, request_id)
     return Answer(request.reply, request_answer(order, request))
 
 

@@ -22,7 +22,7 @@ from simulator.domain.assurance import check_characteristics, check_live_service
 from simulator.domain.assurance_commands import AmendProblem, CancelProblem, RaiseProblem
 from simulator.domain.assurance_scripts import ESCALATION_SCENARIO, AssuranceKind
 from simulator.domain.errors import BusinessRuleViolation, NotFound
-from simulator.domain.order import Reply
+from simulator.domain.scripted import Reply
 from simulator.domain.service_problem import ServiceProblem
 
 __all__ = ["amend_problem", "cancel_problem", "raise_problem"]
@@ -67,9 +67,7 @@ def _repeat(unit: UnitOfWork, problem: ServiceProblem, kind: AssuranceKind, requ
     owner = unit.assurance.request_owner(problem.tenant, kind, request_id)
     if owner is None:
         return None
-    request = problem.request(kind, request_id)
-    if request is None:
-        raise BusinessRuleViolation(f"{kind.value} id {request_id} is already used for another problem")
+    request = problem.request_answered_before(kind, request_id)
     return Answer(request.reply, request_answer(problem, request))
 
 

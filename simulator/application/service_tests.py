@@ -16,7 +16,7 @@ from simulator.application.orders import Answer
 from simulator.domain.assurance import check_characteristics, check_live_service, check_problem_type
 from simulator.domain.assurance_commands import RunServiceTest
 from simulator.domain.assurance_scripts import AssuranceKind
-from simulator.domain.order import Reply
+from simulator.domain.scripted import Reply
 from simulator.domain.service_test import ServiceTest
 
 __all__ = ["run_service_test"]

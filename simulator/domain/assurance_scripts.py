@@ -52,6 +52,7 @@ from simulator.domain.kci_scripts import (
     DEFAULT_PROBLEM_CODE,
     parse_kci_delay,
     parse_problem_code,
+    triggers_for,
 )
 
 __all__ = [
@@ -157,14 +158,7 @@ def table_for(kind: AssuranceKind) -> StateTable[ProblemStatus] | StateTable[Tes
 
 def response_triggers(script: AssuranceScript) -> tuple[str, ...]:
     """What the script's answer does to the entity before its first step."""
-    try:
-        return RESPONSE_TRIGGERS[(script.applies_to, script.response)]
-    except KeyError:
-        allowed = ", ".join(r for kind, r in RESPONSE_TRIGGERS if kind is script.applies_to)
-        raise ConfigurationError(
-            f"KCI script {script.name}: response: {script.response} cannot answer a "
-            f"{script.applies_to}; use one of {allowed}"
-        ) from None
+    return triggers_for(RESPONSE_TRIGGERS, script.name, script.applies_to, script.response)
 
 
 def _starts(kind: AssuranceKind) -> list[Transition[ProblemStatus]] | list[Transition[TestStatus]]:

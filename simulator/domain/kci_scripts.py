@@ -41,6 +41,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
 from types import MappingProxyType
+from typing import TypeVar
 from urllib.parse import parse_qsl
 
 from contracts.model.order_states import (
@@ -80,6 +81,7 @@ __all__ = [
     "resolve_script",
     "response_triggers",
     "start_states",
+    "triggers_for",
     "validate_script",
 ]
 
@@ -199,16 +201,35 @@ class KciScript:
     applies_to: AppliesTo = AppliesTo.ORDER
 
 
+KindT = TypeVar("KindT", bound=str)
+ResponseT = TypeVar("ResponseT", bound=str)
+TriggerT = TypeVar("TriggerT")
+
+
+def triggers_for(
+    table: Mapping[tuple[KindT, ResponseT], tuple[TriggerT, ...]],
+    name: str,
+    applies_to: KindT,
+    response: ResponseT,
+) -> tuple[TriggerT, ...]:
+    """What script ``name``'s answer does before its first step, by its triggers ``table``.
+
+    An answer the table has no row for cannot answer that kind of request (a configuration error).
+    """
+    try:
+        return table[(applies_to, response)]
+    except KeyError:
+        allowed = ", ".join(r for kind, r in table if kind is applies_to)
+        article = "an" if applies_to[:1] in "aeiou" else "a"
+        raise ConfigurationError(
+            f"KCI script {name}: response: {response} cannot answer {article} "
+            f"{applies_to}; use one of {allowed}"
+        ) from None
+
+
 def response_triggers(script: KciScript) -> tuple[Trigger, ...]:
     """What the script's answer does to the order before its first step (see RESPONSE_TRIGGERS)."""
-    try:
-        return RESPONSE_TRIGGERS[(script.applies_to, script.response)]
-    except KeyError:
-        allowed = ", ".join(response for kind, response in RESPONSE_TRIGGERS if kind is script.applies_to)
-        raise ConfigurationError(
-            f"KCI script {script.name}: response: {script.response} cannot answer an "
-            f"{script.applies_to}; use one of {allowed}"
-        ) from None
+    return triggers_for(RESPONSE_TRIGGERS, script.name, script.applies_to, script.response)
 
 
 def start_states(applies_to: AppliesTo) -> tuple[OrderState, ...]:

@@ -21,10 +21,9 @@ supplier carries on to completion. Every status change goes through
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
-from enum import StrEnum
 from typing import Protocol
 
 from contracts.model.order_states import (
@@ -74,26 +73,22 @@ from simulator.domain.orders import (
     target_of,
 )
 from simulator.domain.reservations import Reservation, confirm
+from simulator.domain.scripted import Reply, ScriptedEntity, ScriptedRequest
+
+__all__ = [
+    "REAPPOINTED_SLOT",
+    "Appointment",
+    "InventoryView",
+    "Order",
+    "OrderRequest",
+    "Reply",  # where the order's answers have always been imported from
+    "Scripts",
+    "check_tenant",
+    "confirm_reservation",
+]
 
 # A REAPPOINTED step books the engineer for this long from the new target.
 REAPPOINTED_SLOT = timedelta(hours=4)
-
-
-class Reply(StrEnum):
-    """How a create call is answered when the rules accept it."""
-
-    DONE = "DONE"  # acknowledged or applied now, with a body
-    LATER = "LATER"  # accepted; the answer follows by KCI
-
-    @property
-    def status(self) -> int:
-        """The HTTP status of this answer (recorded in the history as the gateway saw it)."""
-        return 201 if self is Reply.DONE else 202
-
-    @classmethod
-    def of(cls, script: KciScript) -> Reply:
-        """How ``script`` answers: ACCEPTED scripts answer later."""
-        return cls.LATER if script.response is ScriptResponse.ACCEPTED else cls.DONE
 
 
 class Scripts(Protocol):
@@ -129,21 +124,24 @@ class Appointment:
     supplier_reference: str
 
 
-@dataclass(frozen=True, slots=True)
-class OrderRequest:
-    """An amendment or cancellation the order received, and where its script is."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderRequest(ScriptedRequest[AppliesTo]):
+    """An amendment or cancellation the order received (its kind: AMENDMENT or CANCELLATION)."""
 
-    kind: AppliesTo  # AMENDMENT or CANCELLATION
-    request_id: int
-    reference: str
     order_id_sent: int  # the orderId the tenant sent (answers echo it)
-    scenario: Scenario
-    reply: Reply
-    queued: bool = False  # its scripted answer has not been played out yet
-    step: int = 0
     changes: AmendmentChanges | None = None  # an amendment's
     new_target: datetime | None = None  # an amendment's new appointment
     reason_code: str | None = None  # a cancellation's
+
+
+def _reply(script: KciScript) -> Reply:
+    """How ``script`` answers: ACCEPTED scripts answer later."""
+    return Reply.LATER if script.response is ScriptResponse.ACCEPTED else Reply.DONE
+
+
+def _refusing(script: KciScript) -> str | None:
+    """The name of ``script`` if it answers 422."""
+    return script.name if script.response is ScriptResponse.REJECTED else None
 
 
 def _due_after(script: KciScript, index: int, after: datetime) -> datetime | None:
@@ -191,7 +189,7 @@ def check_tenant(command: PlaceOrder) -> None:
 
 
 @dataclass(kw_only=True)
-class Order:
+class Order(ScriptedEntity[OrderRequest, ScriptStep, Scripts]):
     """One order: what was ordered, where it stands, and where its KCI script is.
 
     Every field holds an immutable value; methods replace them, so a shallow copy
@@ -236,6 +234,12 @@ class Order:
     reply: Reply
     created_at: datetime
     updated_at: datetime
+
+    ENTITY = "order"
+
+    @property
+    def _name(self) -> str:
+        return self.id.key
 
     @property
     def kind(self) -> OrderKind:
@@ -304,7 +308,7 @@ class Order:
             script=script.name,
             next_step_due=_due_after(script, 0, now),
             conversation_id=command.conversation_id,
-            reply=Reply.of(script),
+            reply=_reply(script),
             created_at=now,
             updated_at=now,
         )
@@ -365,10 +369,6 @@ class Order:
 
     # --- the tenant's requests ---------------------------------------------------------
 
-    def request(self, kind: AppliesTo, request_id: int) -> OrderRequest | None:
-        """The amendment or cancellation this order received under ``request_id``, if any."""
-        return next((r for r in self.requests if r.kind is kind and r.request_id == request_id), None)
-
     def amend(
         self,
         command: AmendOrder,
@@ -383,12 +383,9 @@ class Order:
         refusal = amendment_refusal(
             self.status, self.kind is OrderKind.UNSOLICITED_CEASE, refuse_while_pending=refuse_while_pending
         )
-        if refusal is not None:
-            raise BusinessRuleViolation(f"order {self.id.key} cannot be amended: {refusal}")
-        if script.response is ScriptResponse.REJECTED:
-            raise BusinessRuleViolation(
-                f"amendment {command.amendment_id} is refused by scenario {script.name}"
-            )
+        self._check_takes(
+            "amended", refusal, f"amendment {command.amendment_id}", refused_by=_refusing(script)
+        )
         events: list[OrderEvent] = []
         new_target = None
         changes = command.changes
@@ -442,12 +439,9 @@ class Order:
         refusal = cancellation_refusal(
             self.status, self._past_point_of_no_return(point_of_no_return_hours, now)
         )
-        if refusal is not None:
-            raise BusinessRuleViolation(f"order {self.id.key} cannot be cancelled: {refusal}")
-        if script.response is ScriptResponse.REJECTED:
-            raise BusinessRuleViolation(
-                f"cancellation {command.cancellation_id} is refused by scenario {script.name}"
-            )
+        self._check_takes(
+            "cancelled", refusal, f"cancellation {command.cancellation_id}", refused_by=_refusing(script)
+        )
         applied = script.response is ScriptResponse.APPLIED
         request = OrderRequest(
             kind=AppliesTo.CANCELLATION,
@@ -495,9 +489,7 @@ class Order:
         scripts: Scripts,
         detail: Mapping[str, object],
     ) -> list[OrderEvent]:
-        self.requests = (*self.requests, request)
-        self.schedule_next(now, scripts)
-        self.updated_at = now
+        self._received(request, now, scripts)
         event = f"{request.kind.value.upper()}_RECEIVED"
         return [StatusChanged(self.id, now, event, before, self.status, detail)]
 
@@ -540,56 +532,37 @@ class Order:
 
     # --- playing the script ------------------------------------------------------------
 
-    def _current_step(self, scripts: Scripts) -> tuple[ScriptStep, OrderRequest | None] | None:
-        """The step to play next, and the request it belongs to (``None``: the order's own script)."""
-        queued = next((r for r in self.requests if r.queued), None)
-        if queued is not None:
-            steps = scripts.script(queued.scenario, queued.kind).steps
-            return (steps[queued.step], queued) if queued.step < len(steps) else None
+    def _request_steps(self, request: OrderRequest, scripts: Scripts) -> Sequence[ScriptStep]:
+        return scripts.script(request.scenario, request.kind).steps
+
+    def _own_step(self, scripts: Scripts) -> ScriptStep | None:
         if self.tail:
             reason = self.tail[0]
-            return ScriptStep(reason, add_service_id=reason is ReasonCode.COMPLETED), None
+            return ScriptStep(reason, add_service_id=reason is ReasonCode.COMPLETED)
         steps = scripts.script(self.scenario, AppliesTo.ORDER).steps
-        return (steps[self.next_step], None) if self.next_step < len(steps) else None
+        return steps[self.next_step] if self.next_step < len(steps) else None
 
-    def schedule_next(self, after: datetime, scripts: Scripts) -> None:
-        """Work out when the next step is due (``None``: nothing until someone acts)."""
-        found = self._current_step(scripts)
-        waiting_for_tenant = self.status is OrderStatus.PENDING and not any(r.queued for r in self.requests)
-        if found is None or waiting_for_tenant or self.paused or is_terminal(self.status):
-            self.next_step_due = None
-            return
-        step, _request = found
-        self.next_step_due = after + step.delay
+    def _own_step_played(self) -> None:
+        if self.tail:
+            self.tail = self.tail[1:]
+        else:
+            self.next_step += 1
+
+    def _halted(self) -> bool:
+        waiting = self._waiting_for_tenant(self.status is OrderStatus.PENDING)
+        return waiting or self.paused or is_terminal(self.status)
 
     def play_next_step(
         self, now: datetime, scripts: Scripts, inventory: InventoryView, zone: tzinfo, *, force: bool = False
     ) -> list[OrderEvent]:
         """Play the next scripted step if it is due (``force``: now, whatever its delay)."""
-        due = self.next_step_due
-        if not force and (due is None or due > now):
+        due = self._due_step(now, scripts, force=force)
+        if due is None:
             return []
-        at = now if force or due is None else due
-        found = self._current_step(scripts)
-        if found is None:
-            self.next_step_due = None
-            return []
-        step, request = found
+        step, request, at = due
         events = self._play(step, request, at, scripts, inventory, zone)
-        self._move_on(request, at, scripts)
-        self.updated_at = at
+        self._step_played(request, at, scripts)
         return events
-
-    def _move_on(self, request: OrderRequest | None, at: datetime, scripts: Scripts) -> None:
-        if request is not None:
-            steps = scripts.script(request.scenario, request.kind).steps
-            moved = replace(request, step=request.step + 1, queued=request.step + 1 < len(steps))
-            self.requests = tuple(moved if r is request else r for r in self.requests)
-        elif self.tail:
-            self.tail = self.tail[1:]
-        else:
-            self.next_step += 1
-        self.schedule_next(at, scripts)
 
     def _play(
         self,

@@ -13,7 +13,7 @@ problem is PENDING it waits for the tenant's amendment, then carries on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 
@@ -42,8 +42,9 @@ from simulator.domain.assurance_scripts import (
 )
 from simulator.domain.errors import BusinessRuleViolation, excerpt
 from simulator.domain.inventory import AddressId
-from simulator.domain.order import Appointment, Reply
+from simulator.domain.order import Appointment
 from simulator.domain.order_commands import Characteristics, Scenario, amended_contact, changed
+from simulator.domain.scripted import Reply, ScriptedEntity, ScriptedRequest
 from simulator.domain.service_test import AssuranceScripts
 
 __all__ = ["ProblemRequestRecord", "ServiceProblem", "problem_key"]
@@ -51,6 +52,11 @@ __all__ = ["ProblemRequestRecord", "ServiceProblem", "problem_key"]
 P = ProblemReasonCode
 VISIT_LEAD = timedelta(days=1)  # an APPOINTMENT_BOOKED step books the engineer a day ahead
 VISIT_LENGTH = timedelta(hours=4)
+# A request's reference prefix, what messages call it, and what it would do to the problem.
+_REQUEST_WORDS = {
+    AssuranceKind.PROBLEM_AMENDMENT: ("SPA", "amendment", "amended"),
+    AssuranceKind.PROBLEM_CANCELLATION: ("SPC", "cancellation", "cancelled"),
+}
 
 
 def problem_key(problem_id: int) -> str:
@@ -58,18 +64,14 @@ def problem_key(problem_id: int) -> str:
     return f"SP-{problem_id}"
 
 
-@dataclass(frozen=True, slots=True)
-class ProblemRequestRecord:
-    """An amendment or cancellation the problem received, and where its script is."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProblemRequestRecord(ScriptedRequest[AssuranceKind]):
+    """An amendment or cancellation the problem received (PROBLEM_AMENDMENT or PROBLEM_CANCELLATION).
 
-    kind: AssuranceKind  # PROBLEM_AMENDMENT or PROBLEM_CANCELLATION
-    request_id: int
-    reference: str
+    Its scenario's name is the script's.
+    """
+
     problem_id_sent: int
-    scenario: Scenario  # its name is the script's
-    reply: Reply
-    queued: bool = False
-    step: int = 0
     changes: ProblemChanges | None = None
     reason_code: str | None = None
     text: str | None = None
@@ -79,8 +81,13 @@ def _reply(script: AssuranceScript) -> Reply:
     return Reply.LATER if script.response is AssuranceResponse.ACCEPTED else Reply.DONE
 
 
+def _refusing(script: AssuranceScript) -> str | None:
+    """The name of ``script`` if it answers 422."""
+    return script.name if script.response is AssuranceResponse.REJECTED else None
+
+
 @dataclass
-class ServiceProblem:
+class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, AssuranceScripts]):
     """One service problem: what was reported, where it stands, and where its script is."""
 
     tenant: str
@@ -113,6 +120,12 @@ class ServiceProblem:
     reply: Reply
     created_at: datetime
     updated_at: datetime
+
+    ENTITY = "problem"
+
+    @property
+    def _name(self) -> str:
+        return str(self.problem_id)
 
     @property
     def key(self) -> str:
@@ -185,10 +198,6 @@ class ServiceProblem:
         detail = {"script": script.name, "answer": problem.reply.status}
         return problem, [problem._noted(now, "RAISED", None, detail)]
 
-    def request(self, kind: AssuranceKind, request_id: int) -> ProblemRequestRecord | None:
-        """The amendment or cancellation this problem received under ``request_id``, if any."""
-        return next((r for r in self.requests if r.kind is kind and r.request_id == request_id), None)
-
     def _check_reference(self, reference: str | None) -> None:
         if reference and reference != self.supplier_reference:
             raise BusinessRuleViolation(
@@ -206,29 +215,12 @@ class ServiceProblem:
         now: datetime,
     ) -> tuple[ProblemRequestRecord, list[AssuranceEvent]]:
         """Take an amendment (or escalation request): 201 applied, 202 answered later, or 422."""
-        self._check_reference(command.supplier_problem_reference)
         refusal = problem_amendment_refusal(self.status, refuse_while_pending=refuse_while_pending)
-        if refusal is not None:
-            raise BusinessRuleViolation(f"problem {self.problem_id} cannot be amended: {refusal}")
-        if script.response is AssuranceResponse.REJECTED:
-            raise BusinessRuleViolation(
-                f"amendment {command.amendment_id} is refused by scenario {script.name}"
-            )
-        applied = script.response is AssuranceResponse.CREATED
-        request = ProblemRequestRecord(
-            kind=AssuranceKind.PROBLEM_AMENDMENT,
-            request_id=command.amendment_id,
-            reference=f"SPA-{command.amendment_id:09d}",
-            problem_id_sent=command.problem_id,
-            scenario=replace(command.scenario, name=script.name),
-            reply=_reply(script),
-            queued=not applied,
-            changes=command.changes,
+        request, before = self._take(
+            AssuranceKind.PROBLEM_AMENDMENT, command.amendment_id, command, script, refusal
         )
-        before = self.status
-        for trigger in response_triggers(script):
-            self._move(trigger)
-        if applied:
+        request = replace(request, changes=command.changes)
+        if not request.queued:
             self._apply_amendment(request)
         detail = {"answer": request.reply.status, "amendmentId": command.amendment_id}
         return request, self._finish(request, before, now, scripts, "AMENDMENT_RECEIVED", detail)
@@ -237,35 +229,47 @@ class ServiceProblem:
         self, command: CancelProblem, script: AssuranceScript, *, scripts: AssuranceScripts, now: datetime
     ) -> tuple[ProblemRequestRecord, list[AssuranceEvent]]:
         """Take a cancellation: 201 cancelled, 202 answered later, or 422."""
-        self._check_reference(command.supplier_problem_reference)
         refusal = problem_cancellation_refusal(self.status)
-        if refusal is not None:
-            raise BusinessRuleViolation(f"problem {self.problem_id} cannot be cancelled: {refusal}")
-        if script.response is AssuranceResponse.REJECTED:
-            raise BusinessRuleViolation(
-                f"cancellation {command.cancellation_id} is refused by scenario {script.name}"
-            )
-        applied = script.response is AssuranceResponse.CREATED
-        request = ProblemRequestRecord(
-            kind=AssuranceKind.PROBLEM_CANCELLATION,
-            request_id=command.cancellation_id,
-            reference=f"SPC-{command.cancellation_id:09d}",
-            problem_id_sent=command.problem_id,
-            scenario=replace(command.scenario, name=script.name),
-            reply=_reply(script),
-            queued=not applied,
-            reason_code=command.reason_code,
-            text=command.text,
+        request, before = self._take(
+            AssuranceKind.PROBLEM_CANCELLATION, command.cancellation_id, command, script, refusal
         )
-        before = self.status
-        for trigger in response_triggers(script):
-            self._move(trigger)
+        request = replace(request, reason_code=command.reason_code, text=command.text)
         detail = {
             "answer": request.reply.status,
             "cancellationId": command.cancellation_id,
             "reason": command.reason_code,
         }
         return request, self._finish(request, before, now, scripts, "CANCELLATION_RECEIVED", detail)
+
+    def _take(
+        self,
+        kind: AssuranceKind,
+        request_id: int,
+        command: AmendProblem | CancelProblem,
+        script: AssuranceScript,
+        refusal: str | None,
+    ) -> tuple[ProblemRequestRecord, ProblemStatus]:
+        """Check a request (422), record it and apply what its answer does to the problem.
+
+        ``refusal`` is why the problem's status refuses it, if it does; a CREATED answer is
+        applied now, an ACCEPTED one queued. Returns the record and the status before.
+        """
+        prefix, noun, action = _REQUEST_WORDS[kind]
+        self._check_reference(command.supplier_problem_reference)
+        self._check_takes(action, refusal, f"{noun} {request_id}", refused_by=_refusing(script))
+        request = ProblemRequestRecord(
+            kind=kind,
+            request_id=request_id,
+            reference=f"{prefix}-{request_id:09d}",
+            problem_id_sent=command.problem_id,
+            scenario=replace(command.scenario, name=script.name),
+            reply=_reply(script),
+            queued=script.response is not AssuranceResponse.CREATED,
+        )
+        before = self.status
+        for trigger in response_triggers(script):
+            self._move(trigger)
+        return request, before
 
     def _finish(
         self,
@@ -276,9 +280,7 @@ class ServiceProblem:
         event: str,
         detail: Mapping[str, object],
     ) -> list[AssuranceEvent]:
-        self.requests = (*self.requests, request)
-        self.schedule_next(now, scripts)
-        self.updated_at = now
+        self._received(request, now, scripts)
         return [self._noted(now, event, before, detail)]
 
     def _apply_amendment(self, request: ProblemRequestRecord) -> None:
@@ -304,47 +306,32 @@ class ServiceProblem:
 
     # --- playing the script -------------------------------------------------------------
 
-    def _current_step(
-        self, scripts: AssuranceScripts
-    ) -> tuple[AssuranceStep, ProblemRequestRecord | None] | None:
-        queued = next((r for r in self.requests if r.queued), None)
-        if queued is not None:
-            steps = scripts.script(queued.scenario, queued.kind).steps
-            return (steps[queued.step], queued) if queued.step < len(steps) else None
-        steps = scripts.script(self.scenario, AssuranceKind.PROBLEM).steps
-        return (steps[self.next_step], None) if self.next_step < len(steps) else None
+    def _request_steps(
+        self, request: ProblemRequestRecord, scripts: AssuranceScripts
+    ) -> Sequence[AssuranceStep]:
+        return scripts.script(request.scenario, request.kind).steps
 
-    def schedule_next(self, after: datetime, scripts: AssuranceScripts) -> None:
-        """Work out when the next step is due (``None``: nothing until someone acts)."""
-        found = self._current_step(scripts)
-        waiting = self.status is ProblemStatus.PENDING and not any(r.queued for r in self.requests)
-        if found is None or waiting or self.status in PROBLEM_STATES.terminal:
-            self.next_step_due = None
-            return
-        self.next_step_due = after + found[0].delay
+    def _own_step(self, scripts: AssuranceScripts) -> AssuranceStep | None:
+        steps = scripts.script(self.scenario, AssuranceKind.PROBLEM).steps
+        return steps[self.next_step] if self.next_step < len(steps) else None
+
+    def _own_step_played(self) -> None:
+        self.next_step += 1
+
+    def _halted(self) -> bool:
+        waiting = self._waiting_for_tenant(self.status is ProblemStatus.PENDING)
+        return waiting or self.status in PROBLEM_STATES.terminal
 
     def play_next_step(
         self, now: datetime, scripts: AssuranceScripts, zone: tzinfo, *, force: bool = False
     ) -> list[AssuranceEvent]:
         """Play the next scripted step if it is due (``force``: now, whatever its delay)."""
-        due = self.next_step_due
-        if not force and (due is None or due > now):
+        due = self._due_step(now, scripts, force=force)
+        if due is None:
             return []
-        at = now if force or due is None else due
-        found = self._current_step(scripts)
-        if found is None:
-            self.next_step_due = None
-            return []
-        step, request = found
+        step, request, at = due
         events = self._play(step, request, at, zone)
-        if request is not None:
-            steps = scripts.script(request.scenario, request.kind).steps
-            moved = replace(request, step=request.step + 1, queued=request.step + 1 < len(steps))
-            self.requests = tuple(moved if r is request else r for r in self.requests)
-        else:
-            self.next_step += 1
-        self.schedule_next(at, scripts)
-        self.updated_at = at
+        self._step_played(request, at, scripts)
         return events
 
     def _play(

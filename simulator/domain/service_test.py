@@ -17,6 +17,7 @@ from simulator.domain.assurance_commands import RunServiceTest
 from simulator.domain.assurance_events import AssuranceEvent, AssuranceNoted, TestKciDue
 from simulator.domain.assurance_scripts import AssuranceKind, AssuranceScript
 from simulator.domain.order_commands import Characteristics, Scenario
+from simulator.domain.scripted import due_play_time
 
 __all__ = ["AssuranceScripts", "ServiceTest", "service_test_key"]
 
@@ -98,10 +99,9 @@ class ServiceTest:
         self, now: datetime, scripts: AssuranceScripts, *, force: bool = False
     ) -> list[AssuranceEvent]:
         """Play the next scripted step if it is due (``force``: now, whatever its delay)."""
-        due = self.next_step_due
-        if not force and (due is None or due > now):
+        at = due_play_time(self.next_step_due, now, force=force)
+        if at is None:
             return []
-        at = now if force or due is None else due
         steps = scripts.script(self.scenario, AssuranceKind.TEST).steps
         if self.next_step >= len(steps):
             self.next_step_due = None

@@ -26,7 +26,13 @@ from simulator.domain.assurance import (
     check_live_service,
     check_problem_type,
 )
-from simulator.domain.assurance_scripts import AssuranceKind, resolve_assurance_script
+from simulator.domain.assurance_scripts import (
+    AssuranceKind,
+    AssuranceResponse,
+    AssuranceScript,
+    resolve_assurance_script,
+    response_triggers,
+)
 from simulator.domain.errors import BusinessRuleViolation, ConfigurationError, MalformedRequest
 from simulator.domain.inventory import AddressId, LiveService
 
@@ -127,6 +133,22 @@ def test_a_test_outcome_needing_codes_is_refused_without_them() -> None:
     )
     with pytest.raises(ConfigurationError, match="outcomeCodes"):
         build_assurance_script(script)
+
+
+@pytest.mark.parametrize(
+    ("kind", "response", "allowed"),
+    [
+        (AssuranceKind.TEST, AssuranceResponse.ACCEPTED, "201$"),
+        (AssuranceKind.PROBLEM_CANCELLATION, AssuranceResponse.IN_PROGRESS, "201, 202, 422$"),
+    ],
+)
+def test_an_answer_a_kind_of_request_cannot_have_names_the_ones_it_can(
+    kind: AssuranceKind, response: AssuranceResponse, allowed: str
+) -> None:
+    script = AssuranceScript("ODD", "", kind, response)
+    message = f"KCI script ODD: response: {response} cannot answer a {kind}; use one of {allowed}"
+    with pytest.raises(ConfigurationError, match=message):
+        response_triggers(script)
 
 
 def test_an_amendment_script_must_hold_for_every_problem_it_may_meet() -> None:
