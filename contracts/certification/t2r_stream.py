@@ -40,16 +40,21 @@ TERMINAL = frozenset({"REJECTED", "COMPLETED", "CANCELLED"})
 """Statuses after which an entity says nothing more (§6.2: CANCELLED, COMPLETED, the rejections)."""
 Finding = tuple[str, str, Mapping[str, Any], int]
 
-# What a 201 answer, or a tenant request answered 202, may have done without a KCI.
-_PROBLEM_ASSUMPTIONS: tuple[tuple[tuple[str, ...], str], ...] = (
-    ((ProblemReasonCode.ACKNOWLEDGED,), "after a 201 ACKNOWLEDGED answer"),
-    ((ProblemReasonCode.ACKNOWLEDGED, ProblemReasonCode.INVESTIGATING), "after a 201 IN_PROGRESS answer"),
-    ((ProblemRequest.AMENDMENT,), "after an amendment answered 202"),
-    ((ProblemRequest.CANCELLATION,), "after a cancellation answered 202"),
-    (
-        (ProblemRequest.AMENDMENT, ProblemRequest.CANCELLATION),
-        "after an amendment and a cancellation answered 202",
-    ),
+# What a 201 answer (first KCI only), then tenant requests answered 202, may have done without
+# a KCI: every combination of an answer and the requests after it.
+_ANSWERS: tuple[tuple[str, ...], ...] = (
+    (),
+    (ProblemReasonCode.ACKNOWLEDGED,),  # a 201 ACKNOWLEDGED answer
+    (ProblemReasonCode.ACKNOWLEDGED, ProblemReasonCode.INVESTIGATING),  # a 201 IN_PROGRESS answer
+)
+_REQUESTS: tuple[tuple[str, ...], ...] = (
+    (),
+    (ProblemRequest.AMENDMENT,),
+    (ProblemRequest.CANCELLATION,),
+    (ProblemRequest.AMENDMENT, ProblemRequest.CANCELLATION),
+)
+_PROBLEM_ASSUMPTIONS: tuple[tuple[str, ...], ...] = tuple(
+    answer + requests for answer in _ANSWERS for requests in _REQUESTS if answer + requests
 )
 
 
@@ -90,7 +95,7 @@ def _missing(is_test: bool, reason: str, kci: Mapping[str, Any], entity: Mapping
 
 def _assumed(state: Transition[Any], reason: str, claimed: Any, first: bool) -> Transition[Any] | None:
     """Where a problem KCI illegal from ``state`` leads, had an answer or request moved it unannounced."""
-    for triggers, _words in _PROBLEM_ASSUMPTIONS:
+    for triggers in _PROBLEM_ASSUMPTIONS:
         if triggers[0] == ProblemReasonCode.ACKNOWLEDGED and not first:
             continue
         assumed: Transition[Any] = state

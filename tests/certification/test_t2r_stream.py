@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
+
 from contracts.certification.kci_stream import validate_kci_stream
 
 
@@ -45,6 +47,32 @@ def test_a_sound_problem_stream_has_no_findings() -> None:
 
 def test_a_problem_acknowledged_by_its_201_answer_may_start_with_investigating() -> None:
     assert _rules([_kci(1, "INVESTIGATING", status="IN_PROGRESS")]) == []
+
+
+@pytest.mark.parametrize(
+    ("stream", "why"),
+    [
+        ([("AMENDED", "IN_PROGRESS")], "201 IN_PROGRESS, then an amendment answered 202"),
+        ([("AMENDED", "ACKNOWLEDGED")], "201 ACKNOWLEDGED, then an amendment answered 202"),
+        ([("CANCELLATION_REJECTED", "IN_PROGRESS")], "201 IN_PROGRESS, then a cancellation answered 202"),
+        ([("AMENDED", "IN_PROGRESS"), ("DELAY", "HELD")], "the scripted steps carry on after the amendment"),
+    ],
+)
+def test_a_first_kci_after_a_201_answer_and_a_request_answered_202_is_legal(
+    stream: list[tuple[str, str]], why: str
+) -> None:
+    """Neither the 201 answer nor the 202 to the request is announced by a KCI."""
+    kcis = [_kci(number, reason, status=status) for number, (reason, status) in enumerate(stream, start=1)]
+    assert "KCI-010" not in _rules(kcis), why  # the moves only; the fields these KCIs lack are KCI-011's
+
+
+def test_an_amendment_kci_is_still_illegal_after_the_problem_closed() -> None:
+    stream = [
+        _kci(1, "ACKNOWLEDGED", status="ACKNOWLEDGED"),
+        _kci(2, "CANCELLED", status="CANCELLED"),
+        _kci(3, "AMENDED", status="ACKNOWLEDGED"),
+    ]
+    assert "KCI-010" in _rules(stream)
 
 
 def test_an_illegal_problem_move_is_an_advisory_kci_010_and_a_report_after_closing_is_kci_012() -> None:
