@@ -344,10 +344,15 @@ class _Walk:
 
     @staticmethod
     def _explanations(state: OrderState, first: bool) -> list[tuple[OrderState, str]]:
-        """States the order may really be in, though no KCI said so."""
-        found = []
+        """States the order may really be in, though no KCI said so.
+
+        A 201 answer (before the first KCI only), then tenant requests answered 202: each
+        alone and every combination.
+        """
+        bases = [(state, "")]
         if first and state.status is OrderStatus.RECEIVED:
-            found += [(start, f"after a {answer} answer to the order") for start, answer in _SYNC_STARTS]
+            bases += [(start, f"a {answer} answer to the order") for start, answer in _SYNC_STARTS]
+        found = [(start, f"after {words}") for start, words in bases[1:]]
         requests = (
             ((RequestReceived.AMENDMENT,), "an amendment answered 202"),
             (
@@ -356,14 +361,15 @@ class _Walk:
             ),
             ((RequestReceived.CANCELLATION,), "a cancellation answered 202"),
         )
-        for triggers, words in requests:
-            try:
-                assumed = state
-                for trigger in triggers:
-                    assumed = advance(assumed, trigger)
-            except IllegalTransition:
-                continue
-            found.append((assumed, f"after {words}"))
+        for base, answered in bases:
+            for triggers, words in requests:
+                try:
+                    assumed = base
+                    for trigger in triggers:
+                        assumed = advance(assumed, trigger)
+                except IllegalTransition:
+                    continue
+                found.append((assumed, f"after {answered + ', then ' if answered else ''}{words}"))
         return found
 
     def commitment(

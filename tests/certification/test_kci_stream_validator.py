@@ -182,6 +182,16 @@ def test_an_amendment_answered_later_is_inferred_from_the_amended_kci() -> None:
     assert "amendment answered 202" in findings[0].message
 
 
+@pytest.mark.parametrize("answered", ["ACKNOWLEDGED", "IN_PROGRESS"])
+def test_an_order_answered_201_then_amended_by_a_202_may_start_with_amended(answered: str) -> None:
+    """Neither the 201 answer nor the 202 to the amendment is announced by a KCI."""
+    stream = [kci("AMENDED", 1, status=answered, serviceOrderAmendmentId=7)]
+    findings = validate_kci_stream(stream)
+    assert violations(findings) == []
+    assert f"201 {answered}" in findings[0].message
+    assert "amendment answered 202" in findings[0].message
+
+
 def test_orders_are_validated_separately() -> None:
     other = {**acknowledged(1), "id": str(uuid.uuid4())}
     other["provideServiceOrder"] = {"id": 2002, "supplierOrderReference": "SO-2002", "status": "ACKNOWLEDGED"}
