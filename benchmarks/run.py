@@ -4,7 +4,7 @@
                              [--server granian] [--workers N] [--threads 8]
                              [--db sqlite|postgres] [--estate 100000]
                              [--sections hot,auth,journal,writes,kci,scale,replicas]
-                             [--scale-sizes 10000,100000,1000000] [--markdown FILE]
+                             [--scale-sizes 10000,100000,1000000]
 
 In one run, with the same server settings for all (``--server``, ``--workers``,
 ``--threads``, passed to ``fibresim serve`` and to ``benchmarks.baseline_apps``):

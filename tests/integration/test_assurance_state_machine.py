@@ -55,11 +55,23 @@ CANCELLATION_SCENARIOS = (
 QUIET = {"ACCEPTED", "RAISED", "STEP_SKIPPED"}  # history events that are no transition
 
 
+# A request answered 201 is received and applied at once: its one history entry covers both
+# moves (CANCELLATION_RECEIVED then CANCELLED), as the script's answer triggers them.
+APPLIED_AT_ONCE = {"AMENDMENT_RECEIVED": "AMENDED", "CANCELLATION_RECEIVED": "CANCELLED"}
+
+
 def legal(table: StateTable[object], before: str, event: str, after: str) -> bool:
     """Whether some remembered previous status makes ``before --event--> after`` a declared move."""
     status = table.statuses(before)  # type: ignore[call-arg]
     candidates = [Transition(status, previous) for previous in (None, *table.statuses)]  # type: ignore[attr-defined]
-    return any(after in table.targets(state, event) for state in candidates)
+    if any(after in table.targets(state, event) for state in candidates):
+        return True
+    applied = APPLIED_AT_ONCE.get(event)
+    return applied is not None and any(
+        after in table.targets(Transition(waiting, state.status), applied)
+        for state in candidates
+        for waiting in table.targets(state, event)
+    )
 
 
 class AssuranceFlows(SimulatorMachine):
@@ -148,3 +160,12 @@ test_tests_and_problems_keep_their_streams_sound = AssuranceFlows.TestCase
 def test_the_tables_know_every_status_a_stream_reaches() -> None:
     assert {state.status for state in TEST_STATES.reachable_states()} == set(TestStatus)
     assert {state.status for state in PROBLEM_STATES.reachable_states()} == set(ProblemStatus)
+
+
+def test_a_request_answered_201_is_one_legal_history_entry_and_nothing_else_is() -> None:
+    """The invariant's reading of history: received and applied at once, as the answer does it."""
+    assert legal(PROBLEM_STATES, "ACKNOWLEDGED", "CANCELLATION_RECEIVED", "CANCELLED")  # type: ignore[arg-type]
+    assert legal(PROBLEM_STATES, "IN_PROGRESS", "AMENDMENT_RECEIVED", "IN_PROGRESS")  # type: ignore[arg-type]
+    assert legal(PROBLEM_STATES, "IN_PROGRESS", "AMENDMENT_RECEIVED", "PENDING_AMENDMENT")  # type: ignore[arg-type]
+    assert not legal(PROBLEM_STATES, "IN_PROGRESS", "AMENDMENT_RECEIVED", "COMPLETED")  # type: ignore[arg-type]
+    assert not legal(PROBLEM_STATES, "COMPLETED", "CANCELLATION_RECEIVED", "CANCELLED")  # type: ignore[arg-type]
