@@ -121,6 +121,9 @@ class ClientCredentials(httpx.Auth):
         self._clock: Clock = clock or _WallClock()
         self._refresh_margin = refresh_margin
         self._lock = threading.Lock()
+        # One fetch at a time: threads that find no token wait for the one fetching it (a
+        # dispatcher sending side by side would otherwise ask the endpoint once per thread).
+        self._fetching = threading.Lock()
         self._token: str | None = None
         self._valid_until: datetime | None = None
         self._logged: tuple[int, str] | None = None
@@ -200,16 +203,27 @@ class ClientCredentials(httpx.Auth):
             log.warning("client %s: %s", self.client_id, refused)
         return refused
 
+    def _token_other_than(self, stale: str | None) -> TokenFlow:
+        """The cached token unless it is missing, expired or ``stale``; else a new one, one fetch at a time.
+
+        Sync clients only: the lock is held across the token request, which runs in the caller's thread.
+        """
+        with self._fetching:
+            token = self._cached()
+            if token is None or token == stale:
+                token = yield from self._fetch()
+            return token
+
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Send with the cached token (fetching one first if needed); on 401 refetch once and resend."""
         token = self._cached()
         if token is None:
-            token = yield from self._fetch()
+            token = yield from self._token_other_than(None)
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
         if response.status_code == 401:
-            self.forget()
-            token = yield from self._fetch()
+            # Another thread may have fetched a new one meanwhile: that is taken, not fetched again.
+            token = yield from self._token_other_than(token)
             request.headers["Authorization"] = f"Bearer {token}"
             if "X-Request-ID" in request.headers:  # a new request, so a new id (§2.2)
                 request.headers["X-Request-ID"] = str(uuid.uuid4())
