@@ -236,7 +236,7 @@ class ClientCredentials(httpx.Auth):
         """
         token = self._cached()
         if token is None:
-            flow = self._fetch()
+            flow = self._token_other_than(None)  # one fetch at a time, as auth_flow
             try:
                 request = next(flow)
                 while True:
