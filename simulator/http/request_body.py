@@ -113,7 +113,6 @@ class LimitRequests:
 
     def _body_refusal(self, environ: dict[str, Any]) -> FibresimError | None:
         limit = self.limits.max_body_bytes
-        too_large = PayloadTooLarge(f"the request body is over the limit of {limit} bytes")
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         declared = environ.get("CONTENT_LENGTH") or ""
         if declared.strip() and not chunked:  # with both, Transfer-Encoding wins (RFC 9112 6.3)
@@ -121,17 +120,28 @@ class LimitRequests:
                 length = int(declared)
             except ValueError:
                 return MalformedRequest(f"Content-Length {excerpt(declared)} is not a number")
-            return too_large if length > limit else None
-        if not chunked and not environ.get("wsgi.input_terminated"):
-            return None  # no body at all; reading would wait on the socket
-        # No length given: read one byte past the limit, never more, to tell.
+            return _too_large(limit) if length > limit else None
+        if not chunked and (
+            not environ.get("wsgi.input_terminated") or environ.get("SERVER_PROTOCOL", "").startswith("HTTP/1")
+        ):
+            # No body at all: in HTTP/1 a request with neither a length nor chunked coding has
+            # none (RFC 9112 6.3), and without a terminated input reading would wait on the
+            # socket. Whoever reads the body reads nothing, without asking the server for it
+            # (granian's empty read costs a GET more than its answer).
+            environ["wsgi.input"] = io.BytesIO()
+            return None
+        # No length given (chunked, or HTTP/2): read one byte past the limit, never more, to tell.
         body = environ["wsgi.input"].read(limit + 1)
         if len(body) > limit:
-            return too_large
+            return _too_large(limit)
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         environ.pop("HTTP_TRANSFER_ENCODING", None)
         return None
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"the request body is over the limit of {limit} bytes")
 
 
 def install_request_limits(app: Flask, limits: RequestLimits) -> None:

@@ -122,3 +122,24 @@ def test_a_chunked_body_within_the_limit_arrives_whole_with_its_length() -> None
 def test_a_request_without_a_body_is_not_read() -> None:
     seen = _through({"wsgi.input": CountingStream(b"")})
     assert REFUSED not in seen
+
+
+def test_an_http1_request_with_neither_length_nor_chunks_has_no_body_even_on_a_terminated_input() -> None:
+    # A server that terminates its input (granian) would still be asked for the body.
+    stream = CountingStream(b"GET /next HTTP/1.1\r\n")
+    seen = _through({"wsgi.input": stream, "wsgi.input_terminated": True, "SERVER_PROTOCOL": "HTTP/1.1"})
+    assert REFUSED not in seen
+    assert stream.taken == 0
+    assert seen["body"] == b""
+
+
+def test_an_http2_body_without_a_length_is_read_up_to_the_limit() -> None:
+    small = _through(
+        {"wsgi.input": io.BytesIO(b"[1,2]"), "wsgi.input_terminated": True, "SERVER_PROTOCOL": "HTTP/2"}
+    )
+    assert REFUSED not in small
+    assert small["body"] == b"[1,2]"
+    stream = CountingStream(b"x" * 1000)
+    large = _through({"wsgi.input": stream, "wsgi.input_terminated": True, "SERVER_PROTOCOL": "HTTP/2"})
+    assert isinstance(large[REFUSED], PayloadTooLarge)
+    assert stream.taken == 11
