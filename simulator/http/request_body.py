@@ -121,9 +121,8 @@ class LimitRequests:
             except ValueError:
                 return MalformedRequest(f"Content-Length {excerpt(declared)} is not a number")
             return _too_large(limit) if length > limit else None
-        if not chunked and (
-            not environ.get("wsgi.input_terminated") or environ.get("SERVER_PROTOCOL", "").startswith("HTTP/1")
-        ):
+        http1 = environ.get("SERVER_PROTOCOL", "").startswith("HTTP/1")
+        if not chunked and (http1 or not environ.get("wsgi.input_terminated")):
             # No body at all: in HTTP/1 a request with neither a length nor chunked coding has
             # none (RFC 9112 6.3), and without a terminated input reading would wait on the
             # socket. Whoever reads the body reads nothing, without asking the server for it

@@ -302,6 +302,10 @@ def _engine(url: str) -> Engine:
         connect_args={"check_same_thread": False, "timeout": 30},
         # One shared connection keeps an in-memory database alive across threads.
         poolclass=StaticPool if memory else None,
+        # A file's pool keeps a connection for each of a worker's request threads and its
+        # background ones: beyond SQLAlchemy's default of 5, every connection given back was
+        # closed and the next request opened (and set up) a new one.
+        **({} if memory else {"pool_size": 16, "max_overflow": 16}),
     )
 
     @event.listens_for(engine, "connect")

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
+
+from sqlalchemy import event, text
+
 from simulator.application import availability as use_case
 from simulator.application.context import Context
 from simulator.domain.clock import ManualClock
@@ -54,3 +59,28 @@ def test_seeding_writes_the_estate_once(database_url: str) -> None:
         )
         assert len(inventory.at_address(connection, AddressId("100000000004"))) == before == 1
     context.database.dispose()
+
+
+def test_a_workers_threads_reuse_their_sqlite_connections(tmp_path: Path) -> None:
+    # Bursts of twelve request threads each holding a connection at once, with a lull between
+    # them: the pool keeps what is given back, so no burst opens (and sets up) more.
+    database = Database(f"sqlite:///{tmp_path / 'pool.sqlite3'}")
+    database.create_schema()
+    opened = []
+    event.listen(database.engine, "connect", lambda *_: opened.append(1))
+    together = threading.Barrier(12)
+
+    def requests() -> None:
+        for _ in range(5):
+            with database.reading() as connection:
+                connection.execute(text("SELECT 1"))
+                together.wait(timeout=10)
+            together.wait(timeout=10)  # the lull: every connection is back in the pool
+
+    threads = [threading.Thread(target=requests) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    database.dispose()
+    assert 1 <= len(opened) <= 12
