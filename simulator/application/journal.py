@@ -12,11 +12,13 @@ from typing import Any
 from simulator.application.context import Context
 from simulator.domain.errors import NotFound
 from simulator.storage import journal as journal_store
+from simulator.storage.database import EncodedJson
 from simulator.storage.journal import DEFAULT_LIMIT, MAX_LIMIT, JournalEntry
 
 __all__ = [
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
+    "EncodedJson",
     "JournalEntry",
     "checkpoint",
     "clear",

@@ -37,7 +37,7 @@ from flask import Flask, Request, Response, current_app, request
 
 from simulator.application import journal as journal_use_case
 from simulator.application.context import Context
-from simulator.application.journal import JournalEntry
+from simulator.application.journal import EncodedJson, JournalEntry
 from simulator.domain.errors import MalformedRequest
 from simulator.http.auth import TOKEN_PATH
 from simulator.http.request_body import parse_json
@@ -89,11 +89,13 @@ def _json_or_text(raw: bytes) -> Any:
 @lru_cache(maxsize=256)
 def _parsed_body(raw: bytes) -> Any:
     # Remembered: a cached answer is the same bytes every time it is served, so a load test's
-    # journal parses it once. The result is only ever written out, never changed.
+    # journal checks it once. Checked JSON is stored as the text it came as (parse_json only
+    # passes UTF-8), rather than parsed and encoded again.
     try:
-        return parse_json(raw)
+        parse_json(raw)
     except MalformedRequest:  # too deep, a lone surrogate, not JSON at all: kept as it came
         return _text(raw)
+    return EncodedJson(raw.decode("utf-8"))
 
 
 def _kept(raw: bytes) -> bytes | str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import mmap
 import os
 import secrets
@@ -293,13 +294,29 @@ class _WriterQueue:
                 self._fd = None
 
 
+class EncodedJson(str):
+    """JSON text already checked: stored in a JSON column as it is, not encoded again.
+
+    The journal keeps answers it has just parsed; encoding the parsed value back cost the
+    journal writer more than anything else it does.
+    """
+
+
+def store_json(value: Any) -> str:
+    """The JSON columns' serializer: :class:`EncodedJson` as it is, anything else encoded."""
+    return str.__str__(value) if isinstance(value, EncodedJson) else json.dumps(value)
+
+
 def _engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=10, max_overflow=20, json_serializer=store_json
+        )
     memory = url in {"sqlite://", "sqlite:///:memory:"}
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
+        json_serializer=store_json,
         # One shared connection keeps an in-memory database alive across threads.
         poolclass=StaticPool if memory else None,
         # A file's pool keeps a connection for each of a worker's request threads and its

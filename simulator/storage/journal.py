@@ -27,7 +27,8 @@ MAX_LIMIT = 1000
 class JournalEntry:
     """One request as the simulator received and answered it.
 
-    ``body`` and ``response`` hold the parsed JSON, a string when the payload was not
+    ``body`` and ``response`` hold the JSON (parsed, or :class:`EncodedJson` text checked
+    by the writer and stored as it is), a string when the payload was not
     JSON (or too large to keep whole), or ``None`` when there was none. ``status`` is
     ``0`` when the connection was dropped without an answer. ``id`` is set by the database.
     ``latency_ms`` is how long the answer took from arrival (real time, fault delays included).
