@@ -53,8 +53,7 @@ __all__ = [
     "tenant_side",
 ]
 
-KCIS = Capability.KCIS
-gateway_rule = partial(rule, capability=KCIS, layer=Layer.GATEWAY)
+gateway_rule = partial(rule, capability=Capability.KCIS, layer=Layer.GATEWAY)
 """Register a GW rule: every one certifies a gateway's Supplier Updates API (capability ``kcis``)."""
 HAPPY_PATH = ("ACKNOWLEDGED", "COMMITTED", "UPDATE", "ADDITIONAL", "COMPLETED")
 

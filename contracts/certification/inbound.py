@@ -45,8 +45,7 @@ __all__ = [
     "operations",
 ]
 
-INBOUND = Capability.INBOUND
-inbound_rule = partial(rule, capability=INBOUND, layer=Layer.GATEWAY)
+inbound_rule = partial(rule, capability=Capability.INBOUND, layer=Layer.GATEWAY)
 """Register a GWI rule: every one judges a gateway's calls from a simulator's journal (``inbound``)."""
 PAGE = 1000
 """Entries per journal call: the most ``GET /_admin/journal`` gives (its ``limit`` maximum)."""
