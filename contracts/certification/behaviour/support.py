@@ -27,6 +27,7 @@ __all__ = [
     "availability",
     "body_of",
     "characteristics",
+    "echo_problems",
     "expect_error",
     "expect_error_code",
     "expect_no_problems",
@@ -146,17 +147,23 @@ ACKNOWLEDGED_STATUSES = frozenset({"ACKNOWLEDGED", "IN_PROGRESS"})
 """The statuses a 201 may give a new order or problem (reference §3.6.5, §3.11)."""
 
 
-def acknowledgement_problems(answer: Mapping[str, Any], gateway_id: Any, reference_field: str) -> list[str]:
-    """What a 201 acknowledgement gets wrong, if anything.
+def echo_problems(answer: Mapping[str, Any], gateway_id: Any, reference_field: str) -> list[str]:
+    """What a 201 answer gets wrong about the request it accepted, if anything.
 
-    It must echo ``gateway_id``, carry the supplier's reference in ``reference_field`` and be
-    ACKNOWLEDGED or IN_PROGRESS.
+    It must echo the request's ``gateway_id`` and carry the supplier's reference in
+    ``reference_field``.
     """
     problems = []
     if answer.get("id") != gateway_id:
         problems.append(f"id {answer.get('id')!r} does not echo {gateway_id}")
     if not answer.get(reference_field):
         problems.append(f"no {reference_field}")
+    return problems
+
+
+def acknowledgement_problems(answer: Mapping[str, Any], gateway_id: Any, reference_field: str) -> list[str]:
+    """:func:`echo_problems` of a new order or problem, which must also be ACKNOWLEDGED or IN_PROGRESS."""
+    problems = echo_problems(answer, gateway_id, reference_field)
     if answer.get("status") not in ACKNOWLEDGED_STATUSES:
         problems.append(f"status {answer.get('status')!r} is neither ACKNOWLEDGED nor IN_PROGRESS")
     return problems
