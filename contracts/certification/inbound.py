@@ -305,6 +305,22 @@ def _calls_to(target: Target, applies: Callable[[Operation], bool]) -> list[tupl
     ]
 
 
+def _operation_verdict(
+    target: Target,
+    calls: Sequence[tuple[InboundCall, Operation]],
+    problem: Callable[[InboundCall, Operation], str],
+    *,
+    what: str,
+    broke: str,
+    notes: Sequence[str] = (),
+) -> Evidence:
+    """:func:`_verdict` on ``calls``, each judged with its operation by ``problem`` ("" when it holds)."""
+    offences = [Offence(call, found) for call, operation in calls if (found := problem(call, operation))]
+    return _verdict(
+        target, [call for call, _operation in calls], offences, what=what, broke=broke, notes=notes
+    )
+
+
 def _verdict(
     target: Target,
     checked: Sequence[InboundCall],
@@ -380,7 +396,7 @@ def _header_problems(call: InboundCall) -> list[str]:
     return found
 
 
-def _query_problems(call: InboundCall, operation: Operation) -> list[str]:
+def _query_problem(call: InboundCall, operation: Operation) -> str:
     given = parse_qs(call.query, keep_blank_values=True)
     found = []
     for parameter in _json_queries(operation):
@@ -400,7 +416,7 @@ def _query_problems(call: InboundCall, operation: Operation) -> list[str]:
         wrong = _schema_problems(parameter.schema_pointer, value)
         if wrong:
             found.append(f"query {parameter.name} {_preview(values[0])}: {wrong}")
-    return found
+    return "; ".join(found)
 
 
 def _is_truncated(body: Any) -> bool:
@@ -477,15 +493,10 @@ def request_ids_are_unique(target: Target) -> Evidence:
 def query_objects_are_json_of_the_contract(target: Target) -> Evidence:
     """Each JSON-encoded query parameter present once (when required), parsed and schema-valid."""
     calls = _calls_to(target, lambda operation: bool(_json_queries(operation)))
-    offences = [
-        Offence(call, "; ".join(found))
-        for call, operation in calls
-        if (found := _query_problems(call, operation))
-    ]
-    return _verdict(
+    return _operation_verdict(
         target,
-        [call for call, _operation in calls],
-        offences,
+        calls,
+        _query_problem,
         what="calls with JSON-encoded query parameters",
         broke="send a query object that is missing, not JSON or not of the contract's shape",
     )
@@ -501,15 +512,12 @@ def request_bodies_are_valid(target: Target) -> Evidence:
     """Each call to an operation with a body: present when required, JSON, valid against its schema."""
     with_body = _calls_to(target, lambda operation: operation.body_schema is not None)
     calls = [(call, operation) for call, operation in with_body if not _is_truncated(call.body)]
-    offences = [
-        Offence(call, problem) for call, operation in calls if (problem := _body_problem(call, operation))
-    ]
     too_large = len(with_body) - len(calls)
     notes = [f"{too_large} body(ies) over the journal's 16 KiB not checked"] if too_large else []
-    return _verdict(
+    return _operation_verdict(
         target,
-        [call for call, _operation in calls],
-        offences,
+        calls,
+        _body_problem,
         what="calls to operations with a request body",
         broke="send a body the contract refuses",
         notes=notes,
