@@ -264,7 +264,7 @@ class RunAddresses:
         self.get(role)
         chosen = self._chosen[role]
         if isinstance(chosen, RuleSkipped):
-            raise RuleSkipped(chosen.reason)
+            raise RuleSkipped(chosen.message)
         return chosen
 
 

@@ -41,16 +41,20 @@ class CertificationError(Exception):
 
 
 class Finding(CertificationError):
-    """An outcome about the target: a violated rule or one that cannot be checked."""
+    """An outcome about the target: a violated rule or one that cannot be checked.
 
-
-class RuleViolation(Finding):
-    """The target broke the rule; ``evidence`` lists the exchanges that decided it."""
+    ``message`` says what was found (or why the rule was not run); ``evidence``, when
+    given, lists the exchanges that decided it.
+    """
 
     def __init__(self, message: str, evidence: Evidence | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.evidence = evidence
+
+
+class RuleViolation(Finding):
+    """The target broke the rule; ``evidence`` lists the exchanges that decided it."""
 
 
 class AdvisoryViolation(RuleViolation):
@@ -62,7 +66,7 @@ class AdvisoryViolation(RuleViolation):
 
 
 class RuleSkipped(Finding):
-    """The rule was not run on this target; ``reason`` says why.
+    """The rule was not run on this target; ``message`` says why.
 
     ``out_of_scope`` marks a rule whose capability the target does not offer: it is outside
     what is being certified, and shown as such, rather than a gap in the certification.
@@ -70,17 +74,11 @@ class RuleSkipped(Finding):
 
     def __init__(self, reason: str, *, out_of_scope: bool = False) -> None:
         super().__init__(reason)
-        self.reason = reason
         self.out_of_scope = out_of_scope
 
 
 class NotDecidable(Finding):
     """The rule ran but cannot be decided: the target offers no way to observe the outcome."""
-
-    def __init__(self, reason: str, evidence: Evidence | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.evidence = evidence
 
 
 class ToolError(CertificationError):

@@ -23,7 +23,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -45,7 +45,8 @@ __all__ = [
     "operations",
 ]
 
-INBOUND = Capability.INBOUND
+inbound_rule = partial(rule, capability=Capability.INBOUND, layer=Layer.GATEWAY)
+"""Register a GWI rule: every one judges a gateway's calls from a simulator's journal (``inbound``)."""
 PAGE = 1000
 """Entries per journal call: the most ``GET /_admin/journal`` gives (its ``limit`` maximum)."""
 MAX_ENTRIES = 5000
@@ -304,6 +305,22 @@ def _calls_to(target: Target, applies: Callable[[Operation], bool]) -> list[tupl
     ]
 
 
+def _operation_verdict(
+    target: Target,
+    calls: Sequence[tuple[InboundCall, Operation]],
+    problem: Callable[[InboundCall, Operation], str],
+    *,
+    what: str,
+    broke: str,
+    notes: Sequence[str] = (),
+) -> Evidence:
+    """:func:`_verdict` on ``calls``, each judged with its operation by ``problem`` ("" when it holds)."""
+    offences = [Offence(call, found) for call, operation in calls if (found := problem(call, operation))]
+    return _verdict(
+        target, [call for call, _operation in calls], offences, what=what, broke=broke, notes=notes
+    )
+
+
 def _verdict(
     target: Target,
     checked: Sequence[InboundCall],
@@ -379,7 +396,7 @@ def _header_problems(call: InboundCall) -> list[str]:
     return found
 
 
-def _query_problems(call: InboundCall, operation: Operation) -> list[str]:
+def _query_problem(call: InboundCall, operation: Operation) -> str:
     given = parse_qs(call.query, keep_blank_values=True)
     found = []
     for parameter in _json_queries(operation):
@@ -399,7 +416,7 @@ def _query_problems(call: InboundCall, operation: Operation) -> list[str]:
         wrong = _schema_problems(parameter.schema_pointer, value)
         if wrong:
             found.append(f"query {parameter.name} {_preview(values[0])}: {wrong}")
-    return found
+    return "; ".join(found)
 
 
 def _is_truncated(body: Any) -> bool:
@@ -433,13 +450,11 @@ def _differences(first: Mapping[str, Any], second: Mapping[str, Any]) -> str:
 # --- the rules ----------------------------------------------------------------------------------------
 
 
-@rule(
+@inbound_rule(
     "GWI-001",
     "every call carries X-Request-ID, X-Conversation-ID and Tenant as the contract defines them",
     reference="reference §2.2 (X-Request-ID and X-Conversation-ID on every request, Tenant on every "
     "Supplier API call); supplier-api.yaml header parameters",
-    capability=INBOUND,
-    layer=Layer.GATEWAY,
 )
 def calls_carry_the_gateway_headers(target: Target) -> Evidence:
     """Each header present, non-empty and valid against its parameter schema (Tenant's pattern)."""
@@ -450,12 +465,10 @@ def calls_carry_the_gateway_headers(target: Target) -> Evidence:
     )
 
 
-@rule(
+@inbound_rule(
     "GWI-002",
     "X-Request-ID is unique per request",
     reference="reference §2.2 (X-Request-ID: unique per request, links request and response events)",
-    capability=INBOUND,
-    layer=Layer.GATEWAY,
 )
 def request_ids_are_unique(target: Target) -> Evidence:
     """A request id seen on an earlier call is a violation (a retry is a new request, §2.2)."""
@@ -471,64 +484,50 @@ def request_ids_are_unique(target: Target) -> Evidence:
     )
 
 
-@rule(
+@inbound_rule(
     "GWI-003",
     "JSON-encoded query objects (address, serviceSpecification) are JSON of the contract's shape",
     reference="reference §3.2 and §3.4 (objects are JSON-encoded in the query string); supplier-api.yaml "
     "AddressQuery and ServiceSpecificationQuery (content: application/json)",
-    capability=INBOUND,
-    layer=Layer.GATEWAY,
 )
 def query_objects_are_json_of_the_contract(target: Target) -> Evidence:
     """Each JSON-encoded query parameter present once (when required), parsed and schema-valid."""
     calls = _calls_to(target, lambda operation: bool(_json_queries(operation)))
-    offences = [
-        Offence(call, "; ".join(found))
-        for call, operation in calls
-        if (found := _query_problems(call, operation))
-    ]
-    return _verdict(
+    return _operation_verdict(
         target,
-        [call for call, _operation in calls],
-        offences,
+        calls,
+        _query_problem,
         what="calls with JSON-encoded query parameters",
         broke="send a query object that is missing, not JSON or not of the contract's shape",
     )
 
 
-@rule(
+@inbound_rule(
     "GWI-004",
     "request bodies are valid against the operation's schema",
     reference="supplier-api.yaml request bodies (AppointmentReservationRequest, ServiceOrderRequest, "
     "ServiceOrderAmendmentRequest, ServiceOrderCancellationRequest, …); reference §3.5-§3.11",
-    capability=INBOUND,
-    layer=Layer.GATEWAY,
 )
 def request_bodies_are_valid(target: Target) -> Evidence:
     """Each call to an operation with a body: present when required, JSON, valid against its schema."""
     with_body = _calls_to(target, lambda operation: operation.body_schema is not None)
     calls = [(call, operation) for call, operation in with_body if not _is_truncated(call.body)]
-    offences = [
-        Offence(call, problem) for call, operation in calls if (problem := _body_problem(call, operation))
-    ]
     too_large = len(with_body) - len(calls)
     notes = [f"{too_large} body(ies) over the journal's 16 KiB not checked"] if too_large else []
-    return _verdict(
+    return _operation_verdict(
         target,
-        [call for call, _operation in calls],
-        offences,
+        calls,
+        _body_problem,
         what="calls to operations with a request body",
         broke="send a body the contract refuses",
         notes=notes,
     )
 
 
-@rule(
+@inbound_rule(
     "GWI-005",
     "an order's tenant field equals the Tenant header",
     reference="reference §2.2 (Tenant: the tenant that placed the request) and §3.6.1 (tenant in the order)",
-    capability=INBOUND,
-    layer=Layer.GATEWAY,
 )
 def an_orders_tenant_is_the_tenant_header(target: Target) -> Evidence:
     """Orders carrying both a tenant field and a Tenant header (GWI-001 and GWI-004 judge the others)."""
@@ -554,14 +553,12 @@ def an_orders_tenant_is_the_tenant_header(target: Target) -> Evidence:
     )
 
 
-@rule(
+@inbound_rule(
     "GWI-006",
     "gateway ids are integers from 1, and no id is reused for a different request of the same kind",
     reference="reference §2.4 (the gateway assigns a numeric id to every order, reservation, amendment, "
     "cancellation …) and §2.6 (suppliers de-duplicate retries by it); supplier-api.yaml gateway ids "
     "(1 to 2^53-1)",
-    capability=INBOUND,
-    layer=Layer.GATEWAY,
 )
 def gateway_ids_are_integers_and_never_reused(target: Target) -> Evidence:
     """Every id field an integer in range; a repeated ``id`` of one operation repeats the same request.
@@ -600,12 +597,10 @@ def gateway_ids_are_integers_and_never_reused(target: Target) -> Evidence:
     )
 
 
-@rule(
+@inbound_rule(
     "GWI-007",
     "no call was refused by the simulator as malformed (400)",
     reference="reference §2.3 (400 MALFORMED_REQUEST: invalid or malformed request)",
-    capability=INBOUND,
-    layer=Layer.GATEWAY,
 )
 def no_call_was_refused_as_malformed(target: Target) -> Evidence:
     """Every 400 the simulator answered, with the messages it gave."""

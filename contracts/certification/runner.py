@@ -215,11 +215,11 @@ def run_rule(rule: Rule, target: Target) -> RuleResult:
             verdict = Verdict.ADVISORY_FAILURE if advisory else Verdict.FAILED
             message = violation.message
         except RuleSkipped as skipped:
-            evidence, verdict, message = target.evidence(), Verdict.NOT_RUN, skipped.reason
+            evidence, verdict, message = target.evidence(), Verdict.NOT_RUN, skipped.message
             out_of_scope = skipped.out_of_scope
         except NotDecidable as undecided:
             evidence = target.evidence().merged(undecided.evidence)
-            verdict, message = Verdict.NOT_DECIDABLE, undecided.reason
+            verdict, message = Verdict.NOT_DECIDABLE, undecided.message
         except ToolError as error:
             evidence, verdict, message = target.evidence(), Verdict.ERROR, str(error)
         except Exception as error:  # a bug in a check must not hide the other rules' verdicts

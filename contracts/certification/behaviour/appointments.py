@@ -18,6 +18,7 @@ from contracts.certification.addresses import TestAddress
 from contracts.certification.behaviour.support import (
     body_of,
     characteristics,
+    echo_problems,
     expect_error,
     expect_no_problems,
     offered_slots,
@@ -240,13 +241,9 @@ def an_offered_slot_can_be_reserved(target: Target) -> Evidence:
             f"reserving an offered slot: {response.status_code} instead of 201", target.evidence()
         )
     body = body_of(target, response, "reservation")
-    problems = []
     if not isinstance(body, dict):
         raise RuleViolation("the reservation body is not a JSON object", target.evidence())
-    if body.get("id") != reservation_id:
-        problems.append(f"id {body.get('id')!r} does not echo {reservation_id}")
-    if not body.get("supplierReference"):
-        problems.append("no supplierReference")
+    problems = echo_problems(body, reservation_id, "supplierReference")
     note = "no expiryDateTime: the hold's time-to-live is not stated (APT-005 observes it, or cannot)"
     if "expiryDateTime" in body:
         expiry = _expiry(body)

@@ -15,18 +15,21 @@ skipped and say so.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from contracts.certification.addresses import TestAddress
 from contracts.certification.behaviour.support import (
+    acknowledgement_problems,
     body_of,
     expect_error,
     expect_no_problems,
     expect_refusal,
     expect_status,
     expect_unknown_id_refused,
+    other_tenant,
 )
 from contracts.certification.errors import RuleSkipped, RuleViolation
 from contracts.certification.evidence import Evidence
@@ -51,10 +54,16 @@ def _service(target: Target) -> tuple[TestAddress, str, str]:
     return place, place.service_id, place.specification
 
 
-def _unknown_service(target: Target) -> tuple[str, str]:
-    """A service id the supplier cannot know, and the live service's specification to name with it."""
+def _on_unknown_service(
+    target: Target, path: str, build: Callable[[Target, str, str], dict[str, Any]]
+) -> tuple[str, httpx.Response]:
+    """Post the ``build`` body to ``path`` about a service id the supplier cannot know.
+
+    The request names the live service's specification; the answer is returned with the id.
+    """
     _place, _service_id, spec_id = _service(target)
-    return f"NO-SUCH-SERVICE-{target.rng.randrange(10**9)}", spec_id
+    unknown = f"NO-SUCH-SERVICE-{target.rng.randrange(10**9)}"
+    return unknown, target.post(path, json_body=build(target, unknown, spec_id), headers=target.headers())
 
 
 def _owner(target: Target, place: TestAddress) -> str | None:
@@ -118,9 +127,7 @@ def a_test_on_a_live_service_is_accepted(target: Target) -> Evidence:
 )
 def a_test_on_an_unknown_service_is_refused(target: Target) -> Evidence:
     """Test a service id the supplier cannot know."""
-    unknown, spec_id = _unknown_service(target)
-    body = _test_body(target, unknown, spec_id)
-    response = target.post("/service-tests", json_body=body, headers=target.headers())
+    unknown, response = _on_unknown_service(target, "/service-tests", _test_body)
     expect_error(target, response, {422}, f"service test on unknown service {unknown}")
     return target.evidence()
 
@@ -138,23 +145,27 @@ def another_tenants_service_is_refused(target: Target) -> Evidence:
     """A tenant that does not own the live service tests it, then raises a problem on it."""
     place, service_id, spec_id = _service(target)
     owner = _owner(target, place)
-    others = [t for t in (target.addresses.other_tenant, target.tenant) if t and t != owner]
-    if not others:
-        raise RuleSkipped("needs a second tenant: otherTenant in the address file")
-    headers = target.headers(tenant=others[0])
+    other = other_tenant(target, owner)
+    headers = target.headers(tenant=other)
     test = target.post("/service-tests", json_body=_test_body(target, service_id, spec_id), headers=headers)
-    expect_error(target, test, {422}, f"{others[0]} testing {owner}'s service {service_id}")
+    expect_error(target, test, {422}, f"{other} testing {owner}'s service {service_id}")
     problem = _problem_body(target, service_id, spec_id)
-    raised = target.post("/service-problems", json_body=problem, headers=target.headers(tenant=others[0]))
+    raised = target.post("/service-problems", json_body=problem, headers=target.headers(tenant=other))
     expect_refusal(
-        target, raised, f"{others[0]} raising a problem on {owner}'s service", later="a PROBLEM_REJECTED KCI"
+        target, raised, f"{other} raising a problem on {owner}'s service", later="a PROBLEM_REJECTED KCI"
     )
     return target.evidence()
 
 
-def _raise(target: Target, scenario: str | None = None) -> tuple[dict[str, Any], httpx.Response, str | None]:
+def _raise(
+    target: Target, scenario: str | None = None, **fields: Any
+) -> tuple[dict[str, Any], httpx.Response, str | None]:
+    """Raise a problem on the live service as its owner; ``fields`` replace those of the body.
+
+    A problem answered 201 or 202 is remembered for the KCI layer.
+    """
     place, service_id, spec_id = _service(target)
-    body = _problem_body(target, service_id, spec_id)
+    body = _problem_body(target, service_id, spec_id, **fields)
     extra = {"X-Scenario": scenario} if scenario else {}
     tenant = _owner(target, place)
     response = target.post(
@@ -170,13 +181,7 @@ def _acknowledged(target: Target, body: dict[str, Any], response: httpx.Response
     answer = body_of(target, response, "problem answer")
     if not isinstance(answer, dict):
         raise RuleViolation("the 201 body of the problem is not an object", target.evidence())
-    problems = []
-    if answer.get("id") != body["id"]:
-        problems.append(f"id {answer.get('id')!r} does not echo {body['id']}")
-    if not answer.get("supplierServiceProblemReference"):
-        problems.append("no supplierServiceProblemReference")
-    if answer.get("status") not in {"ACKNOWLEDGED", "IN_PROGRESS"}:
-        problems.append(f"status {answer.get('status')!r} is neither ACKNOWLEDGED nor IN_PROGRESS")
+    problems = acknowledgement_problems(answer, body["id"], "supplierServiceProblemReference")
     expect_no_problems(target, f"problem {body['id']}", problems)
     return str(answer["supplierServiceProblemReference"])
 
@@ -204,9 +209,7 @@ def a_problem_on_a_live_service_is_acknowledged(target: Target) -> Evidence:
 )
 def a_problem_on_an_unknown_service_is_refused(target: Target) -> Evidence:
     """Raise a problem on a service id the supplier cannot know."""
-    unknown, spec_id = _unknown_service(target)
-    body = _problem_body(target, unknown, spec_id)
-    response = target.post("/service-problems", json_body=body, headers=target.headers())
+    unknown, response = _on_unknown_service(target, "/service-problems", _problem_body)
     expect_refusal(target, response, f"problem on unknown service {unknown}", later="a PROBLEM_REJECTED KCI")
     return target.evidence()
 
@@ -341,13 +344,7 @@ def a_cancelled_problem_cannot_be_cancelled_again(target: Target) -> Evidence:
 )
 def a_problem_without_service_has_worked_is_refused(target: Target) -> Evidence:
     """Raise a problem with no characteristics at all."""
-    place, service_id, spec_id = _service(target)
-    body = _problem_body(target, service_id, spec_id, characteristics=[])
-    response = target.post(
-        "/service-problems", json_body=body, headers=target.headers(tenant=_owner(target, place))
-    )
-    if response.status_code in {201, 202}:
-        target.shared.setdefault(RAISED_PROBLEMS, {})[body["id"]] = str(response.status_code)
+    body, response, _tenant = _raise(target, characteristics=[])
     expect_refusal(
         target, response, f"problem {body['id']} without SERVICE_HAS_WORKED", later="a PROBLEM_REJECTED KCI"
     )

@@ -18,7 +18,7 @@ import hmac
 import json
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import httpx
 
@@ -64,9 +64,15 @@ def _control(target: Target) -> None:
         )
 
 
-def _expect_refusal(target: Target, response: httpx.Response, what: str, statuses: set[int]) -> None:
-    # A 403 carries no code of its own in the reference (§2.3); the contract asks for NOT_AUTHORISED.
-    expect_error_code(target, response, statuses, what, code="NOT_AUTHORISED")
+def _refused(target: Target, attempts: Iterable[tuple[str, str]], statuses: set[int]) -> Evidence:
+    """After the control call, each ``(what, Authorization)`` attempt must be refused with ``statuses``."""
+    _control(target)
+    for what, authorization in attempts:
+        # A 403 carries no code of its own in the reference (§2.3); the contract asks for NOT_AUTHORISED.
+        expect_error_code(
+            target, _call(target, authorization, what), statuses, f"a call {what}", code="NOT_AUTHORISED"
+        )
+    return target.evidence()
 
 
 def _b64(data: bytes) -> str:
@@ -96,11 +102,7 @@ def tampered(token: str) -> str:
 )
 def calls_need_credentials(target: Target) -> Evidence:
     """No ``Authorization`` header, then one that is not a credential at all."""
-    _control(target)
-    for what, authorization in (("without Authorization", ""), ("with Authorization: Bearer", "Bearer")):
-        response = _call(target, authorization, what)
-        _expect_refusal(target, response, f"a call {what}", {401})
-    return target.evidence()
+    return _refused(target, (("without Authorization", ""), ("with Authorization: Bearer", "Bearer")), {401})
 
 
 @rule(
@@ -111,14 +113,11 @@ def calls_need_credentials(target: Target) -> Evidence:
 )
 def forged_tokens_are_refused(target: Target) -> Evidence:
     """A JWT signed with another key and expired, and (with a bearer token) the operator's, tampered."""
-    _control(target)
     attempts = [("with a forged, expired JWT", f"Bearer {forged_jwt()}")]
     auth = target.settings.auth
     if isinstance(auth, BearerToken):
         attempts.append(("with the operator's token tampered", tampered(auth.header)))
-    for what, authorization in attempts:
-        _expect_refusal(target, _call(target, authorization, what), f"a call {what}", {401})
-    return target.evidence()
+    return _refused(target, attempts, {401})
 
 
 @rule(
@@ -135,7 +134,5 @@ def other_tenants_tokens_are_refused(target: Target) -> Evidence:
         raise RuleSkipped(
             "needs --other-tenant-token: a bearer token of a client that may not act for the run's tenant"
         )
-    _control(target)
     what = f"with another tenant's client's token for tenant {target.tenant}"
-    _expect_refusal(target, _call(target, f"Bearer {token}", what), f"a call {what}", {401, 403})
-    return target.evidence()
+    return _refused(target, [(what, f"Bearer {token}")], {401, 403})

@@ -30,6 +30,7 @@ from contracts.certification.behaviour.order_requests import (
     requested_date,
 )
 from contracts.certification.behaviour.support import (
+    acknowledgement_problems,
     availability,
     body_of,
     characteristics,
@@ -37,6 +38,7 @@ from contracts.certification.behaviour.support import (
     expect_refusal,
     expect_unknown_id_refused,
     line_profiles,
+    other_tenant,
     specification_and_profile,
 )
 from contracts.certification.errors import NotDecidable, RuleSkipped, RuleViolation
@@ -45,7 +47,6 @@ from contracts.certification.rules import Capability, rule
 from contracts.certification.target import Target
 
 ORDERS = Capability.ORDERS
-ACKNOWLEDGED_STATUSES = frozenset({"ACKNOWLEDGED", "IN_PROGRESS"})
 COMPLETION_POLL_SECONDS = 0.5
 CLOCK_STEP = timedelta(minutes=1)
 DRIVEN = "driven with X-Scenario ORDER_SUCCESSFUL"
@@ -145,24 +146,22 @@ def a_modify_of_another_tenants_service_is_refused(target: Target) -> Evidence:
     if not place.service_id:
         raise RuleSkipped(f"{place.label}: give the live line's serviceId in the address file")
     owner = place.tenant or target.tenant
-    others = [t for t in (target.addresses.other_tenant, target.tenant) if t and t != owner]
-    if not others:
-        raise RuleSkipped("needs a second tenant: otherTenant in the address file")
+    other = other_tenant(target, owner)
     spec_id, profile, _body = specification_and_profile(target, place)
-    specs = availability(target, place.address, tenant=others[0]).get("serviceSpecifications") or []
+    specs = availability(target, place.address, tenant=other).get("serviceSpecifications") or []
     profiles = next(
         (line_profiles(s) or [] for s in specs if isinstance(s, dict) and s.get("id") == spec_id), []
     )
     body = modify_order(
         target.new_id(),
-        others[0],
+        other,
         place.service_id,
         spec_id,
         profiles[-1] if profiles else profile,
         requested_date(target),
     )
-    response = target.post("/service-orders", json_body=body, headers=target.headers(tenant=others[0]))
-    _refused(target, response, f"{others[0]} modifying {owner}'s service {place.service_id}")
+    response = target.post("/service-orders", json_body=body, headers=target.headers(tenant=other))
+    _refused(target, response, f"{other} modifying {owner}'s service {place.service_id}")
     return target.evidence()
 
 
@@ -181,15 +180,9 @@ def a_new_order_is_acknowledged(target: Target) -> Evidence:
     if status != 201:
         raise RuleViolation(f"order {placed.order_id}: {status} instead of 201 or 202", target.evidence())
     answer = placed.answer
-    problems = []
     if not isinstance(answer, dict):
         raise RuleViolation(f"order {placed.order_id}: the 201 body is not an object", target.evidence())
-    if answer.get("id") != placed.order_id:
-        problems.append(f"id {answer.get('id')!r} does not echo {placed.order_id}")
-    if not placed.supplier_reference:
-        problems.append("no supplierOrderReference")
-    if placed.status not in ACKNOWLEDGED_STATUSES:
-        problems.append(f"status {placed.status!r} is neither ACKNOWLEDGED nor IN_PROGRESS")
+    problems = acknowledgement_problems(answer, placed.order_id, "supplierOrderReference")
     if placed.status == "IN_PROGRESS":
         problems += [
             f"IN_PROGRESS without {field}"

@@ -19,12 +19,15 @@ from contracts.certification.schemas import SUPPLIER_API, problems
 from contracts.certification.target import Target
 
 __all__ = [
+    "ACKNOWLEDGED_STATUSES",
     "ERROR_CODES",
     "UNKNOWN_ID_STATUSES",
+    "acknowledgement_problems",
     "appointment_query",
     "availability",
     "body_of",
     "characteristics",
+    "echo_problems",
     "expect_error",
     "expect_error_code",
     "expect_no_problems",
@@ -33,6 +36,7 @@ __all__ = [
     "expect_unknown_id_refused",
     "line_profiles",
     "offered_slots",
+    "other_tenant",
     "reserve",
     "slot_instants",
     "specification_and_profile",
@@ -137,6 +141,43 @@ def expect_refusal(
     if response.status_code in {200, 201}:
         raise RuleViolation(f"{what}: accepted with {response.status_code}", target.evidence())
     expect_error(target, response, {422}, what)
+
+
+ACKNOWLEDGED_STATUSES = frozenset({"ACKNOWLEDGED", "IN_PROGRESS"})
+"""The statuses a 201 may give a new order or problem (reference §3.6.5, §3.11)."""
+
+
+def echo_problems(answer: Mapping[str, Any], gateway_id: Any, reference_field: str) -> list[str]:
+    """What a 201 answer gets wrong about the request it accepted, if anything.
+
+    It must echo the request's ``gateway_id`` and carry the supplier's reference in
+    ``reference_field``.
+    """
+    problems = []
+    if answer.get("id") != gateway_id:
+        problems.append(f"id {answer.get('id')!r} does not echo {gateway_id}")
+    if not answer.get(reference_field):
+        problems.append(f"no {reference_field}")
+    return problems
+
+
+def acknowledgement_problems(answer: Mapping[str, Any], gateway_id: Any, reference_field: str) -> list[str]:
+    """:func:`echo_problems` of a new order or problem, which must also be ACKNOWLEDGED or IN_PROGRESS."""
+    problems = echo_problems(answer, gateway_id, reference_field)
+    if answer.get("status") not in ACKNOWLEDGED_STATUSES:
+        problems.append(f"status {answer.get('status')!r} is neither ACKNOWLEDGED nor IN_PROGRESS")
+    return problems
+
+
+def other_tenant(target: Target, owner: str | None) -> str:
+    """A tenant that is not ``owner``: the address file's otherTenant, else the run's tenant.
+
+    The rule is skipped when there is no such tenant.
+    """
+    for tenant in (target.addresses.other_tenant, target.tenant):
+        if tenant and tenant != owner:
+            return tenant
+    raise RuleSkipped("needs a second tenant: otherTenant in the address file")
 
 
 def address_query(address: Mapping[str, str], **extra: str) -> dict[str, str]:
