@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from contracts import ADMIN_API, SUPPLIER_API
 from contracts.operations import operation_index
@@ -38,6 +39,18 @@ from simulator.settings import Settings
 ADMIN_VALIDATOR = "fibresim.admin_validator"
 
 
+class StandardJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, in the contract's field order, and standard JSON only: a NaN or an infinity
+    is an error where it is made, never text that a JSON reader (the journal's) refuses later."""
+
+    sort_keys = False
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        """``obj`` as JSON text (``allow_nan`` off unless asked for)."""
+        kwargs.setdefault("allow_nan", False)
+        return super().dumps(obj, **kwargs)
+
+
 class SimulatorFlask(Flask):
     """Flask with its per-call coroutine check done once per function.
 
@@ -60,7 +73,7 @@ class SimulatorFlask(Flask):
 def build_app(context: Context, settings: Settings) -> Flask:
     """The simulator's Flask app around ``context``, as ``settings`` describe it."""
     app = SimulatorFlask("fibresim")
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the contract's field order
+    app.json = StandardJSONProvider(app)
     app.extensions["fibresim.settings"] = settings
     app.extensions["fibresim.context"] = context
     app.extensions[supplier_api.VALIDATOR] = RequestValidator(operation_index(SUPPLIER_API))

@@ -40,7 +40,7 @@ from simulator.application.context import Context
 from simulator.application.journal import EncodedJson, JournalEntry
 from simulator.domain.errors import MalformedRequest
 from simulator.http.auth import TOKEN_PATH
-from simulator.http.request_body import parse_json
+from simulator.http.request_body import JSON_CHECKED, parse_json
 
 log = logging.getLogger(__name__)
 
@@ -105,14 +105,23 @@ def _kept(raw: bytes) -> bytes | str | None:
     return raw if len(raw) <= BODY_CAP else _text(raw)
 
 
+def _checked(kept: bytes | str | None) -> bytes | str | None:
+    """Raw bytes known to be valid JSON, as :class:`EncodedJson`; anything else as it is."""
+    return EncodedJson(kept.decode("utf-8")) if isinstance(kept, bytes) else kept
+
+
 def _request_body(incoming: Request) -> bytes | str | None:
-    return _kept(incoming.get_data(cache=True))
+    kept = _kept(incoming.get_data(cache=True))
+    # Validation parsed and passed it already; only a body it did not pass is parsed again.
+    return _checked(kept) if incoming.environ.get(JSON_CHECKED) else kept
 
 
 def _response_bytes(response: Response) -> bytes | str | None:
     if response.is_streamed or response.direct_passthrough:
         return None  # reading it here would consume what the client is owed
-    return _kept(response.get_data())
+    kept = _kept(response.get_data())
+    # The app's own JSON (its provider writes standard JSON only, see http.app): not parsed again.
+    return _checked(kept) if response.mimetype == "application/json" else kept
 
 
 def _parsed(entry: JournalEntry) -> JournalEntry:

@@ -25,6 +25,7 @@ from flask.typing import ResponseReturnValue
 
 from contracts.operations import OperationIndex
 from simulator.domain.errors import MalformedRequest
+from simulator.http.request_body import JSON_CHECKED
 from simulator.http.request_validation import RequestValidator, ValidRequest
 
 Handler = Callable[[ValidRequest], ResponseReturnValue]
@@ -48,6 +49,8 @@ def validated(
         def view(**_path_args: Any) -> ResponseReturnValue:
             validator: RequestValidator = current_app.extensions[validator_key]
             valid = validator.validate(method, path, request.args, request.headers, request.get_data())
+            if valid.body is not None:
+                request.environ[JSON_CHECKED] = True
             return handler(valid)
 
         view.__name__ = handler.__name__

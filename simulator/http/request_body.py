@@ -173,6 +173,11 @@ def require_json(content_type: str | None) -> None:
         raise UnsupportedMediaType(f"the request body must be UTF-8, not {excerpt(charset[1])}")
 
 
+#: ``environ`` key: the request's body was parsed by :func:`parse_json` and passed (the journal
+#: keeps it as the text it came as, without parsing it again).
+JSON_CHECKED = "fibresim.json_checked"
+
+
 def parse_json(raw: bytes) -> Any:
     """``raw`` as JSON: UTF-8, at most :data:`MAX_DEPTH` deep, no lone surrogates; else 400."""
     try:
@@ -180,7 +185,7 @@ def parse_json(raw: bytes) -> Any:
     except UnicodeDecodeError as error:
         raise MalformedRequest(f"the request body is not UTF-8 (byte {error.start})") from None
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=_not_json)
     except RecursionError:
         raise MalformedRequest(f"the request body nests deeper than {MAX_DEPTH} levels") from None
     except ValueError as error:
@@ -191,6 +196,12 @@ def parse_json(raw: bytes) -> Any:
     if texts or text.count("[") + text.count("{") > MAX_DEPTH:
         _check_document(document, texts=texts)
     return document
+
+
+def _not_json(constant: str) -> Any:
+    # Python reads NaN and the infinities; JSON (RFC 8259) has no such values, and neither
+    # could be written back out as JSON (the journal keeps what it parsed).
+    raise ValueError(f"{constant} is not a JSON value")
 
 
 def _check_document(document: Any, *, texts: bool = True) -> None:

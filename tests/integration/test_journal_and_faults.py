@@ -22,6 +22,7 @@ from simulator.http.fault_injection import (
 )
 from simulator.http.journal import BODY_CAP
 from tests.conftest import address_query, gateway_headers
+from tests.orders_support import post, provide
 from tests.served import serve_wsgi
 
 COVERED = "100000000002"
@@ -102,6 +103,26 @@ def test_a_call_without_gateway_headers_or_to_an_unknown_path_is_journalled(clie
     unknown, headless = journal(client)
     assert (unknown["path"], unknown["status"]) == ("/service-availabilty", 404)
     assert (headless["tenant"], headless["requestId"], headless["status"]) == (None, None, 400)
+
+
+def test_a_valid_call_is_journalled_with_the_document_it_sent_and_the_answer_it_got(
+    client: FlaskClient,
+) -> None:
+    # Kept as the text that came (validation had parsed it already) and read back as documents.
+    sent = provide(1001, primaryContact={"name": "Zoë 🦊 O'Neill", "phoneNumber": "07700900000"})
+    answer = post(client, "/service-orders", sent)
+    assert answer.status_code == 201
+
+    [entry] = journal(client)
+    assert entry["body"] == sent
+    assert entry["response"] == answer.get_json()
+
+
+def test_the_apps_json_is_standard_json_only(app: Flask) -> None:
+    assert app.json.dumps({"id": 1, "name": "é"}) == '{"id": 1, "name": "\\u00e9"}'
+    for number in (float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="JSON compliant"):
+            app.json.dumps({"latency": number})
 
 
 def test_a_large_body_is_kept_as_truncated_text(client: FlaskClient) -> None:

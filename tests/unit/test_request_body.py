@@ -68,6 +68,12 @@ def test_a_lone_surrogate_is_a_400(raw: bytes) -> None:
         parse_json(raw)
 
 
+@pytest.mark.parametrize("raw", [b'{"id": NaN}', b"[Infinity]", b"-Infinity", b'{"a": [1, -Infinity]}'])
+def test_nan_and_the_infinities_are_not_json_and_a_400(raw: bytes) -> None:
+    with pytest.raises(MalformedRequest, match="not a JSON value"):
+        parse_json(raw)
+
+
 def test_a_surrogate_pair_is_one_character() -> None:
     assert parse_json(b'"\\ud83d\\ude00"') == "\U0001f600"
 
