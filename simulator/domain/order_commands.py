@@ -185,6 +185,11 @@ class AmendOrder:
     supplier_order_reference: str | None = None
     scenario: Scenario = Scenario()
 
+    @property
+    def request_id(self) -> int:
+        """The tenant's id for this request (a repeat is known by it)."""
+        return self.amendment_id
+
 
 CANCEL_OTHER_REASONS = frozenset(
     {
@@ -207,6 +212,11 @@ class CancelOrder:
     reason_code: str
     supplier_order_reference: str | None = None
     scenario: Scenario = Scenario()
+
+    @property
+    def request_id(self) -> int:
+        """The tenant's id for this request (a repeat is known by it)."""
+        return self.cancellation_id
 
     @property
     def is_cancel_other(self) -> bool:
