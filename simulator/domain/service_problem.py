@@ -32,7 +32,7 @@ from simulator.domain.assurance_commands import (
     ProblemDetails,
     RaiseProblem,
 )
-from simulator.domain.assurance_events import AssuranceEvent, AssuranceNoted, ProblemKciDue
+from simulator.domain.assurance_events import AssuranceEvent, AssuranceNoted, KciDue
 from simulator.domain.assurance_scripts import (
     AssuranceKind,
     AssuranceResponse,
@@ -350,9 +350,7 @@ class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, Assuran
         text = step.text
         if step.reason == P.CANCELLED and request is not None and request.text and not text:
             text = request.text
-        return [
-            ProblemKciDue(self.snapshot(), request, at, step.reason, self.last_sequence, before, code, text)
-        ]
+        return [KciDue(self.snapshot(), request, at, step.reason, self.last_sequence, before, code, text)]
 
     def _apply_step(
         self, step: AssuranceStep, request: ProblemRequestRecord | None, at: datetime, zone: tzinfo

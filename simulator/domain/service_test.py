@@ -14,7 +14,7 @@ from typing import Protocol
 from contracts.model.service_test_states import TEST_STATES, TestOutcome, TestReasonCode, TestStatus
 from contracts.model.state_table import Transition, TransitionRefused
 from simulator.domain.assurance_commands import RunServiceTest
-from simulator.domain.assurance_events import AssuranceEvent, AssuranceNoted, TestKciDue
+from simulator.domain.assurance_events import AssuranceEvent, AssuranceNoted, KciDue
 from simulator.domain.assurance_scripts import AssuranceKind, AssuranceScript
 from simulator.domain.order_commands import Characteristics, Scenario
 from simulator.domain.scripted import due_play_time
@@ -125,4 +125,4 @@ class ServiceTest:
         if self.status in TEST_STATES.terminal:
             self.next_step_due = None
         self.last_sequence += 1
-        return [TestKciDue(self.snapshot(), at, step.reason, self.last_sequence, before, step.text)]
+        return [KciDue(self.snapshot(), None, at, step.reason, self.last_sequence, before, text=step.text)]
