@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from simulator.application.assurance_views import problem_entity, test_entity
 from simulator.application.context import Context
@@ -14,6 +15,7 @@ from simulator.domain.assurance_scripts import AssuranceKind, AssuranceScript, r
 from simulator.domain.order_commands import Scenario
 from simulator.domain.order_events import OrderId
 from simulator.domain.scripted import KciDue
+from simulator.domain.service_problem import ServiceProblem
 from simulator.domain.service_test import ServiceTest
 from simulator.storage.orders import HistoryEntry
 
@@ -42,6 +44,20 @@ class ProfileAssuranceScripts:
     def script(self, scenario: Scenario, kind: AssuranceKind) -> AssuranceScript:
         """The script ``scenario`` selects for a request of ``kind``."""
         return assurance_script_for(self._context, scenario, kind)
+
+
+def locked_test(unit: UnitOfWork, tenant: str, test_id: int) -> tuple[ServiceTest, dict[str, Any]] | None:
+    """The tenant's test and its first answer (``None``: there is none), read once its lock is held."""
+    unit.lock(f"test:{tenant}:{test_id}")
+    return unit.assurance.get_test(tenant, test_id)
+
+
+def locked_problem(
+    unit: UnitOfWork, tenant: str, problem_id: int
+) -> tuple[ServiceProblem, dict[str, Any] | None] | None:
+    """The tenant's problem and its first answer (``None``: there is none), read once its lock is held."""
+    unit.lock(f"problem:{tenant}:{problem_id}")
+    return unit.assurance.get_problem(tenant, problem_id)
 
 
 def apply_assurance_events(unit: UnitOfWork, events: Iterable[AssuranceEvent]) -> None:

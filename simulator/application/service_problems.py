@@ -13,6 +13,7 @@ from simulator.application.assurance_effects import (
     ProfileAssuranceScripts,
     apply_assurance_events,
     assurance_script_for,
+    locked_problem,
 )
 from simulator.application.assurance_views import problem_answer, request_answer
 from simulator.application.context import Context
@@ -32,8 +33,7 @@ def raise_problem(context: Context, command: RaiseProblem) -> Answer:
     """Accept (201 acknowledged / 202 later) or refuse (422) a service problem."""
     script = assurance_script_for(context, command.scenario, AssuranceKind.PROBLEM)
     with context.store.transaction() as unit:
-        unit.lock(f"problem:{command.tenant}:{command.problem_id}")
-        existing = unit.assurance.get_problem(command.tenant, command.problem_id)
+        existing = locked_problem(unit, command.tenant, command.problem_id)
         if existing is not None:
             return Answer(existing[0].reply, existing[1])
         now = context.clock.now()
@@ -55,8 +55,7 @@ def raise_problem(context: Context, command: RaiseProblem) -> Answer:
 
 
 def _locked_problem(unit: UnitOfWork, tenant: str, problem_id: int) -> ServiceProblem:
-    unit.lock(f"problem:{tenant}:{problem_id}")
-    found = unit.assurance.get_problem(tenant, problem_id)
+    found = locked_problem(unit, tenant, problem_id)
     if found is None:
         raise NotFound(f"no service problem {problem_id} for {tenant}")
     return found[0]
