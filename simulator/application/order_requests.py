@@ -57,7 +57,7 @@ def _on_order(
     """Lock the order ``command`` names, answer a repeated request id as before, else let ``decide`` rule."""
     tenant = command.tenant
     with context.store.transaction() as unit:
-        named = _named_order(unit, tenant, command.order_id, command.supplier_order_reference)
+        named = _named_order(unit, tenant, command.entity_id, command.supplier_reference)
         order = _locked_order(unit, named)
         repeated = _repeat(unit, order, kind, command.request_id)
         if repeated is not None:

@@ -75,8 +75,8 @@ def amend_problem(context: Context, command: AmendProblem) -> Answer:
     default = ESCALATION_SCENARIO if command.changes.escalation else None
     script = assurance_script_for(context, command.scenario, AssuranceKind.PROBLEM_AMENDMENT, default)
     with context.store.transaction() as unit:
-        problem = _locked_problem(unit, command.tenant, command.problem_id)
-        repeated = _repeat(unit, problem, AssuranceKind.PROBLEM_AMENDMENT, command.amendment_id)
+        problem = _locked_problem(unit, command.tenant, command.entity_id)
+        repeated = _repeat(unit, problem, AssuranceKind.PROBLEM_AMENDMENT, command.request_id)
         if repeated is not None:
             return repeated
         if command.changes.characteristics is not None:
@@ -97,8 +97,8 @@ def cancel_problem(context: Context, command: CancelProblem) -> Answer:
     """Accept (201 cancelled / 202 pending) or refuse (404, 422) a cancellation."""
     script = assurance_script_for(context, command.scenario, AssuranceKind.PROBLEM_CANCELLATION)
     with context.store.transaction() as unit:
-        problem = _locked_problem(unit, command.tenant, command.problem_id)
-        repeated = _repeat(unit, problem, AssuranceKind.PROBLEM_CANCELLATION, command.cancellation_id)
+        problem = _locked_problem(unit, command.tenant, command.entity_id)
+        repeated = _repeat(unit, problem, AssuranceKind.PROBLEM_CANCELLATION, command.request_id)
         if repeated is not None:
             return repeated
         request, events = problem.cancel(

@@ -9,7 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from simulator.domain.inventory import AddressId
-from simulator.domain.order_commands import Characteristics, Contact, ContactChange, Removal, Scenario
+from simulator.domain.order_commands import (
+    Characteristics,
+    Contact,
+    ContactChange,
+    FollowUp,
+    Removal,
+    Scenario,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,25 +82,15 @@ class ProblemChanges:
 
 
 @dataclass(frozen=True, slots=True)
-class AmendProblem:
+class AmendProblem(FollowUp):
     """``POST /service-problem-amendments``."""
 
-    amendment_id: int
-    problem_id: int
-    tenant: str
     changes: ProblemChanges
-    supplier_problem_reference: str | None = None
-    scenario: Scenario = field(default_factory=Scenario)
 
 
 @dataclass(frozen=True, slots=True)
-class CancelProblem:
-    """``POST /service-problem-cancellations``."""
+class CancelProblem(FollowUp):
+    """``POST /service-problem-cancellations`` (the contract requires the supplier's reference)."""
 
-    cancellation_id: int
-    problem_id: int
-    tenant: str
-    supplier_problem_reference: str
     reason_code: str
     text: str | None = None
-    scenario: Scenario = field(default_factory=Scenario)

@@ -7,7 +7,7 @@ request JSON reaches the domain and a field an order kind does not use is never 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import date
 from enum import StrEnum
 
@@ -175,20 +175,22 @@ class AmendmentChanges:
 
 
 @dataclass(frozen=True, slots=True)
-class AmendOrder:
-    """``POST /service-order-amendments``: change an in-flight order."""
+class FollowUp:
+    """What every amendment and cancellation names, of an order and of a service problem alike."""
 
-    amendment_id: int
-    order_id: int
+    request_id: int  # the tenant's id for this request: a repeat is known by it
+    entity_id: int  # the gateway id of the order or problem it is about
     tenant: str
-    changes: AmendmentChanges
-    supplier_order_reference: str | None = None
+    _: KW_ONLY
+    supplier_reference: str | None = None  # the supplier's reference of that order or problem
     scenario: Scenario = Scenario()
 
-    @property
-    def request_id(self) -> int:
-        """The tenant's id for this request (a repeat is known by it)."""
-        return self.amendment_id
+
+@dataclass(frozen=True, slots=True)
+class AmendOrder(FollowUp):
+    """``POST /service-order-amendments``: change an in-flight order."""
+
+    changes: AmendmentChanges
 
 
 CANCEL_OTHER_REASONS = frozenset(
@@ -203,20 +205,10 @@ CANCEL_OTHER_REASONS = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
-class CancelOrder:
+class CancelOrder(FollowUp):
     """``POST /service-order-cancellations``: stop an in-flight order, or object to an unsolicited cease."""
 
-    cancellation_id: int
-    order_id: int
-    tenant: str
     reason_code: str
-    supplier_order_reference: str | None = None
-    scenario: Scenario = Scenario()
-
-    @property
-    def request_id(self) -> int:
-        """The tenant's id for this request (a repeat is known by it)."""
-        return self.cancellation_id
 
     @property
     def is_cancel_other(self) -> bool:

@@ -216,13 +216,11 @@ class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, Assuran
     ) -> tuple[ProblemRequestRecord, list[AssuranceEvent]]:
         """Take an amendment (or escalation request): 201 applied, 202 answered later, or 422."""
         refusal = problem_amendment_refusal(self.status, refuse_while_pending=refuse_while_pending)
-        request, before = self._take(
-            AssuranceKind.PROBLEM_AMENDMENT, command.amendment_id, command, script, refusal
-        )
+        request, before = self._take(AssuranceKind.PROBLEM_AMENDMENT, command, script, refusal)
         request = replace(request, changes=command.changes)
         if not request.queued:
             self._apply_amendment(request)
-        detail = {"answer": request.reply.status, "amendmentId": command.amendment_id}
+        detail = {"answer": request.reply.status, "amendmentId": command.request_id}
         return request, self._finish(request, before, now, scripts, "AMENDMENT_RECEIVED", detail)
 
     def cancel(
@@ -230,13 +228,11 @@ class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, Assuran
     ) -> tuple[ProblemRequestRecord, list[AssuranceEvent]]:
         """Take a cancellation: 201 cancelled, 202 answered later, or 422."""
         refusal = problem_cancellation_refusal(self.status)
-        request, before = self._take(
-            AssuranceKind.PROBLEM_CANCELLATION, command.cancellation_id, command, script, refusal
-        )
+        request, before = self._take(AssuranceKind.PROBLEM_CANCELLATION, command, script, refusal)
         request = replace(request, reason_code=command.reason_code, text=command.text)
         detail = {
             "answer": request.reply.status,
-            "cancellationId": command.cancellation_id,
+            "cancellationId": command.request_id,
             "reason": command.reason_code,
         }
         return request, self._finish(request, before, now, scripts, "CANCELLATION_RECEIVED", detail)
@@ -244,7 +240,6 @@ class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, Assuran
     def _take(
         self,
         kind: AssuranceKind,
-        request_id: int,
         command: AmendProblem | CancelProblem,
         script: AssuranceScript,
         refusal: str | None,
@@ -255,13 +250,14 @@ class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, Assuran
         applied now, an ACCEPTED one queued. Returns the record and the status before.
         """
         prefix, noun, action = _REQUEST_WORDS[kind]
-        self._check_reference(command.supplier_problem_reference)
+        request_id = command.request_id
+        self._check_reference(command.supplier_reference)
         self._check_takes(action, refusal, f"{noun} {request_id}", refused_by=_refusing(script))
         request = ProblemRequestRecord(
             kind=kind,
             request_id=request_id,
             reference=f"{prefix}-{request_id:09d}",
-            problem_id_sent=command.problem_id,
+            problem_id_sent=command.entity_id,
             scenario=replace(command.scenario, name=script.name),
             reply=_reply(script),
             queued=script.response is not AssuranceResponse.CREATED,
