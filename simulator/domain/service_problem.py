@@ -32,6 +32,7 @@ from simulator.domain.assurance_commands import (
     ProblemDetails,
     RaiseProblem,
 )
+from simulator.domain.assurance_entity import AssuranceEntity
 from simulator.domain.assurance_events import AssuranceEvent, AssuranceNoted, KciDue
 from simulator.domain.assurance_scripts import (
     AssuranceKind,
@@ -43,7 +44,7 @@ from simulator.domain.assurance_scripts import (
 from simulator.domain.errors import BusinessRuleViolation, excerpt
 from simulator.domain.inventory import AddressId
 from simulator.domain.order import Appointment
-from simulator.domain.order_commands import Characteristics, Scenario, amended_contact, changed
+from simulator.domain.order_commands import amended_contact, changed
 from simulator.domain.scripted import Reply, ScriptedEntity, ScriptedRequest
 from simulator.domain.service_test import AssuranceScripts
 
@@ -86,40 +87,26 @@ def _refusing(script: AssuranceScript) -> str | None:
     return script.name if script.response is AssuranceResponse.REJECTED else None
 
 
-@dataclass
-class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, AssuranceScripts]):
+@dataclass(kw_only=True)
+class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, AssuranceScripts], AssuranceEntity):
     """One service problem: what was reported, where it stands, and where its script is."""
 
-    tenant: str
     problem_id: int
-    supplier_reference: str
-    service_id: str
-    specification_id: str
-    problem_type: str
     problem_text: str
     address: AddressId | None
     service_test_id: int | None
     service_test_reference: str | None
-    characteristics: Characteristics
     details: ProblemDetails
-    status: ProblemStatus
-    previous: ProblemStatus | None
-    escalated: bool
-    appointment: Appointment | None
-    network_incident_reference: str | None
-    resolution_code: str | None
-    resolution_text: str | None
-    resolution_status: str | None
-    completed_date: datetime | None
-    scenario: Scenario  # its name is the script's
-    next_step: int
-    next_step_due: datetime | None
-    last_sequence: int
-    requests: tuple[ProblemRequestRecord, ...]
-    conversation_id: str | None
+    status: ProblemStatus = ProblemStatus.RECEIVED
+    previous: ProblemStatus | None = None
+    escalated: bool = False
+    appointment: Appointment | None = None
+    network_incident_reference: str | None = None
+    resolution_code: str | None = None
+    resolution_text: str | None = None
+    resolution_status: str | None = None
+    requests: tuple[ProblemRequestRecord, ...] = ()
     reply: Reply
-    created_at: datetime
-    updated_at: datetime
 
     ENTITY = "problem"
 
@@ -131,10 +118,6 @@ class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, Assuran
     def key(self) -> str:
         """The key its KCIs are sequenced under."""
         return problem_key(self.problem_id)
-
-    def snapshot(self) -> ServiceProblem:
-        """The problem as it is now."""
-        return replace(self)
 
     def _state(self) -> Transition[ProblemStatus]:
         return Transition(self.status, self.previous)
@@ -173,20 +156,8 @@ class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, Assuran
             service_test_reference=command.service_test_reference,
             characteristics=command.characteristics,
             details=command.details,
-            status=ProblemStatus.RECEIVED,
-            previous=None,
-            escalated=False,
-            appointment=None,
-            network_incident_reference=None,
-            resolution_code=None,
-            resolution_text=None,
-            resolution_status=None,
-            completed_date=None,
             scenario=replace(command.scenario, name=script.name),
-            next_step=0,
             next_step_due=None,
-            last_sequence=0,
-            requests=(),
             conversation_id=command.conversation_id,
             reply=_reply(script),
             created_at=now,
