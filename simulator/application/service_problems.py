@@ -37,12 +37,7 @@ def raise_problem(context: Context, command: RaiseProblem) -> Answer:
         if existing is not None:
             return Answer(existing[0].reply, existing[1])
         now = context.clock.now()
-        service = check_live_service(
-            command.tenant,
-            command.service_id,
-            command.specification_id,
-            unit.inventory.get(command.service_id),
-        )
+        service = check_live_service(command, unit.inventory.get(command.service_id))
         if command.address is not None and command.address.key != service.address.key:
             raise BusinessRuleViolation(f"service {command.service_id} is not at the address given")
         check_problem_type(context.profile.assurance, service, command.problem_type)

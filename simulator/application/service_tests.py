@@ -30,12 +30,7 @@ def run_service_test(context: Context, command: RunServiceTest) -> Answer:
         if existing is not None:
             return Answer(Reply.DONE, existing[1])
         now = context.clock.now()
-        service = check_live_service(
-            command.tenant,
-            command.service_id,
-            command.specification_id,
-            unit.inventory.get(command.service_id),
-        )
+        service = check_live_service(command, unit.inventory.get(command.service_id))
         check_problem_type(context.profile.assurance, service, command.problem_type)
         if context.profile.assurance.check_test_characteristics:
             check_characteristics(command.problem_type, command.characteristics, now)

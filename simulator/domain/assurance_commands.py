@@ -6,7 +6,7 @@ parsed values only, so no request JSON reaches the domain.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 
 from simulator.domain.inventory import AddressId
 from simulator.domain.order_commands import (
@@ -20,17 +20,24 @@ from simulator.domain.order_commands import (
 
 
 @dataclass(frozen=True, slots=True)
-class RunServiceTest:
-    """``POST /service-tests``."""
+class AssuranceRequest:
+    """What a test and a problem both name: the tenant's live service, its specification, a problem type."""
 
-    test_id: int
     tenant: str
     service_id: str
     specification_id: str
     problem_type: str
+    _: KW_ONLY
     characteristics: Characteristics = ()
     scenario: Scenario = field(default_factory=Scenario)
     conversation_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunServiceTest(AssuranceRequest):
+    """``POST /service-tests``."""
+
+    test_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,22 +54,15 @@ class ProblemDetails:
 
 
 @dataclass(frozen=True, slots=True)
-class RaiseProblem:
+class RaiseProblem(AssuranceRequest):
     """``POST /service-problems``."""
 
     problem_id: int
-    tenant: str
-    service_id: str
-    specification_id: str
-    problem_type: str
     problem_text: str
     address: AddressId | None = None
     service_test_id: int | None = None
     service_test_reference: str | None = None
-    characteristics: Characteristics = ()
     details: ProblemDetails = ProblemDetails()
-    scenario: Scenario = field(default_factory=Scenario)
-    conversation_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
