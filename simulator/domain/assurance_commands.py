@@ -11,11 +11,10 @@ from dataclasses import KW_ONLY, dataclass, field
 from simulator.domain.inventory import AddressId
 from simulator.domain.order_commands import (
     Characteristics,
-    Contact,
-    ContactChange,
     FollowUp,
-    Removal,
     Scenario,
+    VisitChanges,
+    VisitDetails,
 )
 
 
@@ -41,14 +40,9 @@ class RunServiceTest(AssuranceRequest):
 
 
 @dataclass(frozen=True, slots=True)
-class ProblemDetails:
+class ProblemDetails(VisitDetails):
     """Contacts, site notes and the appointment a problem was raised with (amendable)."""
 
-    primary_contact: Contact | None = None
-    secondary_contact: Contact | None = None
-    hazards: str | None = None
-    on_site_restrictions: str | None = None
-    notes: str | None = None
     reservation_id: int | None = None
     reservation_reference: str | None = None
 
@@ -66,19 +60,12 @@ class RaiseProblem(AssuranceRequest):
 
 
 @dataclass(frozen=True, slots=True)
-class ProblemChanges:
-    """What an amendment changes: ``None`` leaves a field, ``REMOVE`` empties it (§3.8 semantics)."""
+class ProblemChanges(VisitChanges):
+    """What a problem amendment changes: ``None`` leaves a field, ``REMOVE`` empties it (§3.8 semantics)."""
 
     problem_text: str | None = None
     escalation: bool = False
     characteristics: Characteristics | None = None
-    primary_contact: ContactChange | None = None
-    secondary_contact: ContactChange | None = None
-    hazards: str | Removal | None = None
-    on_site_restrictions: str | Removal | None = None
-    notes: str | Removal | None = None
-    reservation_id: int | None = None
-    reservation_reference: str | Removal | None = None
 
 
 @dataclass(frozen=True, slots=True)

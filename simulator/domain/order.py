@@ -51,7 +51,7 @@ from simulator.domain.order_commands import (
     OrderType,
     PlaceOrder,
     Scenario,
-    amended_contact,
+    amended_details,
     changed,
 )
 from simulator.domain.order_events import (
@@ -496,17 +496,9 @@ class Order(ScriptedEntity[OrderRequest, ScriptStep, Scripts]):
         changes = request.changes or AmendmentChanges()
         if changes.characteristics is not None and self.kind in {OrderKind.PROVIDE, OrderKind.MODIFY}:
             self.characteristics = changes.characteristics
-        details = self.details
-        self.details = OrderDetails(
-            primary_contact=amended_contact(details.primary_contact, changes.primary_contact),
-            secondary_contact=amended_contact(details.secondary_contact, changes.secondary_contact),
-            engineer_tasks=details.engineer_tasks
-            if changes.engineer_tasks is None
-            else changes.engineer_tasks,
-            hazards=changed(details.hazards, changes.hazards),
-            on_site_restrictions=changed(details.on_site_restrictions, changes.on_site_restrictions),
-            notes=changed(details.notes, changes.notes),
-        )
+        self.details = amended_details(self.details, changes)
+        if changes.engineer_tasks is not None:
+            self.details = replace(self.details, engineer_tasks=changes.engineer_tasks)
         if changes.reservation_id is not None:
             self.reservation_id = changes.reservation_id
         self.reservation_reference = changed(self.reservation_reference, changes.reservation_reference)

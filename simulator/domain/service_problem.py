@@ -44,7 +44,7 @@ from simulator.domain.assurance_scripts import (
 from simulator.domain.errors import BusinessRuleViolation, excerpt
 from simulator.domain.inventory import AddressId
 from simulator.domain.order import Appointment
-from simulator.domain.order_commands import amended_contact, changed
+from simulator.domain.order_commands import amended_details, changed
 from simulator.domain.scripted import Reply, ScriptedEntity, ScriptedRequest
 from simulator.domain.service_test import AssuranceScripts
 
@@ -258,13 +258,9 @@ class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, Assuran
         if changes.characteristics is not None:
             self.characteristics = changes.characteristics
         self.escalated = self.escalated or changes.escalation
-        details = self.details
-        self.details = ProblemDetails(
-            primary_contact=amended_contact(details.primary_contact, changes.primary_contact),
-            secondary_contact=amended_contact(details.secondary_contact, changes.secondary_contact),
-            hazards=changed(details.hazards, changes.hazards),
-            on_site_restrictions=changed(details.on_site_restrictions, changes.on_site_restrictions),
-            notes=changed(details.notes, changes.notes),
+        details = amended_details(self.details, changes)
+        self.details = replace(
+            details,
             reservation_id=details.reservation_id
             if changes.reservation_id is None
             else changes.reservation_id,
