@@ -10,7 +10,7 @@ from simulator.application.context import Context
 from simulator.domain.catalogue import ServiceSpecification
 from simulator.domain.errors import BusinessRuleViolation
 from simulator.domain.inventory import AddressId, Site
-from simulator.domain.reservations import Reservation, expire_due, reserve_slot
+from simulator.domain.reservations import Reservation, SlotRequest, expire_due, reserve_slot
 from simulator.domain.slots import Slot, offered_slots
 from simulator.storage.shared_state import CAPACITY
 
@@ -130,16 +130,9 @@ def reserve_appointment(
         now = context.clock.now()
         reservation, made = reserve_slot(
             context.profile.appointments,
+            SlotRequest(reservation_id, tenant, address.key, spec_id, patch, purpose, start, end),
             now=now,
             lead_time_days=lead_time_days(specification, purpose),
-            reservation_id=reservation_id,
-            tenant=tenant,
-            address_key=address.key,
-            specification_id=spec_id,
-            patch=patch,
-            purpose=purpose,
-            start=start,
-            end=end,
             existing=unit.reservations.get(tenant, reservation_id),
             others=unit.reservations.holding_in_patch(patch, now),
         )

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from simulator.application.assurance_views import problem_entity, test_entity
 from simulator.application.context import Context
+from simulator.application.kci_outbox import enqueue_kci
 from simulator.application.ports import UnitOfWork
 from simulator.assurance_script_loader import load_assurance_scripts
-from simulator.domain.assurance_events import AssuranceEvent, AssuranceNoted, ProblemKciDue, TestKciDue
+from simulator.domain.assurance_events import AssuranceEvent, AssuranceNoted
 from simulator.domain.assurance_scripts import AssuranceKind, AssuranceScript, resolve_assurance_script
-from simulator.domain.clock import format_instant
 from simulator.domain.order_commands import Scenario
 from simulator.domain.order_events import OrderId
+from simulator.domain.scripted import KciDue
+from simulator.domain.service_problem import ServiceProblem
+from simulator.domain.service_test import ServiceTest
 from simulator.storage.orders import HistoryEntry
-from simulator.storage.outbox import DELIVERY_CONTEXT
 
 
 def assurance_script_for(
@@ -46,32 +46,18 @@ class ProfileAssuranceScripts:
         return assurance_script_for(self._context, scenario, kind)
 
 
-def _envelope(sequence_number: int, at: datetime, reason: str, text: str | None) -> dict[str, Any]:
-    kci: dict[str, Any] = {
-        "id": str(uuid.uuid4()),
-        "sequenceNumber": sequence_number,
-        "issuedOn": format_instant(at),
-        "reasonCode": reason,
-    }
-    if text:
-        kci["text"] = text
-    return kci
+def locked_test(unit: UnitOfWork, tenant: str, test_id: int) -> tuple[ServiceTest, dict[str, Any]] | None:
+    """The tenant's test and its first answer (``None``: there is none), read once its lock is held."""
+    unit.lock(f"test:{tenant}:{test_id}")
+    return unit.assurance.get_test(tenant, test_id)
 
 
-def _enqueue(
-    unit: UnitOfWork, tenant: str, key: str, kci: dict[str, Any], at: datetime, conversation_id: str | None
-) -> str:
-    if conversation_id:
-        kci[DELIVERY_CONTEXT] = {"conversationId": conversation_id}
-    unit.outbox.enqueue(
-        OrderId(tenant, key),  # the outbox sequences KCIs per (tenant, key): ST-/SP- keys are their own
-        kci_id=kci["id"],
-        sequence_number=kci["sequenceNumber"],
-        payload=kci,
-        now=at,
-        fault=None,
-    )
-    return str(kci["id"])
+def locked_problem(
+    unit: UnitOfWork, tenant: str, problem_id: int
+) -> tuple[ServiceProblem, dict[str, Any] | None] | None:
+    """The tenant's problem and its first answer (``None``: there is none), read once its lock is held."""
+    unit.lock(f"problem:{tenant}:{problem_id}")
+    return unit.assurance.get_problem(tenant, problem_id)
 
 
 def apply_assurance_events(unit: UnitOfWork, events: Iterable[AssuranceEvent]) -> None:
@@ -81,21 +67,15 @@ def apply_assurance_events(unit: UnitOfWork, events: Iterable[AssuranceEvent]) -
             case AssuranceNoted():
                 entry = HistoryEntry(event.at, event.event, event.before, event.after, dict(event.detail))
                 unit.assurance.add_history(event.tenant, event.key, entry)
-            case TestKciDue():
-                test = event.test
-                kci = _envelope(event.sequence_number, event.at, event.reason, event.text)
-                kci["serviceTest"] = test_entity(test)
-                kci_id = _enqueue(unit, test.tenant, test.key, kci, event.at, test.conversation_id)
-                detail = {"sequenceNumber": event.sequence_number, "kciId": kci_id}
-                entry = HistoryEntry(event.at, event.reason, event.before, test.status.value, detail)
-                unit.assurance.add_history(test.tenant, test.key, entry)
-            case ProblemKciDue():
-                problem = event.problem
-                kci = _envelope(event.sequence_number, event.at, event.reason, event.text)
-                if event.problem_code is not None:
-                    kci["problemCode"] = event.problem_code
-                kci["serviceProblem"] = problem_entity(problem, event.request, event.reason)
-                kci_id = _enqueue(unit, problem.tenant, problem.key, kci, event.at, problem.conversation_id)
-                detail = {"sequenceNumber": event.sequence_number, "kciId": kci_id}
-                entry = HistoryEntry(event.at, event.reason, event.before, problem.status.value, detail)
-                unit.assurance.add_history(problem.tenant, problem.key, entry)
+            case KciDue():
+                owner = OrderId(event.entity.tenant, event.entity.key)
+                if isinstance(event.entity, ServiceTest):
+                    entity = ("serviceTest", test_entity(event.entity))
+                else:
+                    entity = ("serviceProblem", problem_entity(event.entity, event.request, event.reason))
+                status = event.entity.status.value
+                conversation_id = event.entity.conversation_id
+                entry = enqueue_kci(
+                    unit, owner, event, entity, status=status, conversation_id=conversation_id
+                )
+                unit.assurance.add_history(owner.tenant, owner.key, entry)

@@ -6,8 +6,18 @@ transaction, so a restart loses nothing.
 
 from __future__ import annotations
 
-from simulator.application.assurance_effects import ProfileAssuranceScripts, apply_assurance_events
+from typing import Any
+
+from simulator.application.assurance_effects import (
+    ProfileAssuranceScripts,
+    apply_assurance_events,
+    locked_problem,
+    locked_test,
+)
 from simulator.application.context import Context
+from simulator.application.ports import UnitOfWork
+from simulator.domain.service_problem import ServiceProblem
+from simulator.domain.service_test import ServiceTest
 
 BATCH = 50
 
@@ -22,35 +32,26 @@ def run_due_assurance_steps(context: Context, limit: int = 1000) -> int:
         if not tests and not problems:
             break
         for tenant, test_id in tests:
-            played += _play_test(context, tenant, test_id)
+            with context.store.transaction() as unit:
+                played += _play(context, unit, locked_test(unit, tenant, test_id))
         for tenant, problem_id in problems:
-            played += _play_problem(context, tenant, problem_id)
+            with context.store.transaction() as unit:
+                played += _play(context, unit, locked_problem(unit, tenant, problem_id))
     return played
 
 
-def _play_test(context: Context, tenant: str, test_id: int) -> int:
-    with context.store.transaction() as unit:
-        unit.lock(f"test:{tenant}:{test_id}")
-        found = unit.assurance.get_test(tenant, test_id)
-        if found is None:
-            return 0
-        test = found[0]
-        before = test.last_sequence
-        events = test.play_next_step(context.clock.now(), ProfileAssuranceScripts(context))
-        unit.assurance.save_test(test)
-        apply_assurance_events(unit, events)
-        return test.last_sequence - before
-
-
-def _play_problem(context: Context, tenant: str, problem_id: int) -> int:
-    with context.store.transaction() as unit:
-        unit.lock(f"problem:{tenant}:{problem_id}")
-        found = unit.assurance.get_problem(tenant, problem_id)
-        if found is None:
-            return 0
-        problem = found[0]
-        before = problem.last_sequence
-        events = problem.play_next_step(context.clock.now(), ProfileAssuranceScripts(context), context.zone)
-        unit.assurance.save_problem(problem)
-        apply_assurance_events(unit, events)
-        return problem.last_sequence - before
+def _play(context: Context, unit: UnitOfWork, found: tuple[ServiceTest | ServiceProblem, Any] | None) -> int:
+    """Play the due step of the test or problem ``found`` (``None``: gone); returns how many KCIs it made."""
+    if found is None:
+        return 0
+    entity = found[0]
+    before = entity.last_sequence
+    now, scripts = context.clock.now(), ProfileAssuranceScripts(context)
+    if isinstance(entity, ServiceTest):
+        events = entity.play_next_step(now, scripts)
+        unit.assurance.save_test(entity)
+    else:
+        events = entity.play_next_step(now, scripts, context.zone)
+        unit.assurance.save_problem(entity)
+    apply_assurance_events(unit, events)
+    return entity.last_sequence - before

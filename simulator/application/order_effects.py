@@ -6,14 +6,12 @@ in the same transaction as the state change that caused it.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
-from typing import Any
 
 from simulator.application.context import Context
+from simulator.application.kci_outbox import enqueue_kci
 from simulator.application.order_views import order_entity
 from simulator.application.ports import UnitOfWork
-from simulator.domain.clock import format_instant
 from simulator.domain.inventory import AddressId, LiveService, Site
 from simulator.domain.kci_scripts import AppliesTo, KciScript, resolve_script
 from simulator.domain.order import Order
@@ -30,7 +28,6 @@ from simulator.domain.order_events import (
 )
 from simulator.kci_script_loader import load_scripts
 from simulator.storage.orders import HistoryEntry
-from simulator.storage.outbox import DELIVERY_CONTEXT
 
 
 def script_for(context: Context, scenario: Scenario, applies_to: AppliesTo) -> KciScript:
@@ -77,24 +74,6 @@ class InventoryReader:
         return self._context.directory.find(address)
 
 
-def _kci(event: KciDue) -> tuple[str, dict[str, Any]]:
-    order = event.order
-    kci: dict[str, Any] = {
-        "id": str(uuid.uuid4()),
-        "sequenceNumber": event.sequence_number,
-        "issuedOn": format_instant(event.at),
-        "reasonCode": event.reason.value,
-    }
-    if event.problem_code is not None:
-        kci["problemCode"] = event.problem_code.value
-    if event.text:
-        kci["text"] = event.text
-    kci[order.kind.entity_key] = order_entity(order, event.request, event.reason)
-    if order.conversation_id:
-        kci[DELIVERY_CONTEXT] = {"conversationId": order.conversation_id}
-    return kci["id"], kci
-
-
 def apply_events(context: Context, unit: UnitOfWork, events: Iterable[OrderEvent]) -> None:
     """Store and act on every event, in the order the domain reported them."""
     for event in events:
@@ -104,20 +83,17 @@ def apply_events(context: Context, unit: UnitOfWork, events: Iterable[OrderEvent
                 entry = HistoryEntry(event.at, event.event, before, event.after.value, dict(event.detail))
                 unit.orders.add_history(event.order, entry)
             case KciDue():
-                kci_id, payload = _kci(event)
-                unit.outbox.enqueue(
-                    event.order.id,
-                    kci_id=kci_id,
-                    sequence_number=event.sequence_number,
-                    payload=payload,
-                    now=event.at,
-                    fault=event.fault,
+                order = event.entity
+                entity = (order.kind.entity_key, order_entity(order, event.request, event.reason))
+                entry = enqueue_kci(
+                    unit,
+                    order.id,
+                    event,
+                    entity,
+                    status=order.status.value,
+                    conversation_id=order.conversation_id,
                 )
-                detail = {"sequenceNumber": event.sequence_number, "kciId": kci_id}
-                entry = HistoryEntry(
-                    event.at, event.reason.value, event.before.value, event.order.status.value, detail
-                )
-                unit.orders.add_history(event.order.id, entry)
+                unit.orders.add_history(order.id, entry)
             case InventoryChanged():
                 if event.change.remove:
                     unit.inventory.remove(event.change.remove)

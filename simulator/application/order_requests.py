@@ -50,18 +50,16 @@ def _repeat(unit: UnitOfWork, order: Order, kind: AppliesTo, request_id: int) ->
 
 def _on_order(
     context: Context,
-    *,
     kind: AppliesTo,
-    tenant: str,
-    order_id: int,
-    reference: str | None,
-    request_id: int,
+    command: AmendOrder | CancelOrder,
     decide: Callable[[UnitOfWork, Order], tuple[OrderRequest, list[OrderEvent]]],
 ) -> Answer:
-    """Lock the named order, answer a repeated request id as before, else let ``decide`` rule."""
+    """Lock the order ``command`` names, answer a repeated request id as before, else let ``decide`` rule."""
+    tenant = command.tenant
     with context.store.transaction() as unit:
-        order = _locked_order(unit, _named_order(unit, tenant, order_id, reference))
-        repeated = _repeat(unit, order, kind, request_id)
+        named = _named_order(unit, tenant, command.entity_id, command.supplier_reference)
+        order = _locked_order(unit, named)
+        repeated = _repeat(unit, order, kind, command.request_id)
         if repeated is not None:
             return repeated
         request, events = decide(unit, order)
@@ -86,15 +84,7 @@ def amend_order(context: Context, command: AmendOrder) -> Answer:
             now=context.clock.now(),
         )
 
-    return _on_order(
-        context,
-        kind=AppliesTo.AMENDMENT,
-        tenant=command.tenant,
-        order_id=command.order_id,
-        reference=command.supplier_order_reference,
-        request_id=command.amendment_id,
-        decide=decide,
-    )
+    return _on_order(context, AppliesTo.AMENDMENT, command, decide)
 
 
 def cancel_order(context: Context, command: CancelOrder) -> Answer:
@@ -111,12 +101,4 @@ def cancel_order(context: Context, command: CancelOrder) -> Answer:
             now=context.clock.now(),
         )
 
-    return _on_order(
-        context,
-        kind=AppliesTo.CANCELLATION,
-        tenant=command.tenant,
-        order_id=command.order_id,
-        reference=command.supplier_order_reference,
-        request_id=command.cancellation_id,
-        decide=decide,
-    )
+    return _on_order(context, AppliesTo.CANCELLATION, command, decide)

@@ -13,6 +13,7 @@ from simulator.application.assurance_effects import (
     ProfileAssuranceScripts,
     apply_assurance_events,
     assurance_script_for,
+    locked_problem,
 )
 from simulator.application.assurance_views import problem_answer, request_answer
 from simulator.application.context import Context
@@ -32,17 +33,11 @@ def raise_problem(context: Context, command: RaiseProblem) -> Answer:
     """Accept (201 acknowledged / 202 later) or refuse (422) a service problem."""
     script = assurance_script_for(context, command.scenario, AssuranceKind.PROBLEM)
     with context.store.transaction() as unit:
-        unit.lock(f"problem:{command.tenant}:{command.problem_id}")
-        existing = unit.assurance.get_problem(command.tenant, command.problem_id)
+        existing = locked_problem(unit, command.tenant, command.problem_id)
         if existing is not None:
             return Answer(existing[0].reply, existing[1])
         now = context.clock.now()
-        service = check_live_service(
-            command.tenant,
-            command.service_id,
-            command.specification_id,
-            unit.inventory.get(command.service_id),
-        )
+        service = check_live_service(command, unit.inventory.get(command.service_id))
         if command.address is not None and command.address.key != service.address.key:
             raise BusinessRuleViolation(f"service {command.service_id} is not at the address given")
         check_problem_type(context.profile.assurance, service, command.problem_type)
@@ -55,8 +50,7 @@ def raise_problem(context: Context, command: RaiseProblem) -> Answer:
 
 
 def _locked_problem(unit: UnitOfWork, tenant: str, problem_id: int) -> ServiceProblem:
-    unit.lock(f"problem:{tenant}:{problem_id}")
-    found = unit.assurance.get_problem(tenant, problem_id)
+    found = locked_problem(unit, tenant, problem_id)
     if found is None:
         raise NotFound(f"no service problem {problem_id} for {tenant}")
     return found[0]
@@ -76,8 +70,8 @@ def amend_problem(context: Context, command: AmendProblem) -> Answer:
     default = ESCALATION_SCENARIO if command.changes.escalation else None
     script = assurance_script_for(context, command.scenario, AssuranceKind.PROBLEM_AMENDMENT, default)
     with context.store.transaction() as unit:
-        problem = _locked_problem(unit, command.tenant, command.problem_id)
-        repeated = _repeat(unit, problem, AssuranceKind.PROBLEM_AMENDMENT, command.amendment_id)
+        problem = _locked_problem(unit, command.tenant, command.entity_id)
+        repeated = _repeat(unit, problem, AssuranceKind.PROBLEM_AMENDMENT, command.request_id)
         if repeated is not None:
             return repeated
         if command.changes.characteristics is not None:
@@ -98,8 +92,8 @@ def cancel_problem(context: Context, command: CancelProblem) -> Answer:
     """Accept (201 cancelled / 202 pending) or refuse (404, 422) a cancellation."""
     script = assurance_script_for(context, command.scenario, AssuranceKind.PROBLEM_CANCELLATION)
     with context.store.transaction() as unit:
-        problem = _locked_problem(unit, command.tenant, command.problem_id)
-        repeated = _repeat(unit, problem, AssuranceKind.PROBLEM_CANCELLATION, command.cancellation_id)
+        problem = _locked_problem(unit, command.tenant, command.entity_id)
+        repeated = _repeat(unit, problem, AssuranceKind.PROBLEM_CANCELLATION, command.request_id)
         if repeated is not None:
             return repeated
         request, events = problem.cancel(

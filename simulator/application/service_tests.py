@@ -9,7 +9,7 @@ test id gets the first answer again.
 
 from __future__ import annotations
 
-from simulator.application.assurance_effects import apply_assurance_events, assurance_script_for
+from simulator.application.assurance_effects import apply_assurance_events, assurance_script_for, locked_test
 from simulator.application.assurance_views import test_answer
 from simulator.application.context import Context
 from simulator.application.orders import Answer
@@ -26,17 +26,11 @@ def run_service_test(context: Context, command: RunServiceTest) -> Answer:
     """Accept (201) or refuse (422) a service test."""
     script = assurance_script_for(context, command.scenario, AssuranceKind.TEST)
     with context.store.transaction() as unit:
-        unit.lock(f"test:{command.tenant}:{command.test_id}")
-        existing = unit.assurance.get_test(command.tenant, command.test_id)
+        existing = locked_test(unit, command.tenant, command.test_id)
         if existing is not None:
             return Answer(Reply.DONE, existing[1])
         now = context.clock.now()
-        service = check_live_service(
-            command.tenant,
-            command.service_id,
-            command.specification_id,
-            unit.inventory.get(command.service_id),
-        )
+        service = check_live_service(command, unit.inventory.get(command.service_id))
         check_problem_type(context.profile.assurance, service, command.problem_type)
         if context.profile.assurance.check_test_characteristics:
             check_characteristics(command.problem_type, command.characteristics, now)

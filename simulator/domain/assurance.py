@@ -17,6 +17,7 @@ from datetime import datetime
 from types import MappingProxyType
 
 from contracts.model.service_problem_states import ServiceProblemType
+from simulator.domain.assurance_commands import AssuranceRequest
 from simulator.domain.errors import BusinessRuleViolation, excerpt
 from simulator.domain.inventory import LiveService
 from simulator.domain.order_commands import Characteristics
@@ -45,10 +46,12 @@ class AssurancePolicy:
         return problem_type in self.problem_types.get(specification_id, ALL_PROBLEM_TYPES)
 
 
-def check_live_service(
-    tenant: str, service_id: str, specification_id: str, service: LiveService | None
-) -> LiveService:
-    """The tenant's live service the request names; 422 otherwise (one message for every reason)."""
+def check_live_service(request: AssuranceRequest, service: LiveService | None) -> LiveService:
+    """The tenant's live service ``request`` names (``service``: what is live under its id); 422 otherwise.
+
+    An unknown service, another tenant's and a ceased one get one message alike.
+    """
+    tenant, service_id, specification_id = request.tenant, request.service_id, request.specification_id
     if service is None or service.tenant != tenant:
         raise BusinessRuleViolation(f"serviceId {excerpt(service_id)} is not a live service of {tenant}")
     if service.specification_id != specification_id:

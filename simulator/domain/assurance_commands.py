@@ -6,94 +6,78 @@ parsed values only, so no request JSON reaches the domain.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 
 from simulator.domain.inventory import AddressId
-from simulator.domain.order_commands import Characteristics, Contact, ContactChange, Removal, Scenario
+from simulator.domain.order_commands import (
+    Characteristics,
+    FollowUp,
+    Scenario,
+    VisitChanges,
+    VisitDetails,
+)
 
 
 @dataclass(frozen=True, slots=True)
-class RunServiceTest:
-    """``POST /service-tests``."""
+class AssuranceRequest:
+    """What a test and a problem both name: the tenant's live service, its specification, a problem type."""
 
-    test_id: int
     tenant: str
     service_id: str
     specification_id: str
     problem_type: str
+    _: KW_ONLY
     characteristics: Characteristics = ()
     scenario: Scenario = field(default_factory=Scenario)
     conversation_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class ProblemDetails:
+class RunServiceTest(AssuranceRequest):
+    """``POST /service-tests``."""
+
+    test_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemDetails(VisitDetails):
     """Contacts, site notes and the appointment a problem was raised with (amendable)."""
 
-    primary_contact: Contact | None = None
-    secondary_contact: Contact | None = None
-    hazards: str | None = None
-    on_site_restrictions: str | None = None
-    notes: str | None = None
     reservation_id: int | None = None
     reservation_reference: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class RaiseProblem:
+class RaiseProblem(AssuranceRequest):
     """``POST /service-problems``."""
 
     problem_id: int
-    tenant: str
-    service_id: str
-    specification_id: str
-    problem_type: str
     problem_text: str
     address: AddressId | None = None
     service_test_id: int | None = None
     service_test_reference: str | None = None
-    characteristics: Characteristics = ()
     details: ProblemDetails = ProblemDetails()
-    scenario: Scenario = field(default_factory=Scenario)
-    conversation_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class ProblemChanges:
-    """What an amendment changes: ``None`` leaves a field, ``REMOVE`` empties it (§3.8 semantics)."""
+class ProblemChanges(VisitChanges):
+    """What a problem amendment changes: ``None`` leaves a field, ``REMOVE`` empties it (§3.8 semantics)."""
 
     problem_text: str | None = None
     escalation: bool = False
     characteristics: Characteristics | None = None
-    primary_contact: ContactChange | None = None
-    secondary_contact: ContactChange | None = None
-    hazards: str | Removal | None = None
-    on_site_restrictions: str | Removal | None = None
-    notes: str | Removal | None = None
-    reservation_id: int | None = None
-    reservation_reference: str | Removal | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class AmendProblem:
+class AmendProblem(FollowUp):
     """``POST /service-problem-amendments``."""
 
-    amendment_id: int
-    problem_id: int
-    tenant: str
     changes: ProblemChanges
-    supplier_problem_reference: str | None = None
-    scenario: Scenario = field(default_factory=Scenario)
 
 
 @dataclass(frozen=True, slots=True)
-class CancelProblem:
-    """``POST /service-problem-cancellations``."""
+class CancelProblem(FollowUp):
+    """``POST /service-problem-cancellations`` (the contract requires the supplier's reference)."""
 
-    cancellation_id: int
-    problem_id: int
-    tenant: str
-    supplier_problem_reference: str
     reason_code: str
     text: str | None = None
-    scenario: Scenario = field(default_factory=Scenario)

@@ -10,11 +10,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from contracts.model.service_problem_states import ProblemStatus
+from contracts.model.service_test_states import TestStatus
+from simulator.domain.scripted import KciDue
 
 if TYPE_CHECKING:
     from simulator.domain.service_problem import ProblemRequestRecord, ServiceProblem
     from simulator.domain.service_test import ServiceTest
+
+
+__all__ = ["AssuranceEvent", "AssuranceNoted", "KciDue", "ProblemKciDue", "TestKciDue"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,32 +37,7 @@ class AssuranceNoted:
     detail: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class TestKciDue:
-    """A step moved a test: its KCI must reach the gateway."""
-
-    __test__ = False  # not a pytest class
-
-    test: ServiceTest  # a copy, as the KCI carries it
-    at: datetime
-    reason: str
-    sequence_number: int
-    before: str
-    text: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ProblemKciDue:
-    """A step moved a problem: its KCI must reach the gateway."""
-
-    problem: ServiceProblem  # a copy, as the KCI carries it
-    request: ProblemRequestRecord | None  # the amendment or cancellation the KCI answers
-    at: datetime
-    reason: str
-    sequence_number: int
-    before: str
-    problem_code: str | None = None
-    text: str | None = None
-
-
-AssuranceEvent = AssuranceNoted | TestKciDue | ProblemKciDue
+# The KCIs of a test and of a problem (quoted: their modules import this one).
+TestKciDue: TypeAlias = "KciDue[ServiceTest, None, str, TestStatus]"
+ProblemKciDue: TypeAlias = "KciDue[ServiceProblem, ProblemRequestRecord | None, str, ProblemStatus]"
+AssuranceEvent: TypeAlias = "AssuranceNoted | TestKciDue | ProblemKciDue"

@@ -51,7 +51,7 @@ from simulator.domain.order_commands import (
     OrderType,
     PlaceOrder,
     Scenario,
-    amended_contact,
+    amended_details,
     changed,
 )
 from simulator.domain.order_events import (
@@ -383,9 +383,7 @@ class Order(ScriptedEntity[OrderRequest, ScriptStep, Scripts]):
         refusal = amendment_refusal(
             self.status, self.kind is OrderKind.UNSOLICITED_CEASE, refuse_while_pending=refuse_while_pending
         )
-        self._check_takes(
-            "amended", refusal, f"amendment {command.amendment_id}", refused_by=_refusing(script)
-        )
+        self._check_takes("amended", refusal, f"amendment {command.request_id}", refused_by=_refusing(script))
         events: list[OrderEvent] = []
         new_target = None
         changes = command.changes
@@ -403,9 +401,9 @@ class Order(ScriptedEntity[OrderRequest, ScriptStep, Scripts]):
             events += [consumed] if consumed else []
         request = OrderRequest(
             kind=AppliesTo.AMENDMENT,
-            request_id=command.amendment_id,
-            reference=f"AM-{command.amendment_id:09d}",
-            order_id_sent=command.order_id,
+            request_id=command.request_id,
+            reference=f"AM-{command.request_id:09d}",
+            order_id_sent=command.entity_id,
             scenario=command.scenario,
             reply=Reply.DONE if script.response is ScriptResponse.APPLIED else Reply.LATER,
             queued=script.response is not ScriptResponse.APPLIED,
@@ -415,7 +413,7 @@ class Order(ScriptedEntity[OrderRequest, ScriptStep, Scripts]):
         before = self._receive(script)
         if not request.queued:
             self._apply_amendment(request, scripts)
-        detail = {"answer": request.reply.status, "amendmentId": command.amendment_id}
+        detail = {"answer": request.reply.status, "amendmentId": command.request_id}
         events += self._finish(request, before, now, scripts, detail)
         return request, events
 
@@ -440,14 +438,14 @@ class Order(ScriptedEntity[OrderRequest, ScriptStep, Scripts]):
             self.status, self._past_point_of_no_return(point_of_no_return_hours, now)
         )
         self._check_takes(
-            "cancelled", refusal, f"cancellation {command.cancellation_id}", refused_by=_refusing(script)
+            "cancelled", refusal, f"cancellation {command.request_id}", refused_by=_refusing(script)
         )
         applied = script.response is ScriptResponse.APPLIED
         request = OrderRequest(
             kind=AppliesTo.CANCELLATION,
-            request_id=command.cancellation_id,
-            reference=f"CN-{command.cancellation_id:09d}",
-            order_id_sent=command.order_id,
+            request_id=command.request_id,
+            reference=f"CN-{command.request_id:09d}",
+            order_id_sent=command.entity_id,
             scenario=command.scenario,
             reply=Reply.DONE if applied else Reply.LATER,
             queued=not applied,
@@ -462,7 +460,7 @@ class Order(ScriptedEntity[OrderRequest, ScriptStep, Scripts]):
             events += self._linked(LinkedEffect.PAUSE, now)
         detail = {
             "answer": request.reply.status,
-            "cancellationId": command.cancellation_id,
+            "cancellationId": command.request_id,
             "reason": command.reason_code,
         }
         return request, events + self._finish(request, before, now, scripts, detail)
@@ -498,17 +496,9 @@ class Order(ScriptedEntity[OrderRequest, ScriptStep, Scripts]):
         changes = request.changes or AmendmentChanges()
         if changes.characteristics is not None and self.kind in {OrderKind.PROVIDE, OrderKind.MODIFY}:
             self.characteristics = changes.characteristics
-        details = self.details
-        self.details = OrderDetails(
-            primary_contact=amended_contact(details.primary_contact, changes.primary_contact),
-            secondary_contact=amended_contact(details.secondary_contact, changes.secondary_contact),
-            engineer_tasks=details.engineer_tasks
-            if changes.engineer_tasks is None
-            else changes.engineer_tasks,
-            hazards=changed(details.hazards, changes.hazards),
-            on_site_restrictions=changed(details.on_site_restrictions, changes.on_site_restrictions),
-            notes=changed(details.notes, changes.notes),
-        )
+        self.details = amended_details(self.details, changes)
+        if changes.engineer_tasks is not None:
+            self.details = replace(self.details, engineer_tasks=changes.engineer_tasks)
         if changes.reservation_id is not None:
             self.reservation_id = changes.reservation_id
         self.reservation_reference = changed(self.reservation_reference, changes.reservation_reference)

@@ -7,9 +7,10 @@ request JSON reaches the domain and a field an order kind does not use is never 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, replace
 from datetime import date
 from enum import StrEnum
+from typing import TypeVar
 
 from simulator.domain.inventory import AddressId
 
@@ -80,15 +81,21 @@ class Scenario:
 
 
 @dataclass(frozen=True, slots=True)
-class OrderDetails:
-    """What the tenant tells the supplier about the work, beyond what is ordered."""
+class VisitDetails:
+    """Who to contact and what an engineer should know: what orders and problems both carry."""
 
     primary_contact: Contact | None = None
     secondary_contact: Contact | None = None
-    engineer_tasks: tuple[str, ...] = ()
     hazards: str | None = None
     on_site_restrictions: str | None = None
     notes: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDetails(VisitDetails):
+    """What the tenant tells the supplier about the work, beyond what is ordered."""
+
+    engineer_tasks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,31 +166,59 @@ def amended_contact(current: Contact | None, change: ContactChange | None) -> Co
 
 
 @dataclass(frozen=True, slots=True)
-class AmendmentChanges:
-    """What an amendment changes (reference §3.8); anything else it carried was ignored."""
+class VisitChanges:
+    """What an amendment of an order or a problem changes of its :class:`VisitDetails` and appointment."""
 
-    characteristics: Characteristics | None = None
     primary_contact: ContactChange | None = None
     secondary_contact: ContactChange | None = None
-    reservation_id: int | None = None
-    reservation_reference: str | Removal | None = None
-    requested_date: date | None = None
-    engineer_tasks: tuple[str, ...] | None = None
     hazards: str | Removal | None = None
     on_site_restrictions: str | Removal | None = None
     notes: str | Removal | None = None
+    reservation_id: int | None = None
+    reservation_reference: str | Removal | None = None
+
+
+DetailsT = TypeVar("DetailsT", bound=VisitDetails)
+
+
+def amended_details(details: DetailsT, changes: VisitChanges) -> DetailsT:
+    """``details`` after an amendment's ``changes`` to contacts and site notes."""
+    return replace(
+        details,
+        primary_contact=amended_contact(details.primary_contact, changes.primary_contact),
+        secondary_contact=amended_contact(details.secondary_contact, changes.secondary_contact),
+        hazards=changed(details.hazards, changes.hazards),
+        on_site_restrictions=changed(details.on_site_restrictions, changes.on_site_restrictions),
+        notes=changed(details.notes, changes.notes),
+    )
 
 
 @dataclass(frozen=True, slots=True)
-class AmendOrder:
+class AmendmentChanges(VisitChanges):
+    """What an order amendment changes (reference §3.8); anything else it carried was ignored."""
+
+    characteristics: Characteristics | None = None
+    requested_date: date | None = None
+    engineer_tasks: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """What every amendment and cancellation names, of an order and of a service problem alike."""
+
+    request_id: int  # the tenant's id for this request: a repeat is known by it
+    entity_id: int  # the gateway id of the order or problem it is about
+    tenant: str
+    _: KW_ONLY
+    supplier_reference: str | None = None  # the supplier's reference of that order or problem
+    scenario: Scenario = Scenario()
+
+
+@dataclass(frozen=True, slots=True)
+class AmendOrder(FollowUp):
     """``POST /service-order-amendments``: change an in-flight order."""
 
-    amendment_id: int
-    order_id: int
-    tenant: str
     changes: AmendmentChanges
-    supplier_order_reference: str | None = None
-    scenario: Scenario = Scenario()
 
 
 CANCEL_OTHER_REASONS = frozenset(
@@ -198,15 +233,10 @@ CANCEL_OTHER_REASONS = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
-class CancelOrder:
+class CancelOrder(FollowUp):
     """``POST /service-order-cancellations``: stop an in-flight order, or object to an unsolicited cease."""
 
-    cancellation_id: int
-    order_id: int
-    tenant: str
     reason_code: str
-    supplier_order_reference: str | None = None
-    scenario: Scenario = Scenario()
 
     @property
     def is_cancel_other(self) -> bool:

@@ -11,12 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from contracts.model.order_states import OrderStatus, ProblemCode, ReasonCode
+from contracts.model.order_states import OrderStatus, ReasonCode
 from simulator.domain.inventory import LiveService
 from simulator.domain.orders import InventoryChange
 from simulator.domain.reservations import Reservation
+from simulator.domain.scripted import KciDue
 
 if TYPE_CHECKING:
     from simulator.domain.order import Order, OrderRequest
@@ -43,21 +44,6 @@ class StatusChanged:
     before: OrderStatus | None
     after: OrderStatus
     detail: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class KciDue:
-    """A step moved the order: the KCI it makes must reach the gateway (the history records it too)."""
-
-    order: Order  # a copy, as the KCI carries it
-    request: OrderRequest | None  # the amendment or cancellation the KCI answers
-    at: datetime
-    reason: ReasonCode
-    sequence_number: int
-    before: OrderStatus
-    problem_code: ProblemCode | None = None
-    text: str | None = None
-    fault: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +88,22 @@ class LinkedOrderAffected:
     at: datetime
 
 
-OrderEvent = (
-    StatusChanged
-    | KciDue
-    | InventoryChanged
-    | ReservationConsumed
-    | UnsolicitedCeaseDue
-    | LinkedOrderAffected
+__all__ = [
+    "InventoryChanged",
+    "KciDue",
+    "LinkedEffect",
+    "LinkedOrderAffected",
+    "OrderEvent",
+    "OrderId",
+    "OrderKciDue",
+    "ReservationConsumed",
+    "StatusChanged",
+    "UnsolicitedCeaseDue",
+]
+
+# A KCI of an order (quoted: the order's module imports this one).
+OrderKciDue: TypeAlias = "KciDue[Order, OrderRequest | None, ReasonCode, OrderStatus]"
+OrderEvent: TypeAlias = (
+    "StatusChanged | OrderKciDue | InventoryChanged | ReservationConsumed | UnsolicitedCeaseDue"
+    " | LinkedOrderAffected"
 )

@@ -96,32 +96,39 @@ def supplier_reference_for(reservation_id: int) -> str:
     return f"A{reservation_id}"
 
 
-def make_reservation(
-    policy: AppointmentPolicy,
-    *,
-    reservation_id: int,
-    tenant: str,
-    address_key: str,
-    specification_id: str,
-    patch: str,
-    purpose: str,
-    slot: Slot,
-    now: datetime,
-) -> tuple[Reservation, ReservationMade]:
-    """A new held reservation of ``slot``, expiring ``policy.reservation_ttl`` from ``now``.
+@dataclass(frozen=True, slots=True)
+class SlotRequest:
+    """What a tenant asks to hold (``POST /appointments``): the slot ``start``-``end``, under its
+    ``reservation_id``, for ``purpose`` at an address (in ``patch``, the pool its capacity is
+    shared in)."""
 
-    It does not check the slot: pass one returned by ``check_slot_offered`` (or use
-    :func:`reserve_slot`, which does both).
+    reservation_id: int
+    tenant: str
+    address_key: str
+    specification_id: str
+    patch: str
+    purpose: str
+    start: datetime
+    end: datetime
+
+
+def make_reservation(
+    policy: AppointmentPolicy, request: SlotRequest, slot: Slot, now: datetime
+) -> tuple[Reservation, ReservationMade]:
+    """A new held reservation of ``slot`` for ``request``, expiring ``policy.reservation_ttl`` from ``now``.
+
+    It does not check the slot: pass the one ``check_slot_offered`` returned for the
+    request's times (or use :func:`reserve_slot`, which does both).
     """
     now_utc = now.astimezone(UTC)
     reservation = Reservation(
-        id=reservation_id,
-        supplier_reference=supplier_reference_for(reservation_id),
-        tenant=tenant,
-        address_key=address_key,
-        specification_id=specification_id,
-        patch=patch,
-        purpose=purpose,
+        id=request.reservation_id,
+        supplier_reference=supplier_reference_for(request.reservation_id),
+        tenant=request.tenant,
+        address_key=request.address_key,
+        specification_id=request.specification_id,
+        patch=request.patch,
+        purpose=request.purpose,
         slot=slot,
         created_at=now_utc,
         expires_at=now_utc + policy.reservation_ttl,
@@ -129,17 +136,8 @@ def make_reservation(
     return reservation, ReservationMade(reservation)
 
 
-def same_request(
-    existing: Reservation,
-    *,
-    tenant: str,
-    address_key: str,
-    specification_id: str,
-    purpose: str,
-    start: datetime,
-    end: datetime,
-) -> bool:
-    """Whether a reservation request repeats ``existing`` (times compared as instants).
+def same_request(existing: Reservation, request: SlotRequest) -> bool:
+    """Whether ``request`` repeats ``existing`` (times compared as instants).
 
     The idempotency rule for ``POST /appointments``: the gateway's reservation ``id``
     identifies the request. When a reservation with that id is still holding and the
@@ -148,75 +146,51 @@ def same_request(
     Any other request reusing the id is refused (see :func:`reserve_slot`).
     """
     return (
-        existing.tenant == tenant
-        and existing.address_key == address_key
-        and existing.specification_id == specification_id
-        and existing.purpose == purpose
-        and existing.slot.start == start
-        and existing.slot.end == end
+        existing.tenant == request.tenant
+        and existing.address_key == request.address_key
+        and existing.specification_id == request.specification_id
+        and existing.purpose == request.purpose
+        and existing.slot.start == request.start
+        and existing.slot.end == request.end
     )
 
 
 def reserve_slot(
     policy: AppointmentPolicy,
+    request: SlotRequest,
     *,
     now: datetime,
     lead_time_days: int,
-    reservation_id: int,
-    tenant: str,
-    address_key: str,
-    specification_id: str,
-    patch: str,
-    purpose: str,
-    start: datetime,
-    end: datetime,
     existing: Reservation | None,
     others: Iterable[Reservation],
 ) -> tuple[Reservation, ReservationMade | None]:
-    """Reserve the slot ``start``-``end`` under the gateway's ``reservation_id``.
+    """Hold the slot ``request`` names, under its ``reservation_id``.
 
     ``existing`` is the reservation already stored under that id, if any; ``others``
     are reservations that may share the patch (any superset will do: only holding ones
-    in ``patch`` count). A holding repeat of the same request returns ``existing``
-    with no event; any other reuse of the id is a 422. Otherwise the slot is checked
-    with :func:`~simulator.domain.slots.check_slot_offered` and a new reservation made.
-    The caller must count and insert under one lock or transaction per patch.
+    in the request's patch count). A holding repeat of the same request returns
+    ``existing`` with no event; any other reuse of the id is a 422. Otherwise the slot
+    is checked with :func:`~simulator.domain.slots.check_slot_offered` and a new
+    reservation made. The caller must count and insert under one lock or transaction
+    per patch.
     """
     if existing is not None:
-        if is_holding(existing, now) and same_request(
-            existing,
-            tenant=tenant,
-            address_key=address_key,
-            specification_id=specification_id,
-            purpose=purpose,
-            start=start,
-            end=end,
-        ):
+        if is_holding(existing, now) and same_request(existing, request):
             return existing, None
         raise BusinessRuleViolation(
-            f"reservation id {reservation_id} is already used for a different or finished reservation; "
-            "reserve with a new id"
+            f"reservation id {request.reservation_id} is already used for a different or finished "
+            "reservation; reserve with a new id"
         )
     slot = check_slot_offered(
         policy,
         now=now,
         lead_time_days=lead_time_days,
-        start=start,
-        end=end,
-        purpose=purpose,
-        booked=booked_counts(others, now, patch),
+        start=request.start,
+        end=request.end,
+        purpose=request.purpose,
+        booked=booked_counts(others, now, request.patch),
     )
-    return make_reservation(
-        policy,
-        reservation_id=reservation_id,
-        tenant=tenant,
-        address_key=address_key,
-        specification_id=specification_id,
-        patch=patch,
-        purpose=purpose,
-        slot=slot,
-        now=now,
-    )
+    return make_reservation(policy, request, slot, now)
 
 
 def is_holding(reservation: Reservation, now: datetime) -> bool:

@@ -23,7 +23,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from simulator.domain.errors import BusinessRuleViolation
 from simulator.domain.order_commands import Scenario
 
-__all__ = ["Reply", "ScriptedEntity", "ScriptedRequest", "due_play_time"]
+__all__ = ["KciDue", "Reply", "ScriptedEntity", "ScriptedRequest", "due_play_time"]
 
 
 class Reply(StrEnum):
@@ -57,6 +57,31 @@ class ScriptedRequest(Generic[KindT]):
     reply: Reply
     queued: bool = False  # its scripted answer has not been played out yet
     step: int = 0
+
+
+EntityT = TypeVar("EntityT")
+AnsweredT = TypeVar("AnsweredT")
+ReasonT = TypeVar("ReasonT", bound=str)
+StatusT = TypeVar("StatusT", bound=str)
+
+
+@dataclass(frozen=True, slots=True)
+class KciDue(Generic[EntityT, AnsweredT, ReasonT, StatusT]):
+    """A step moved an order, test or problem: the KCI it makes must reach the gateway.
+
+    The history records it too. ``AnsweredT`` is the request a KCI may answer (``None``
+    for a test, which takes none).
+    """
+
+    entity: EntityT  # a copy, as the KCI carries it
+    request: AnsweredT  # the amendment or cancellation the KCI answers (None: the entity's own script)
+    at: datetime
+    reason: ReasonT
+    sequence_number: int
+    before: StatusT
+    problem_code: str | None = None
+    text: str | None = None
+    fault: str | None = None  # a delivery fault the step asks for
 
 
 class _Step(Protocol):

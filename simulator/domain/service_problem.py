@@ -32,7 +32,8 @@ from simulator.domain.assurance_commands import (
     ProblemDetails,
     RaiseProblem,
 )
-from simulator.domain.assurance_events import AssuranceEvent, AssuranceNoted, ProblemKciDue
+from simulator.domain.assurance_entity import AssuranceEntity
+from simulator.domain.assurance_events import AssuranceEvent, AssuranceNoted, KciDue
 from simulator.domain.assurance_scripts import (
     AssuranceKind,
     AssuranceResponse,
@@ -43,7 +44,7 @@ from simulator.domain.assurance_scripts import (
 from simulator.domain.errors import BusinessRuleViolation, excerpt
 from simulator.domain.inventory import AddressId
 from simulator.domain.order import Appointment
-from simulator.domain.order_commands import Characteristics, Scenario, amended_contact, changed
+from simulator.domain.order_commands import amended_details, changed
 from simulator.domain.scripted import Reply, ScriptedEntity, ScriptedRequest
 from simulator.domain.service_test import AssuranceScripts
 
@@ -86,40 +87,26 @@ def _refusing(script: AssuranceScript) -> str | None:
     return script.name if script.response is AssuranceResponse.REJECTED else None
 
 
-@dataclass
-class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, AssuranceScripts]):
+@dataclass(kw_only=True)
+class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, AssuranceScripts], AssuranceEntity):
     """One service problem: what was reported, where it stands, and where its script is."""
 
-    tenant: str
     problem_id: int
-    supplier_reference: str
-    service_id: str
-    specification_id: str
-    problem_type: str
     problem_text: str
     address: AddressId | None
     service_test_id: int | None
     service_test_reference: str | None
-    characteristics: Characteristics
     details: ProblemDetails
-    status: ProblemStatus
-    previous: ProblemStatus | None
-    escalated: bool
-    appointment: Appointment | None
-    network_incident_reference: str | None
-    resolution_code: str | None
-    resolution_text: str | None
-    resolution_status: str | None
-    completed_date: datetime | None
-    scenario: Scenario  # its name is the script's
-    next_step: int
-    next_step_due: datetime | None
-    last_sequence: int
-    requests: tuple[ProblemRequestRecord, ...]
-    conversation_id: str | None
+    status: ProblemStatus = ProblemStatus.RECEIVED
+    previous: ProblemStatus | None = None
+    escalated: bool = False
+    appointment: Appointment | None = None
+    network_incident_reference: str | None = None
+    resolution_code: str | None = None
+    resolution_text: str | None = None
+    resolution_status: str | None = None
+    requests: tuple[ProblemRequestRecord, ...] = ()
     reply: Reply
-    created_at: datetime
-    updated_at: datetime
 
     ENTITY = "problem"
 
@@ -131,10 +118,6 @@ class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, Assuran
     def key(self) -> str:
         """The key its KCIs are sequenced under."""
         return problem_key(self.problem_id)
-
-    def snapshot(self) -> ServiceProblem:
-        """The problem as it is now."""
-        return replace(self)
 
     def _state(self) -> Transition[ProblemStatus]:
         return Transition(self.status, self.previous)
@@ -173,20 +156,8 @@ class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, Assuran
             service_test_reference=command.service_test_reference,
             characteristics=command.characteristics,
             details=command.details,
-            status=ProblemStatus.RECEIVED,
-            previous=None,
-            escalated=False,
-            appointment=None,
-            network_incident_reference=None,
-            resolution_code=None,
-            resolution_text=None,
-            resolution_status=None,
-            completed_date=None,
             scenario=replace(command.scenario, name=script.name),
-            next_step=0,
             next_step_due=None,
-            last_sequence=0,
-            requests=(),
             conversation_id=command.conversation_id,
             reply=_reply(script),
             created_at=now,
@@ -216,13 +187,11 @@ class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, Assuran
     ) -> tuple[ProblemRequestRecord, list[AssuranceEvent]]:
         """Take an amendment (or escalation request): 201 applied, 202 answered later, or 422."""
         refusal = problem_amendment_refusal(self.status, refuse_while_pending=refuse_while_pending)
-        request, before = self._take(
-            AssuranceKind.PROBLEM_AMENDMENT, command.amendment_id, command, script, refusal
-        )
+        request, before = self._take(AssuranceKind.PROBLEM_AMENDMENT, command, script, refusal)
         request = replace(request, changes=command.changes)
         if not request.queued:
             self._apply_amendment(request)
-        detail = {"answer": request.reply.status, "amendmentId": command.amendment_id}
+        detail = {"answer": request.reply.status, "amendmentId": command.request_id}
         return request, self._finish(request, before, now, scripts, "AMENDMENT_RECEIVED", detail)
 
     def cancel(
@@ -230,13 +199,11 @@ class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, Assuran
     ) -> tuple[ProblemRequestRecord, list[AssuranceEvent]]:
         """Take a cancellation: 201 cancelled, 202 answered later, or 422."""
         refusal = problem_cancellation_refusal(self.status)
-        request, before = self._take(
-            AssuranceKind.PROBLEM_CANCELLATION, command.cancellation_id, command, script, refusal
-        )
+        request, before = self._take(AssuranceKind.PROBLEM_CANCELLATION, command, script, refusal)
         request = replace(request, reason_code=command.reason_code, text=command.text)
         detail = {
             "answer": request.reply.status,
-            "cancellationId": command.cancellation_id,
+            "cancellationId": command.request_id,
             "reason": command.reason_code,
         }
         return request, self._finish(request, before, now, scripts, "CANCELLATION_RECEIVED", detail)
@@ -244,7 +211,6 @@ class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, Assuran
     def _take(
         self,
         kind: AssuranceKind,
-        request_id: int,
         command: AmendProblem | CancelProblem,
         script: AssuranceScript,
         refusal: str | None,
@@ -255,13 +221,14 @@ class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, Assuran
         applied now, an ACCEPTED one queued. Returns the record and the status before.
         """
         prefix, noun, action = _REQUEST_WORDS[kind]
-        self._check_reference(command.supplier_problem_reference)
+        request_id = command.request_id
+        self._check_reference(command.supplier_reference)
         self._check_takes(action, refusal, f"{noun} {request_id}", refused_by=_refusing(script))
         request = ProblemRequestRecord(
             kind=kind,
             request_id=request_id,
             reference=f"{prefix}-{request_id:09d}",
-            problem_id_sent=command.problem_id,
+            problem_id_sent=command.entity_id,
             scenario=replace(command.scenario, name=script.name),
             reply=_reply(script),
             queued=script.response is not AssuranceResponse.CREATED,
@@ -291,13 +258,9 @@ class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, Assuran
         if changes.characteristics is not None:
             self.characteristics = changes.characteristics
         self.escalated = self.escalated or changes.escalation
-        details = self.details
-        self.details = ProblemDetails(
-            primary_contact=amended_contact(details.primary_contact, changes.primary_contact),
-            secondary_contact=amended_contact(details.secondary_contact, changes.secondary_contact),
-            hazards=changed(details.hazards, changes.hazards),
-            on_site_restrictions=changed(details.on_site_restrictions, changes.on_site_restrictions),
-            notes=changed(details.notes, changes.notes),
+        details = amended_details(self.details, changes)
+        self.details = replace(
+            details,
             reservation_id=details.reservation_id
             if changes.reservation_id is None
             else changes.reservation_id,
@@ -350,9 +313,7 @@ class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, Assuran
         text = step.text
         if step.reason == P.CANCELLED and request is not None and request.text and not text:
             text = request.text
-        return [
-            ProblemKciDue(self.snapshot(), request, at, step.reason, self.last_sequence, before, code, text)
-        ]
+        return [KciDue(self.snapshot(), request, at, step.reason, self.last_sequence, before, code, text)]
 
     def _apply_step(
         self, step: AssuranceStep, request: ProblemRequestRecord | None, at: datetime, zone: tzinfo

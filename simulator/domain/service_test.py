@@ -14,9 +14,10 @@ from typing import Protocol
 from contracts.model.service_test_states import TEST_STATES, TestOutcome, TestReasonCode, TestStatus
 from contracts.model.state_table import Transition, TransitionRefused
 from simulator.domain.assurance_commands import RunServiceTest
-from simulator.domain.assurance_events import AssuranceEvent, AssuranceNoted, TestKciDue
+from simulator.domain.assurance_entity import AssuranceEntity
+from simulator.domain.assurance_events import AssuranceEvent, AssuranceNoted, KciDue
 from simulator.domain.assurance_scripts import AssuranceKind, AssuranceScript
-from simulator.domain.order_commands import Characteristics, Scenario
+from simulator.domain.order_commands import Scenario
 from simulator.domain.scripted import due_play_time
 
 __all__ = ["AssuranceScripts", "ServiceTest", "service_test_key"]
@@ -35,37 +36,19 @@ def service_test_key(test_id: int) -> str:
     return f"ST-{test_id}"
 
 
-@dataclass
-class ServiceTest:
+@dataclass(kw_only=True)
+class ServiceTest(AssuranceEntity):
     """One service test: what was tested, where it stands, and where its script is."""
 
-    tenant: str
     test_id: int
-    supplier_reference: str
-    service_id: str
-    specification_id: str
-    problem_type: str
-    characteristics: Characteristics
-    status: TestStatus
-    outcome: TestOutcome | None
-    outcome_codes: tuple[str, ...]
-    completed_date: datetime | None
-    scenario: Scenario  # its name is the script's
-    next_step: int
-    next_step_due: datetime | None
-    last_sequence: int
-    conversation_id: str | None
-    created_at: datetime
-    updated_at: datetime
+    status: TestStatus = TestStatus.RECEIVED
+    outcome: TestOutcome | None = None
+    outcome_codes: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
         """The key its KCIs are sequenced under."""
         return service_test_key(self.test_id)
-
-    def snapshot(self) -> ServiceTest:
-        """The test as it is now."""
-        return replace(self)
 
     @classmethod
     def start(
@@ -80,14 +63,8 @@ class ServiceTest:
             specification_id=command.specification_id,
             problem_type=command.problem_type,
             characteristics=command.characteristics,
-            status=TestStatus.RECEIVED,
-            outcome=None,
-            outcome_codes=(),
-            completed_date=None,
             scenario=replace(command.scenario, name=script.name),
-            next_step=0,
             next_step_due=now + script.steps[0].delay if script.steps else None,
-            last_sequence=0,
             conversation_id=command.conversation_id,
             created_at=now,
             updated_at=now,
@@ -125,4 +102,4 @@ class ServiceTest:
         if self.status in TEST_STATES.terminal:
             self.next_step_due = None
         self.last_sequence += 1
-        return [TestKciDue(self.snapshot(), at, step.reason, self.last_sequence, before, step.text)]
+        return [KciDue(self.snapshot(), None, at, step.reason, self.last_sequence, before, text=step.text)]

@@ -90,11 +90,11 @@ def amend_problem(valid: ValidRequest) -> AmendProblem:
         reservation_reference=change(body, "appointmentReservationReference"),
     )
     return AmendProblem(
-        amendment_id=int(body["id"]),
-        problem_id=int(body["serviceProblemId"]),
+        request_id=int(body["id"]),
+        entity_id=int(body["serviceProblemId"]),
         tenant=valid.headers["Tenant"],
         changes=changes,
-        supplier_problem_reference=text(body, "supplierServiceProblemReference") or None,
+        supplier_reference=text(body, "supplierServiceProblemReference") or None,
         scenario=scenario(valid),
     )
 
@@ -103,10 +103,10 @@ def cancel_problem(valid: ValidRequest) -> CancelProblem:
     """``POST /service-problem-cancellations`` as a command."""
     body = valid.body
     return CancelProblem(
-        cancellation_id=int(body["id"]),
-        problem_id=int(body["serviceProblemId"]),
+        request_id=int(body["id"]),
+        entity_id=int(body["serviceProblemId"]),
         tenant=valid.headers["Tenant"],
-        supplier_problem_reference=str(body["supplierServiceProblemReference"]),
+        supplier_reference=str(body["supplierServiceProblemReference"]),
         reason_code=str(body["reasonCode"]),
         text=text(body, "text"),
         scenario=scenario(valid),

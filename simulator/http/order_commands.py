@@ -145,11 +145,11 @@ def amend_order(valid: ValidRequest) -> AmendOrder:
         notes=change(body, "notes"),
     )
     return AmendOrder(
-        amendment_id=int(body["id"]),
-        order_id=int(body["orderId"]),
+        request_id=int(body["id"]),
+        entity_id=int(body["orderId"]),
         tenant=valid.headers["Tenant"],
         changes=changes,
-        supplier_order_reference=text(body, "supplierOrderReference") or None,
+        supplier_reference=text(body, "supplierOrderReference") or None,
         scenario=scenario(valid),
     )
 
@@ -158,10 +158,10 @@ def cancel_order(valid: ValidRequest) -> CancelOrder:
     """``POST /service-order-cancellations`` as a command."""
     body = valid.body
     return CancelOrder(
-        cancellation_id=int(body["id"]),
-        order_id=int(body["orderId"]),
+        request_id=int(body["id"]),
+        entity_id=int(body["orderId"]),
         tenant=valid.headers["Tenant"],
         reason_code=str(body["reasonCode"]),
-        supplier_order_reference=text(body, "supplierOrderReference") or None,
+        supplier_reference=text(body, "supplierOrderReference") or None,
         scenario=scenario(valid),
     )

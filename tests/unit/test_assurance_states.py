@@ -26,6 +26,7 @@ from simulator.domain.assurance import (
     check_live_service,
     check_problem_type,
 )
+from simulator.domain.assurance_commands import RunServiceTest
 from simulator.domain.assurance_scripts import (
     AssuranceKind,
     AssuranceResponse,
@@ -174,11 +175,15 @@ def _line(tenant: str = "TENANT1", spec: str = "FTTP") -> LiveService:
     return LiveService("S1", tenant, AddressId("1"), spec, "1", 1)
 
 
+def _test_of(spec: str) -> RunServiceTest:
+    return RunServiceTest("TENANT1", "S1", spec, "OUTAGE", test_id=1)
+
+
 def test_only_the_owner_of_a_live_service_may_test_it() -> None:
-    assert check_live_service("TENANT1", "S1", "FTTP", _line()) == _line()
+    assert check_live_service(_test_of("FTTP"), _line()) == _line()
     for service, spec in ((None, "FTTP"), (_line("TENANT2"), "FTTP"), (_line(), "FTTP-PRO")):
         with pytest.raises(BusinessRuleViolation):
-            check_live_service("TENANT1", "S1", spec, service)
+            check_live_service(_test_of(spec), service)
 
 
 def test_problem_types_are_handled_per_specification() -> None:

@@ -89,7 +89,7 @@ def test_playing_the_script_makes_numbered_kcis_and_changes_the_inventory_at_com
         (ReasonCode.COMMITTED, 1),
         (ReasonCode.COMPLETED, 2),
     ]
-    assert kcis[0].order.status is OrderStatus.IN_PROGRESS  # the KCI carries the order as it was then
+    assert kcis[0].entity.status is OrderStatus.IN_PROGRESS  # the KCI carries the order as it was then
     assert [e.change for e in events if isinstance(e, InventoryChanged)] == [InventoryChange(add=NEW_LINE)]
     assert order.service_id == "S1001"
 

@@ -18,6 +18,7 @@ from simulator.domain.reservations import (
     ReservationMade,
     ReservationReleased,
     ReservationStatus,
+    SlotRequest,
     booked_counts,
     confirm,
     expire_due,
@@ -50,17 +51,22 @@ def held(
     reservation_id: int = 234, *, patch: str = "LS1", slot: Slot = PM_14TH, at: datetime = NOW
 ) -> Reservation:
     reservation, _ = make_reservation(
-        POLICY,
-        reservation_id=reservation_id,
-        tenant="TENANT1",
-        address_key="UPRN:100000000002",
-        specification_id="FTTP",
-        patch=patch,
-        purpose="PROVIDE",
-        slot=slot,
-        now=at,
+        POLICY, request(reservation_id, patch=patch, start=slot.start, end=slot.end), slot, at
     )
     return reservation
+
+
+def request(
+    reservation_id: int = 234,
+    *,
+    tenant: str = "TENANT1",
+    patch: str = "LS1",
+    purpose: str = "PROVIDE",
+    start: datetime = PM_14TH.start,
+    end: datetime = PM_14TH.end,
+) -> SlotRequest:
+    """A request for the slot ``start``-``end`` at the demo's single-service address."""
+    return SlotRequest(reservation_id, tenant, "UPRN:100000000002", "FTTP", patch, purpose, start, end)
 
 
 def reserve(
@@ -74,16 +80,9 @@ def reserve(
 ) -> tuple[Reservation, ReservationMade | None]:
     return reserve_slot(
         POLICY,
+        request(reservation_id, tenant=tenant, start=start, end=start + timedelta(hours=5)),
         now=now,
         lead_time_days=10,
-        reservation_id=reservation_id,
-        tenant=tenant,
-        address_key="UPRN:100000000002",
-        specification_id="FTTP",
-        patch="LS1",
-        purpose="PROVIDE",
-        start=start,
-        end=start + timedelta(hours=5),
         existing=existing,
         others=others,
     )
@@ -93,17 +92,7 @@ def reserve(
 
 
 def test_a_new_reservation_is_held_until_now_plus_the_ttl() -> None:
-    reservation, event = make_reservation(
-        POLICY,
-        reservation_id=234,
-        tenant="TENANT1",
-        address_key="UPRN:100000000002",
-        specification_id="FTTP",
-        patch="LS1",
-        purpose="PROVIDE",
-        slot=PM_14TH,
-        now=NOW,
-    )
+    reservation, event = make_reservation(POLICY, request(234), PM_14TH, NOW)
     assert reservation.status == ReservationStatus.HELD
     assert reservation.expires_at == datetime(2026, 7, 1, 9, 30, tzinfo=UTC)
     assert reservation.supplier_reference == "A234"
@@ -270,16 +259,8 @@ def test_an_expired_reservation_id_cannot_be_reused() -> None:
 
 def test_same_request_compares_times_as_instants() -> None:
     reservation = held()
-    arguments = {
-        "tenant": "TENANT1",
-        "address_key": "UPRN:100000000002",
-        "specification_id": "FTTP",
-        "purpose": "PROVIDE",
-    }
-    assert same_request(reservation, start=PM_14TH.key, end=PM_14TH.end.astimezone(UTC), **arguments)
-    assert not same_request(
-        reservation, start=PM_14TH.key, end=PM_14TH.end, **arguments | {"purpose": "MODIFY"}
-    )
+    assert same_request(reservation, request(start=PM_14TH.key, end=PM_14TH.end.astimezone(UTC)))
+    assert not same_request(reservation, request(start=PM_14TH.key, purpose="MODIFY"))
 
 
 # --- The lifecycle against a tiny model ---------------------------------------------------------
@@ -351,16 +332,18 @@ class ReservationLifecycle(RuleBasedStateMachine):
         def send() -> tuple[Reservation, ReservationMade | None]:
             return reserve_slot(
                 MACHINE_POLICY,
+                SlotRequest(
+                    reservation_id,
+                    "TENANT1",
+                    f"UPRN:{reservation_id}",
+                    "FTTP",
+                    patch,
+                    "PROVIDE",
+                    slot.key if utc_form else slot.start,
+                    slot.end.astimezone(UTC) if utc_form else slot.end,
+                ),
                 now=self.now,
                 lead_time_days=0,
-                reservation_id=reservation_id,
-                tenant="TENANT1",
-                address_key=f"UPRN:{reservation_id}",
-                specification_id="FTTP",
-                patch=patch,
-                purpose="PROVIDE",
-                start=slot.key if utc_form else slot.start,
-                end=slot.end.astimezone(UTC) if utc_form else slot.end,
                 existing=None,
                 others=self.reservations.values(),
             )
