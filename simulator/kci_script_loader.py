@@ -9,7 +9,6 @@ shipped scripts live in ``scenarios/kci``, one file per script, named after it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +24,7 @@ from simulator.domain.kci_scripts import (
     ScriptStep,
     validate_script,
 )
-from simulator.script_files import build_checked, load_folder, read_script
-
-SCRIPT_SCHEMA = "kci-script.schema.json"
+from simulator.script_files import ScriptFormat, read_script
 
 
 def _step(raw: Mapping[str, Any], index: int, source: str) -> ScriptStep:
@@ -49,11 +46,6 @@ def _step(raw: Mapping[str, Any], index: int, source: str) -> ScriptStep:
     )
 
 
-def build_script(document: Any, source: str = "KCI script") -> KciScript:
-    """Validate a parsed script document and turn it into a checked ``KciScript``."""
-    return build_checked(document, SCRIPT_SCHEMA, source, _script, validate_script)
-
-
 def _script(document: Any, source: str) -> KciScript:
     return KciScript(
         name=document["name"],
@@ -64,17 +56,20 @@ def _script(document: Any, source: str) -> KciScript:
     )
 
 
+FORMAT = ScriptFormat("kci-script.schema.json", "kci", _script, validate_script)
+
+
+def build_script(document: Any, source: str = "KCI script") -> KciScript:
+    """Validate a parsed script document and turn it into a checked ``KciScript``."""
+    return FORMAT.build(document, source)
+
+
 def load_script_file(path: str | Path) -> KciScript:
     """Load and check one KCI script from a YAML file."""
     path = Path(path)
     return build_script(read_script(path), source=str(path))
 
 
-@cache
-def _bundled() -> Mapping[str, KciScript]:
-    return load_folder("kci", build_script, lambda script: script.name)
-
-
 def load_scripts() -> dict[str, KciScript]:
     """Every shipped KCI script by name (parsed and checked once; a fresh dict each call)."""
-    return dict(_bundled())
+    return dict(FORMAT.bundled)
