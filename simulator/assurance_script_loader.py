@@ -20,21 +20,19 @@ from simulator.domain.assurance_scripts import (
     AssuranceStep,
     validate_assurance_script,
 )
-from simulator.domain.clock import parse_duration
-from simulator.domain.errors import ConfigurationError, MalformedRequest
-from simulator.domain.kci_scripts import DEFAULT_KCI_DELAY
-from simulator.script_files import ScriptFormat
+from simulator.domain.errors import ConfigurationError
+from simulator.script_files import ScriptFormat, step_delay
 
 
 def _step(raw: Mapping[str, Any], index: int, source: str) -> AssuranceStep:
+    where = f"{source}: steps/{index}"
     try:
-        delay = parse_duration(raw["delay"]) if "delay" in raw else DEFAULT_KCI_DELAY
         problem_code = ProblemCode(raw["problemCode"]) if "problemCode" in raw else None
-    except (MalformedRequest, ValueError) as error:
-        raise ConfigurationError(f"{source}: steps/{index}: {error}") from None
+    except ValueError as error:
+        raise ConfigurationError(f"{where}: {error}") from None
     return AssuranceStep(
         reason=str(raw["reason"]),
-        delay=delay,
+        delay=step_delay(raw, where),
         status=raw.get("status"),
         problem_code=problem_code,
         text=raw.get("text"),

@@ -13,10 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.model.order_states import OrderStatus, ProblemCode, ReasonCode
-from simulator.domain.clock import parse_duration
-from simulator.domain.errors import ConfigurationError, MalformedRequest
 from simulator.domain.kci_scripts import (
-    DEFAULT_KCI_DELAY,
     AppliesTo,
     DeliveryFault,
     KciScript,
@@ -24,17 +21,13 @@ from simulator.domain.kci_scripts import (
     ScriptStep,
     validate_script,
 )
-from simulator.script_files import ScriptFormat, read_script
+from simulator.script_files import ScriptFormat, read_script, step_delay
 
 
 def _step(raw: Mapping[str, Any], index: int, source: str) -> ScriptStep:
-    try:
-        delay = parse_duration(raw["delay"]) if "delay" in raw else DEFAULT_KCI_DELAY
-    except MalformedRequest as error:
-        raise ConfigurationError(f"{source}: steps/{index}/delay: {error}") from None
     return ScriptStep(
         reason=ReasonCode(raw["reason"]),
-        delay=delay,
+        delay=step_delay(raw, f"{source}: steps/{index}"),
         status=OrderStatus(raw["status"]) if "status" in raw else None,
         problem_code=ProblemCode(raw["problemCode"]) if "problemCode" in raw else None,
         text=raw.get("text"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cached_property
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -21,9 +22,11 @@ from jsonschema import Draft202012Validator
 
 from contracts import load_schema
 from contracts.inputs import InputError, load_yaml, schema_message
-from simulator.domain.errors import ConfigurationError
+from simulator.domain.clock import parse_duration
+from simulator.domain.errors import ConfigurationError, MalformedRequest
+from simulator.domain.kci_scripts import DEFAULT_KCI_DELAY
 
-__all__ = ["ScriptFormat", "check_document", "read_script"]
+__all__ = ["ScriptFormat", "check_document", "read_script", "step_delay"]
 
 
 class _Named(Protocol):
@@ -40,6 +43,14 @@ def read_script(source: Path | Traversable) -> Any:
         return load_yaml(source, what="KCI script")
     except InputError as error:
         raise ConfigurationError(str(error)) from None
+
+
+def step_delay(raw: Mapping[str, Any], where: str) -> timedelta:
+    """A script step's ``delay`` (the default KCI delay when it has none); ``where`` names the step."""
+    try:
+        return parse_duration(raw["delay"]) if "delay" in raw else DEFAULT_KCI_DELAY
+    except MalformedRequest as error:
+        raise ConfigurationError(f"{where}/delay: {error}") from None
 
 
 def _with_text_response(document: Any) -> Any:
