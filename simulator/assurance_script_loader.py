@@ -9,7 +9,6 @@ through the shared state tables. Every message names the file and the field.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
 from contracts.model.order_states import ProblemCode
@@ -21,23 +20,19 @@ from simulator.domain.assurance_scripts import (
     AssuranceStep,
     validate_assurance_script,
 )
-from simulator.domain.clock import parse_duration
-from simulator.domain.errors import ConfigurationError, MalformedRequest
-from simulator.domain.kci_scripts import DEFAULT_KCI_DELAY
-from simulator.script_files import build_checked, load_folder
-
-SCRIPT_SCHEMA = "assurance-script.schema.json"
+from simulator.domain.errors import ConfigurationError
+from simulator.script_files import ScriptFormat, step_delay
 
 
 def _step(raw: Mapping[str, Any], index: int, source: str) -> AssuranceStep:
+    where = f"{source}: steps/{index}"
     try:
-        delay = parse_duration(raw["delay"]) if "delay" in raw else DEFAULT_KCI_DELAY
         problem_code = ProblemCode(raw["problemCode"]) if "problemCode" in raw else None
-    except (MalformedRequest, ValueError) as error:
-        raise ConfigurationError(f"{source}: steps/{index}: {error}") from None
+    except ValueError as error:
+        raise ConfigurationError(f"{where}: {error}") from None
     return AssuranceStep(
         reason=str(raw["reason"]),
-        delay=delay,
+        delay=step_delay(raw, where),
         status=raw.get("status"),
         problem_code=problem_code,
         text=raw.get("text"),
@@ -46,11 +41,6 @@ def _step(raw: Mapping[str, Any], index: int, source: str) -> AssuranceStep:
         resolution_code=raw.get("resolutionCode"),
         appointment=bool(raw.get("appointment", False)),
     )
-
-
-def build_assurance_script(document: Any, source: str = "KCI script") -> AssuranceScript:
-    """Validate a parsed T2R script document and turn it into a checked ``AssuranceScript``."""
-    return build_checked(document, SCRIPT_SCHEMA, source, _script, validate_assurance_script)
 
 
 def _script(document: Any, source: str) -> AssuranceScript:
@@ -63,11 +53,14 @@ def _script(document: Any, source: str) -> AssuranceScript:
     )
 
 
-@cache
-def _bundled() -> Mapping[str, AssuranceScript]:
-    return load_folder("assurance", build_assurance_script, lambda script: script.name)
+FORMAT = ScriptFormat("assurance-script.schema.json", "assurance", _script, validate_assurance_script)
+
+
+def build_assurance_script(document: Any, source: str = "KCI script") -> AssuranceScript:
+    """Validate a parsed T2R script document and turn it into a checked ``AssuranceScript``."""
+    return FORMAT.build(document, source)
 
 
 def load_assurance_scripts() -> dict[str, AssuranceScript]:
     """Every shipped T2R script by name (parsed and checked once; a fresh dict each call)."""
-    return dict(_bundled())
+    return dict(FORMAT.bundled)

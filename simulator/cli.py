@@ -7,7 +7,7 @@ import ssl
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from contracts.certification.cli import add_certify_command
 from contracts.inputs import (
@@ -216,6 +216,12 @@ DB_HELP = (
 _DEFAULTS = Settings()
 
 
+def _add_setting(command: argparse.ArgumentParser, flag: str, text: str, **options: Any) -> None:
+    """Add ``flag`` for the setting of its name: its default and the help's are the setting's."""
+    default = getattr(_DEFAULTS, flag.removeprefix("--").replace("-", "_"))
+    command.add_argument(flag, default=default, help=f"{text} (default: {default})", **options)
+
+
 def parser() -> argparse.ArgumentParser:
     """The command-line interface, one subcommand per task."""
     top = argparse.ArgumentParser(
@@ -231,48 +237,37 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=port_number, default=8080, help="port to listen on (default: 8080)")
-    serve.add_argument("--profile", default="demo", help="bundled profile name or YAML path (default: demo)")
+    _add_setting(serve, "--profile", "bundled profile name or YAML path")
     serve.add_argument("--db", default="fibresim.sqlite3", help=DB_HELP)
-    serve.add_argument(
-        "--clock",
-        default="real",
-        help="real, manual, manual@2026-07-01T09:00:00Z or accelerated:<factor> (default: real)",
+    _add_setting(serve, "--clock", "real, manual, manual@2026-07-01T09:00:00Z or accelerated:<factor>")
+    _add_setting(serve, "--clock-horizon", "the clock refuses to move past this date or date-time")
+    _add_setting(
+        serve, "--max-body-bytes", "largest request body accepted; larger ones get 413", type=positive_int
     )
-    serve.add_argument(
-        "--clock-horizon",
-        default=_DEFAULTS.clock_horizon,
-        help="the clock refuses to move past this date or date-time (default: 2100-01-01T00:00:00Z)",
-    )
-    serve.add_argument(
-        "--max-body-bytes",
-        type=positive_int,
-        default=_DEFAULTS.max_body_bytes,
-        help="largest request body accepted; larger ones get 413 (default: 1048576)",
-    )
-    serve.add_argument(
+    _add_setting(
+        serve,
         "--journal",
+        "which Supplier API requests the journal (/_admin/journal) keeps: all, errors (answers "
+        "of 400 and above, dropped connections) or off",
         choices=("off", "errors", "all"),
-        default=_DEFAULTS.journal,
-        help="which Supplier API requests the journal (/_admin/journal) keeps: all, errors (answers "
-        "of 400 and above, dropped connections) or off (default: all)",
     )
-    serve.add_argument(
+    _add_setting(
+        serve,
         "--journal-max-rows",
+        "the journal keeps the newest N requests, trimmed as it goes",
         type=positive_int,
-        default=_DEFAULTS.journal_max_rows,
-        help="the journal keeps the newest N requests, trimmed as it goes (default: 10000)",
     )
     serve.add_argument(
         "--kci-url",
         default=None,
         help="the gateway's Supplier Updates API base URL; KCIs are POSTed to URL/kcis",
     )
-    serve.add_argument(
+    _add_setting(
+        serve,
         "--kci-concurrency",
+        "KCIs in flight to the gateway at once, each of a different order; one order's KCIs "
+        "always go one after another, in sequence",
         type=positive_int,
-        default=_DEFAULTS.kci_concurrency,
-        help="KCIs in flight to the gateway at once, each of a different order; one order's KCIs "
-        f"always go one after another, in sequence (default: {_DEFAULTS.kci_concurrency})",
     )
     serve.add_argument(
         "--kci-token-url", default=None, help="OAuth2 client-credentials token URL for KCI delivery"

@@ -9,15 +9,11 @@ shipped scripts live in ``scenarios/kci``, one file per script, named after it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from contracts.model.order_states import OrderStatus, ProblemCode, ReasonCode
-from simulator.domain.clock import parse_duration
-from simulator.domain.errors import ConfigurationError, MalformedRequest
 from simulator.domain.kci_scripts import (
-    DEFAULT_KCI_DELAY,
     AppliesTo,
     DeliveryFault,
     KciScript,
@@ -25,19 +21,13 @@ from simulator.domain.kci_scripts import (
     ScriptStep,
     validate_script,
 )
-from simulator.script_files import build_checked, load_folder, read_script
-
-SCRIPT_SCHEMA = "kci-script.schema.json"
+from simulator.script_files import ScriptFormat, read_script, step_delay
 
 
 def _step(raw: Mapping[str, Any], index: int, source: str) -> ScriptStep:
-    try:
-        delay = parse_duration(raw["delay"]) if "delay" in raw else DEFAULT_KCI_DELAY
-    except MalformedRequest as error:
-        raise ConfigurationError(f"{source}: steps/{index}/delay: {error}") from None
     return ScriptStep(
         reason=ReasonCode(raw["reason"]),
-        delay=delay,
+        delay=step_delay(raw, f"{source}: steps/{index}"),
         status=OrderStatus(raw["status"]) if "status" in raw else None,
         problem_code=ProblemCode(raw["problemCode"]) if "problemCode" in raw else None,
         text=raw.get("text"),
@@ -47,11 +37,6 @@ def _step(raw: Mapping[str, Any], index: int, source: str) -> ScriptStep:
         add_service_id=raw.get("addServiceId", False),
         fault=DeliveryFault(raw["fault"]) if "fault" in raw else None,
     )
-
-
-def build_script(document: Any, source: str = "KCI script") -> KciScript:
-    """Validate a parsed script document and turn it into a checked ``KciScript``."""
-    return build_checked(document, SCRIPT_SCHEMA, source, _script, validate_script)
 
 
 def _script(document: Any, source: str) -> KciScript:
@@ -64,17 +49,20 @@ def _script(document: Any, source: str) -> KciScript:
     )
 
 
+FORMAT = ScriptFormat("kci-script.schema.json", "kci", _script, validate_script)
+
+
+def build_script(document: Any, source: str = "KCI script") -> KciScript:
+    """Validate a parsed script document and turn it into a checked ``KciScript``."""
+    return FORMAT.build(document, source)
+
+
 def load_script_file(path: str | Path) -> KciScript:
     """Load and check one KCI script from a YAML file."""
     path = Path(path)
     return build_script(read_script(path), source=str(path))
 
 
-@cache
-def _bundled() -> Mapping[str, KciScript]:
-    return load_folder("kci", build_script, lambda script: script.name)
-
-
 def load_scripts() -> dict[str, KciScript]:
     """Every shipped KCI script by name (parsed and checked once; a fresh dict each call)."""
-    return dict(_bundled())
+    return dict(FORMAT.bundled)

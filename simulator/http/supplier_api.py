@@ -26,6 +26,7 @@ from simulator.http.request_validation import ValidRequest
 
 VALIDATOR = "fibresim.supplier_validator"
 _A = TypeVar("_A")
+_C = TypeVar("_C")  # a command
 
 
 def _context() -> Context:
@@ -108,39 +109,15 @@ def _answer(answer: Answer) -> ResponseReturnValue:
     return jsonify(answer.body), answer.reply.status
 
 
-def create_order(valid: ValidRequest) -> ResponseReturnValue:
-    """``POST /service-orders``: 201 with the acknowledged order, 202 (a KCI follows) or 422."""
-    return _answer(orders_use_case.place_order(_context(), order_commands.place_order(valid)))
+def _command_handler(build: Callable[[ValidRequest], _C], run: Callable[[Context, _C], Answer]) -> Handler:
+    """A handler that turns the request into a command, runs it and answers as the use case says."""
 
+    def handler(valid: ValidRequest) -> ResponseReturnValue:
+        return _answer(run(_context(), build(valid)))
 
-def amend_order(valid: ValidRequest) -> ResponseReturnValue:
-    """``POST /service-order-amendments``: 201 applied, 202 (answer by KCI), 404 or 422."""
-    return _answer(order_requests.amend_order(_context(), order_commands.amend_order(valid)))
-
-
-def cancel_order(valid: ValidRequest) -> ResponseReturnValue:
-    """``POST /service-order-cancellations``: 201 cancelled, 202 (answer by KCI), 404 or 422."""
-    return _answer(order_requests.cancel_order(_context(), order_commands.cancel_order(valid)))
-
-
-def run_service_test(valid: ValidRequest) -> ResponseReturnValue:
-    """``POST /service-tests``: 201 with the supplier's reference (the result follows by KCI) or 422."""
-    return _answer(service_tests.run_service_test(_context(), assurance_commands.run_test(valid)))
-
-
-def create_problem(valid: ValidRequest) -> ResponseReturnValue:
-    """``POST /service-problems``: 201 acknowledged, 202 (a KCI follows) or 422."""
-    return _answer(service_problems.raise_problem(_context(), assurance_commands.raise_problem(valid)))
-
-
-def amend_problem(valid: ValidRequest) -> ResponseReturnValue:
-    """``POST /service-problem-amendments``: 201 applied, 202 (answer by KCI), 404 or 422."""
-    return _answer(service_problems.amend_problem(_context(), assurance_commands.amend_problem(valid)))
-
-
-def cancel_problem(valid: ValidRequest) -> ResponseReturnValue:
-    """``POST /service-problem-cancellations``: 201 cancelled, 202 (answer by KCI), 404 or 422."""
-    return _answer(service_problems.cancel_problem(_context(), assurance_commands.cancel_problem(valid)))
+    handler.__name__ = run.__name__
+    handler.__doc__ = build.__doc__
+    return handler
 
 
 def _date_fields(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
@@ -187,13 +164,22 @@ HANDLERS: dict[str, Handler] = {
     "handleAvailabilityCheck": service_availability,
     "handleAppointmentAvailability": available_appointments,
     "handleReserveAppointment": reserve_appointment,
-    "handleCreateOrder": create_order,
-    "handleAmendOrder": amend_order,
-    "handleCancelOrder": cancel_order,
-    "handleServiceTest": run_service_test,
-    "handleCreateProblem": create_problem,
-    "handleAmendProblem": amend_problem,
-    "handleCancelProblem": cancel_problem,
+    # 201 with the acknowledged order, 202 (a KCI follows) or 422
+    "handleCreateOrder": _command_handler(order_commands.place_order, orders_use_case.place_order),
+    # 201 applied, 202 (answer by KCI), 404 or 422
+    "handleAmendOrder": _command_handler(order_commands.amend_order, order_requests.amend_order),
+    # 201 cancelled, 202 (answer by KCI), 404 or 422
+    "handleCancelOrder": _command_handler(order_commands.cancel_order, order_requests.cancel_order),
+    # 201 with the supplier's reference (the result follows by KCI) or 422
+    "handleServiceTest": _command_handler(assurance_commands.run_test, service_tests.run_service_test),
+    # 201 acknowledged, 202 (a KCI follows) or 422
+    "handleCreateProblem": _command_handler(assurance_commands.raise_problem, service_problems.raise_problem),
+    # 201 applied, 202 (answer by KCI), 404 or 422
+    "handleAmendProblem": _command_handler(assurance_commands.amend_problem, service_problems.amend_problem),
+    # 201 cancelled, 202 (answer by KCI), 404 or 422
+    "handleCancelProblem": _command_handler(
+        assurance_commands.cancel_problem, service_problems.cancel_problem
+    ),
 }
 """The handler of each operation the document marks ``x-fibresim-implemented``, by operationId."""
 

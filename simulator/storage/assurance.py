@@ -19,7 +19,6 @@ from simulator.domain.assurance_commands import ProblemChanges, ProblemDetails
 from simulator.domain.assurance_scripts import AssuranceKind
 from simulator.domain.inventory import AddressId
 from simulator.domain.order import Appointment, Reply
-from simulator.domain.order_commands import Scenario
 from simulator.domain.service_problem import ProblemRequestRecord, ServiceProblem
 from simulator.domain.service_test import ServiceTest
 from simulator.storage.database import utc
@@ -33,22 +32,10 @@ from simulator.storage.value_codecs import contact_change_json as _contact_chang
 from simulator.storage.value_codecs import contact_json as _contact_json
 from simulator.storage.value_codecs import optional as _from_optional
 from simulator.storage.value_codecs import optional_json as _optional
+from simulator.storage.value_codecs import scenario as _scenario
+from simulator.storage.value_codecs import scenario_values as _scenario_json
 
 # --- values to JSON and back ------------------------------------------------------------
-
-
-def _scenario_json(scenario: Scenario) -> dict[str, Any]:
-    return {
-        "name": scenario.name,
-        "params": dict(scenario.params),
-        "problemCode": scenario.problem_code,
-        "kciDelay": scenario.kci_delay,
-    }
-
-
-def _scenario(raw: dict[str, Any]) -> Scenario:
-    params = tuple(sorted((str(k), str(v)) for k, v in (raw.get("params") or {}).items()))
-    return Scenario(raw.get("name"), params, raw.get("problemCode"), raw.get("kciDelay"))
 
 
 def _changes_json(changes: ProblemChanges | None) -> dict[str, Any] | None:

@@ -19,7 +19,6 @@ from simulator.domain.order_commands import (
     AmendmentChanges,
     OrderDetails,
     OrderType,
-    Scenario,
 )
 from simulator.domain.order_events import OrderId
 from simulator.domain.orders import InventoryChange
@@ -31,12 +30,15 @@ from simulator.storage.scripted_rows import due_keys, history_entries, history_v
 from simulator.storage.scripted_rows import optional_utc as _when
 from simulator.storage.scripted_rows import request_owner as _request_owner
 from simulator.storage.tables import order_history, order_requests, orders
+from simulator.storage.value_codecs import SCENARIO_COLUMNS
 from simulator.storage.value_codecs import contact as _contact
 from simulator.storage.value_codecs import contact_change as _contact_change
 from simulator.storage.value_codecs import contact_change_json as _contact_change_json
 from simulator.storage.value_codecs import contact_json as _contact_json
 from simulator.storage.value_codecs import optional as _from_optional
 from simulator.storage.value_codecs import optional_json as _optional
+from simulator.storage.value_codecs import scenario as _scenario
+from simulator.storage.value_codecs import scenario_values as _scenario_values
 
 # --- value objects to columns and back ----------------------------------------------------
 
@@ -76,20 +78,6 @@ def _changes(raw: dict[str, Any] | None) -> AmendmentChanges | None:
         on_site_restrictions=_from_optional(raw["onSiteRestrictions"]),
         notes=_from_optional(raw["notes"]),
     )
-
-
-def _scenario_values(scenario: Scenario) -> dict[str, Any]:
-    return {
-        "scenario_name": scenario.name,
-        "scenario_params": dict(scenario.params),
-        "problem_code": scenario.problem_code,
-        "kci_delay": scenario.kci_delay,
-    }
-
-
-def _scenario(row: Any) -> Scenario:
-    params = tuple(sorted((str(k), str(v)) for k, v in (row.scenario_params or {}).items()))
-    return Scenario(row.scenario_name, params, row.problem_code, row.kci_delay)
 
 
 def _change_values(change: InventoryChange | None) -> dict[str, Any]:
@@ -156,7 +144,7 @@ def _values(order: Order, reply_body: dict[str, Any] | None) -> dict[str, Any]:
         "linked_tenant": None if order.linked is None else order.linked.tenant,
         "linked_key": None if order.linked is None else order.linked.key,
         "paused": order.paused,
-        **_scenario_values(order.scenario),
+        **_scenario_values(order.scenario, SCENARIO_COLUMNS),
         "script": order.script,
         "next_step": order.next_step,
         "next_step_due": order.next_step_due,
@@ -209,7 +197,7 @@ def _order(row: Any, requests: tuple[OrderRequest, ...]) -> Order:
         appointment=appointment,
         linked=None if row.linked_key is None else OrderId(row.linked_tenant, row.linked_key),
         paused=bool(row.paused),
-        scenario=_scenario(row),
+        scenario=_scenario(row._mapping, SCENARIO_COLUMNS),
         script=row.script,
         next_step=row.next_step,
         next_step_due=_when(row.next_step_due),
@@ -229,7 +217,7 @@ def _request(row: Any) -> OrderRequest:
         request_id=row.request_id,
         reference=row.reference,
         order_id_sent=row.order_id_sent,
-        scenario=_scenario(row),
+        scenario=_scenario(row._mapping, SCENARIO_COLUMNS),
         reply=Reply(row.reply),
         queued=bool(row.queued),
         step=row.step,
@@ -288,7 +276,7 @@ def _save_requests(connection: Connection, order: Order, *, new: bool = False) -
             "position": position,
             "reference": request.reference,
             "order_id_sent": request.order_id_sent,
-            **_scenario_values(request.scenario),
+            **_scenario_values(request.scenario, SCENARIO_COLUMNS),
             "reply": request.reply.value,
             "queued": request.queued,
             "step": request.step,

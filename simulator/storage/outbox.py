@@ -8,9 +8,9 @@ delivery fault asks for exactly that.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
@@ -59,27 +59,21 @@ class Attempt:
     latency_ms: int | None = None
 
 
+_Stored = TypeVar("_Stored", "OutboxEntry", "Attempt")  # a row of kci_outbox, or of kci_attempts
+
+
 def kci_body(payload: dict[str, Any]) -> dict[str, Any]:
     """The KCI as the gateway receives it: the outbox payload without its delivery metadata."""
     return {key: value for key, value in payload.items() if key != DELIVERY_CONTEXT}
 
 
-def _entry(row: Any) -> OutboxEntry:
-    return OutboxEntry(
-        kci_id=row.kci_id,
-        order_key=row.order_key,
-        sequence_number=row.sequence_number,
-        payload=row.payload,
-        state=row.state,
-        attempts=row.attempts,
-        next_attempt_at=None if row.next_attempt_at is None else utc(row.next_attempt_at),
-        fault=row.fault,
-        created_at=utc(row.created_at),
-        last_status_code=row.last_status_code,
-        last_error=row.last_error,
-        delivered_at=None if row.delivered_at is None else utc(row.delivered_at),
-        tenant=row.tenant,
-    )
+def _from_row(kind: type[_Stored], row: Any) -> _Stored:
+    """A ``kind`` of the row's columns of the same names, its date-times as aware UTC."""
+    values: dict[str, Any] = {}
+    for field in fields(kind):
+        value = getattr(row, field.name)
+        values[field.name] = utc(value) if isinstance(value, datetime) else value
+    return kind(**values)
 
 
 def enqueue(
@@ -141,7 +135,7 @@ def deliverable(connection: Connection, now: datetime, limit: int = 100) -> list
         .order_by(kci_outbox.c.created_at, kci_outbox.c.order_key)
         .limit(limit)
     )
-    return [_entry(row) for row in rows]
+    return [_from_row(OutboxEntry, row) for row in rows]
 
 
 def next_pending_after(
@@ -159,7 +153,7 @@ def next_pending_after(
         .order_by(kci_outbox.c.sequence_number)
         .limit(1)
     ).first()
-    return None if row is None else _entry(row)
+    return None if row is None else _from_row(OutboxEntry, row)
 
 
 # Built once: delivery records an attempt per KCI sent, and building statements per call
@@ -230,7 +224,7 @@ def for_order(connection: Connection, order_key: str, tenant: str | None = None)
     if tenant is not None:
         query = query.where(kci_outbox.c.tenant == tenant)
     rows = connection.execute(query.order_by(kci_outbox.c.sequence_number))
-    return [_entry(row) for row in rows]
+    return [_from_row(OutboxEntry, row) for row in rows]
 
 
 def attempts_for(connection: Connection, kci_id: str) -> list[Attempt]:
@@ -238,19 +232,7 @@ def attempts_for(connection: Connection, kci_id: str) -> list[Attempt]:
     rows = connection.execute(
         select(kci_attempts).where(kci_attempts.c.kci_id == kci_id).order_by(kci_attempts.c.attempt)
     )
-    return [
-        Attempt(
-            kci_id=row.kci_id,
-            attempt=row.attempt,
-            at=utc(row.at),
-            outcome=row.outcome,
-            status_code=row.status_code,
-            error=row.error,
-            next_attempt_at=None if row.next_attempt_at is None else utc(row.next_attempt_at),
-            latency_ms=row.latency_ms,
-        )
-        for row in rows
-    ]
+    return [_from_row(Attempt, row) for row in rows]
 
 
 def pending_count(connection: Connection) -> int:
@@ -265,4 +247,4 @@ def recent(connection: Connection, limit: int = 500) -> list[OutboxEntry]:
         .order_by(kci_outbox.c.created_at.desc(), kci_outbox.c.sequence_number.desc())
         .limit(limit)
     )
-    return [_entry(row) for row in rows]
+    return [_from_row(OutboxEntry, row) for row in rows]

@@ -59,6 +59,16 @@ def _script_progress() -> list[Column[object]]:
     ]
 
 
+def _scenario_choice() -> list[Column[object]]:
+    """How the script of an order or of a request on it was chosen (the test-stub headers)."""
+    return [
+        Column("scenario_name", String(60), nullable=True),
+        Column("scenario_params", JSON, nullable=False),  # {name: value}
+        Column("problem_code", String(40), nullable=True),
+        Column("kci_delay", String(20), nullable=True),
+    ]
+
+
 def _timestamps() -> list[Column[object]]:
     """When an order, test or problem was received and last changed."""
     return [
@@ -163,10 +173,7 @@ orders = Table(
     Column("linked_key", String(40), nullable=True),
     Column("paused", Boolean, nullable=False),
     # The script and how it was chosen.
-    Column("scenario_name", String(60), nullable=True),
-    Column("scenario_params", JSON, nullable=False),  # {name: value}
-    Column("problem_code", String(40), nullable=True),
-    Column("kci_delay", String(20), nullable=True),
+    *_scenario_choice(),
     Column("script", String(60), nullable=False),
     Column("next_step", Integer, nullable=False),
     Column("next_step_due", DateTime(timezone=True), nullable=True, index=True),
@@ -192,10 +199,7 @@ order_requests = Table(
     Column("position", Integer, nullable=False),  # the order's requests in arrival order
     Column("reference", String(40), nullable=False),
     Column("order_id_sent", BigInteger, nullable=False),
-    Column("scenario_name", String(60), nullable=True),
-    Column("scenario_params", JSON, nullable=False),
-    Column("problem_code", String(40), nullable=True),
-    Column("kci_delay", String(20), nullable=True),
+    *_scenario_choice(),
     Column("reply", String(10), nullable=False),
     Column("queued", Boolean, nullable=False),
     Column("step", Integer, nullable=False),

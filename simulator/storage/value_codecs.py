@@ -1,15 +1,32 @@
 """Value objects of the order and problem commands as JSON columns, and back.
 
-Orders and service problems store contacts and contact changes the same way.
+Orders and service problems store contacts, contact changes and scenarios the same way.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from simulator.domain.order_commands import REMOVE, Contact, ContactChange, Removal
+from simulator.domain.order_commands import REMOVE, Contact, ContactChange, Removal, Scenario
 
-__all__ = ["contact", "contact_change", "contact_change_json", "contact_json", "optional", "optional_json"]
+__all__ = [
+    "SCENARIO_COLUMNS",
+    "SCENARIO_JSON",
+    "contact",
+    "contact_change",
+    "contact_change_json",
+    "contact_json",
+    "optional",
+    "optional_json",
+    "scenario",
+    "scenario_values",
+]
+
+SCENARIO_JSON = ("name", "params", "problemCode", "kciDelay")
+"""Where a scenario's name, parameters, problem code and KCI delay go in a JSON object."""
+SCENARIO_COLUMNS = ("scenario_name", "scenario_params", "problem_code", "kci_delay")
+"""The same, as the columns of an order or order request (``tables._scenario_choice``)."""
 
 
 def contact_json(contact: Contact | None) -> dict[str, str] | None:
@@ -61,3 +78,21 @@ def contact_change(raw: dict[str, Any] | None) -> ContactChange | None:
         optional(raw["phoneNumber"]),
         bool(raw["removeContact"]),
     )
+
+
+def scenario_values(scenario: Scenario, names: tuple[str, ...] = SCENARIO_JSON) -> dict[str, Any]:
+    """A scenario under ``names``: a JSON object, or with :data:`SCENARIO_COLUMNS` a row's values."""
+    return dict(
+        zip(
+            names,
+            (scenario.name, dict(scenario.params), scenario.problem_code, scenario.kci_delay),
+            strict=True,
+        )
+    )
+
+
+def scenario(stored: Mapping[str, Any], names: tuple[str, ...] = SCENARIO_JSON) -> Scenario:
+    """The scenario :func:`scenario_values` stored under ``names``."""
+    name, params, problem_code, kci_delay = names
+    pairs = tuple(sorted((str(k), str(v)) for k, v in (stored.get(params) or {}).items()))
+    return Scenario(stored.get(name), pairs, stored.get(problem_code), stored.get(kci_delay))

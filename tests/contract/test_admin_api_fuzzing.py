@@ -8,16 +8,13 @@ move, fault rule or journal never decides the next one's answer.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterator
-
 import pytest
 import schemathesis
 from flask import Flask
-from hypothesis import given
 from schemathesis.config import SchemathesisConfig
 
 from contracts import ADMIN_API, load_document
+from tests.contract.fuzzing import Tally
 
 # A schema-valid request may still name nothing (an unknown order: 404) or break a rule
 # (a move past the clock's horizon: 422); both are documented answers.
@@ -32,14 +29,8 @@ SCHEMA = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG)
 # Supplier API cannot answer them), and the reset before each example undoes whatever one did.
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 
-#: Examples run and 5xx answers seen, per API, for the record (printed at the end of the module).
-TALLY: Counter[str] = Counter()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _report() -> Iterator[None]:
-    yield
-    print(f"\nadmin fuzzing: {TALLY['examples']} examples, {TALLY['5xx']} server errors")
+TALLY = Tally("admin")
+_report = TALLY.fixture()
 
 
 def test_every_documented_operation_is_fuzzed() -> None:
@@ -56,12 +47,8 @@ def test_every_documented_operation_is_fuzzed() -> None:
 def test_admin_operations_honour_the_contract(app: Flask, operation: schemathesis.APIOperation) -> None:
     client = app.test_client()
 
-    @given(case=operation.as_strategy())
-    def honours_the_contract(case: schemathesis.Case) -> None:
+    def call(case: schemathesis.Case) -> object:
         assert client.post("/_admin/reset").status_code == 200
-        TALLY["examples"] += 1
-        response = case.call(app=app, base_url="http://127.0.0.1/_admin")
-        TALLY["5xx"] += response.status_code >= 500
-        case.validate_response(response)
+        return case.call(app=app, base_url="http://127.0.0.1/_admin")
 
-    honours_the_contract()
+    TALLY.honour_the_contract(operation, call)

@@ -7,18 +7,15 @@ which follows pytest's private internals and breaks on new pytest releases.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterator
-
 import pytest
 import schemathesis
 from flask import Flask
-from hypothesis import given
 from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 
 from contracts import SUPPLIER_API
 from contracts.operations import operation_index
+from tests.contract.fuzzing import Tally
 
 # Operations the simulator implements (x-fibresim-implemented); the rest answer 501 and are
 # covered by their own tests.
@@ -36,15 +33,8 @@ SCHEMA = schemathesis.openapi.from_dict(dict(INDEX.document), config=CONFIG).inc
 )
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 
-
-#: Examples run and 5xx answers seen, for the record (printed at the end of the module).
-TALLY: Counter[str] = Counter()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _report() -> Iterator[None]:
-    yield
-    print(f"\nsupplier fuzzing: {TALLY['examples']} examples, {TALLY['5xx']} server errors")
+TALLY = Tally("supplier")
+_report = TALLY.fixture()
 
 
 def test_every_implemented_operation_is_fuzzed() -> None:
@@ -53,14 +43,7 @@ def test_every_implemented_operation_is_fuzzed() -> None:
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=[operation.label for operation in OPERATIONS])
 def test_implemented_operations_honour_the_contract(app: Flask, operation: schemathesis.APIOperation) -> None:
-    @given(case=operation.as_strategy())
-    def honours_the_contract(case: schemathesis.Case) -> None:
-        response = case.call(app=app)
-        TALLY["examples"] += 1
-        TALLY["5xx"] += response.status_code >= 500
-        case.validate_response(response)
-
-    honours_the_contract()
+    TALLY.honour_the_contract(operation, lambda case: case.call(app=app))
 
 
 def test_strategies_are_hypothesis_strategies() -> None:

@@ -65,6 +65,21 @@ def _order_sent_as(name: str, content_type: str, expected: frozenset[int]) -> Ca
     )
 
 
+def _json_post(
+    name: str, path: str, expected: frozenset[int], data: bytes, headers: dict[str, str] | None = None
+) -> Case:
+    """``data`` POSTed to ``path`` as JSON, with a gateway's headers unless ``headers`` are given."""
+    return Case(
+        name,
+        "POST",
+        path,
+        expected,
+        data=data,
+        content_type="application/json",
+        headers=_gateway() if headers is None else headers,
+    )
+
+
 def _appointments(**query: str) -> dict[str, str]:
     return {
         "address": json.dumps({"id": "100000000002", "type": "UPRN"}),
@@ -153,33 +168,9 @@ CORPUS: list[Case] = [
     Case("order id 2^64", "POST", "/service-orders", BAD, _order(id=2**64), headers=_gateway()),
     Case("order id 1e308", "POST", "/service-orders", BAD, _order(id=1e308), headers=_gateway()),
     Case("order id 0", "POST", "/service-orders", BAD, _order(id=0), headers=_gateway()),
-    Case(
-        "order id of 5000 digits",
-        "POST",
-        "/service-orders",
-        BAD,
-        data=b'{"id": ' + b"9" * 5000 + b"}",
-        content_type="application/json",
-        headers=_gateway(),
-    ),
-    Case(
-        "order id 1e400 (infinity)",
-        "POST",
-        "/service-orders",
-        BAD,
-        data=b'{"id": 1e400}',
-        content_type="application/json",
-        headers=_gateway(),
-    ),
-    Case(
-        "NaN in a body",
-        "POST",
-        "/service-orders",
-        BAD,
-        data=b'{"id": NaN}',
-        content_type="application/json",
-        headers=_gateway(),
-    ),
+    _json_post("order id of 5000 digits", "/service-orders", BAD, b'{"id": ' + b"9" * 5000 + b"}"),
+    _json_post("order id 1e400 (infinity)", "/service-orders", BAD, b'{"id": 1e400}'),
+    _json_post("NaN in a body", "/service-orders", BAD, b'{"id": NaN}'),
     Case(
         "reservation id 2^63",
         "POST",
@@ -255,49 +246,11 @@ CORPUS: list[Case] = [
         headers=_gateway(),
     ),
     # --- deep nesting
-    Case(
-        "100000 open brackets",
-        "POST",
-        "/service-orders",
-        BAD,
-        data=b"[" * 100_000,
-        content_type="application/json",
-        headers=_gateway(),
-    ),
-    Case(
-        "objects 65 deep",
-        "POST",
-        "/service-orders",
-        BAD,
-        data=_nested(65).encode(),
-        content_type="application/json",
-        headers=_gateway(),
-    ),
-    Case(
-        "objects 900 deep",
-        "POST",
-        "/appointments",
-        BAD,
-        data=_nested(900).encode(),
-        content_type="application/json",
-        headers=_gateway(),
-    ),
-    Case(
-        "deep admin body",
-        "POST",
-        "/_admin/clock/advance",
-        BAD,
-        data=b"[" * 50_000,
-        content_type="application/json",
-    ),
-    Case(
-        "deep fault rule",
-        "POST",
-        "/_admin/faults",
-        BAD,
-        data=_nested(5000).encode(),
-        content_type="application/json",
-    ),
+    _json_post("100000 open brackets", "/service-orders", BAD, b"[" * 100_000),
+    _json_post("objects 65 deep", "/service-orders", BAD, _nested(65).encode()),
+    _json_post("objects 900 deep", "/appointments", BAD, _nested(900).encode()),
+    _json_post("deep admin body", "/_admin/clock/advance", BAD, b"[" * 50_000, headers={}),
+    _json_post("deep fault rule", "/_admin/faults", BAD, _nested(5000).encode(), headers={}),
     Case(
         "deep address query",
         "GET",
@@ -307,24 +260,8 @@ CORPUS: list[Case] = [
         headers=_gateway(),
     ),
     # --- bad Unicode
-    Case(
-        "lone surrogate in a body",
-        "POST",
-        "/service-orders",
-        BAD,
-        data=b'{"id": 1, "tenant": "\\ud800"}',
-        content_type="application/json",
-        headers=_gateway(),
-    ),
-    Case(
-        "lone surrogate as a key",
-        "POST",
-        "/service-orders",
-        BAD,
-        data=b'{"\\udfff": 1}',
-        content_type="application/json",
-        headers=_gateway(),
-    ),
+    _json_post("lone surrogate in a body", "/service-orders", BAD, b'{"id": 1, "tenant": "\\ud800"}'),
+    _json_post("lone surrogate as a key", "/service-orders", BAD, b'{"\\udfff": 1}'),
     Case(
         "lone surrogate in the address query",
         "GET",
@@ -333,23 +270,8 @@ CORPUS: list[Case] = [
         query={"address": '{"id": "\\ud800", "type": "UPRN"}'},
         headers=_gateway(),
     ),
-    Case(
-        "invalid UTF-8",
-        "POST",
-        "/service-orders",
-        BAD,
-        data=b'{"tenant": "\xff\xfe"}',
-        content_type="application/json",
-        headers=_gateway(),
-    ),
-    Case(
-        "overlong UTF-8",
-        "POST",
-        "/_admin/clock/advance",
-        BAD,
-        data=b'{"by": "\xc0\xaf"}',
-        content_type="application/json",
-    ),
+    _json_post("invalid UTF-8", "/service-orders", BAD, b'{"tenant": "\xff\xfe"}'),
+    _json_post("overlong UTF-8", "/_admin/clock/advance", BAD, b'{"by": "\xc0\xaf"}', headers={}),
     Case(
         "a surrogate pair is fine",
         "POST",
@@ -409,15 +331,7 @@ CORPUS: list[Case] = [
     _order_sent_as("JSON with a charset", "application/json; charset=UTF-8", OK),
     _order_sent_as("a +json type", "application/vnd.fibre+json", OK),
     # --- huge bodies
-    Case(
-        "2 MiB body",
-        "POST",
-        "/service-orders",
-        frozenset({413}),
-        data=b'"' + b"x" * (2 * MIB) + b'"',
-        content_type="application/json",
-        headers=_gateway(),
-    ),
+    _json_post("2 MiB body", "/service-orders", frozenset({413}), b'"' + b"x" * (2 * MIB) + b'"'),
     Case(
         "2 MiB chunked body",
         "POST",
@@ -437,24 +351,8 @@ CORPUS: list[Case] = [
         content_type="application/json",
         chunked=True,
     ),
-    Case(
-        "900 KiB string",
-        "POST",
-        "/service-orders",
-        BAD,
-        data=b'"' + b"x" * (900 * 1024) + b'"',
-        content_type="application/json",
-        headers=_gateway(),
-    ),
-    Case(
-        "a million wrong items",
-        "POST",
-        "/service-orders",
-        BAD,
-        data=b"[" + b"1," * 400_000 + b"1]",
-        content_type="application/json",
-        headers=_gateway(),
-    ),
+    _json_post("900 KiB string", "/service-orders", BAD, b'"' + b"x" * (900 * 1024) + b'"'),
+    _json_post("a million wrong items", "/service-orders", BAD, b"[" + b"1," * 400_000 + b"1]"),
     # --- the admin surface
     Case("advance past the horizon", "POST", "/_admin/clock/advance", RULE, {"by": "P36500D"}),
     Case("advance past timedelta", "POST", "/_admin/clock/advance", RULE, {"by": "P99999999999D"}),

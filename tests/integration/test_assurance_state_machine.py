@@ -16,10 +16,8 @@ from contracts.model.service_problem_states import PROBLEM_STATES, ProblemStatus
 from contracts.model.service_test_states import TEST_STATES, TestStatus
 from contracts.model.state_table import StateTable, Transition
 from simulator.domain.order_events import OrderId
-from simulator.storage.outbox import kci_body
 from tests.assurance_support import problem, service_test
-from tests.orders_support import contract_problems
-from tests.simulator_machine import SimulatorMachine
+from tests.simulator_machine import SimulatorMachine, sound_stream
 
 TENANTS = ("TENANT1", "TENANT2")
 SERVICES = (("S100000000003-1", "FTTP"), ("S100000000004-1", "FTTP"), ("S100000000005-1", "FTTP-LITE"))
@@ -78,6 +76,7 @@ class AssuranceFlows(SimulatorMachine):
     """The model is the simulator's own record; the invariants check it against the rules."""
 
     problems = Bundle("problems")
+    max_advance_minutes = 600
 
     @rule(
         tenant=st.sampled_from(TENANTS),
@@ -128,10 +127,6 @@ class AssuranceFlows(SimulatorMachine):
         }
         self._post("/service-problem-cancellations", body, tenant, scenario, allowed={201, 202, 404, 422})
 
-    @rule(minutes=st.integers(1, 600))
-    def advance(self, minutes: int) -> None:
-        assert self.client.post("/_admin/clock/advance", json={"by": f"PT{minutes}M"}).status_code == 200
-
     @invariant()
     def every_stream_is_sound(self) -> None:
         seen: set[str] = set()
@@ -139,13 +134,7 @@ class AssuranceFlows(SimulatorMachine):
             entities = [(t.tenant, t.key, TEST_STATES) for t in unit.assurance.recent_tests(None)]
             entities += [(p.tenant, p.key, PROBLEM_STATES) for p in unit.assurance.recent_problems(None)]
             for tenant, key, table in entities:
-                stream = unit.outbox.for_order(OrderId(tenant, key))
-                assert [e.sequence_number for e in stream] == list(range(1, len(stream) + 1)), key
-                kcis = [kci_body(e.payload) for e in stream]
-                for entry, kci in zip(stream, kcis, strict=True):
-                    assert entry.kci_id not in seen
-                    seen.add(entry.kci_id)
-                    assert contract_problems(kci) == [], kci
+                kcis = sound_stream(unit.outbox.for_order(OrderId(tenant, key)), seen, key)
                 assert [f for f in validate_kci_stream(kcis) if not f.info] == [], key
                 for event in unit.assurance.history(tenant, key):
                     if event.from_status is None or event.event in QUIET:

@@ -15,8 +15,8 @@ from simulator.http.errors import register_error_handlers
 from simulator.storage import inventory, outbox
 from simulator.storage import orders as order_store
 from tests.conftest import gateway_headers
-from tests.orders_support import cease, contract_problems, modify, provide
-from tests.simulator_machine import SimulatorMachine
+from tests.orders_support import cease, modify, provide
+from tests.simulator_machine import SimulatorMachine, sound_stream
 
 TENANTS = ("TENANT1", "TENANT2")
 ADDRESSES = ("100000000002", "100000000003", "100000000004", "100000000005", "200000000001", "200000000007")
@@ -98,21 +98,12 @@ class OrderFlows(SimulatorMachine):
         body = {"id": self._id(), "orderId": order_id, "reasonCode": "CUSTOMER_CHANGED_MIND"}
         self._post("/service-order-cancellations", body, tenant, scenario, allowed={201, 202, 404, 422})
 
-    @rule(minutes=st.integers(1, 240))
-    def advance(self, minutes: int) -> None:
-        assert self.client.post("/_admin/clock/advance", json={"by": f"PT{minutes}M"}).status_code == 200
-
     @invariant()
     def every_kci_stream_is_sound(self) -> None:
         seen: set[str] = set()
         with self.context.database.reading() as connection:
             for record in order_store.listing(connection):
-                stream = outbox.for_order(connection, record.id.key, record.id.tenant)
-                assert [e.sequence_number for e in stream] == list(range(1, len(stream) + 1))
-                for entry in stream:
-                    assert entry.kci_id not in seen
-                    seen.add(entry.kci_id)
-                    assert contract_problems(outbox.kci_body(entry.payload)) == [], entry.payload
+                sound_stream(outbox.for_order(connection, record.id.key, record.id.tenant), seen, record.id)
                 for event in order_store.history(connection, record.id.key, record.id.tenant):
                     if event.from_status is None or event.event in {"PAUSED", "RESUMED", "STEP_SKIPPED"}:
                         continue

@@ -33,7 +33,7 @@ from simulator.domain.kci_scripts import (
     start_states,
     validate_script,
 )
-from simulator.kci_script_loader import SCRIPT_SCHEMA, build_script, load_script_file, load_scripts
+from simulator.kci_script_loader import FORMAT, build_script, load_script_file, load_scripts
 
 R = ReasonCode
 S = OrderStatus
@@ -137,11 +137,11 @@ def test_the_loaded_scripts_are_a_fresh_dict_each_time() -> None:
 
 
 def test_the_schema_enums_match_the_state_machine() -> None:
-    definitions = load_schema(SCRIPT_SCHEMA)["$defs"]
+    definitions = load_schema(FORMAT.schema)["$defs"]
     assert definitions["reasonCode"]["enum"] == list(ReasonCode)
     assert definitions["problemCode"]["enum"] == list(ProblemCode)
     assert definitions["step"]["properties"]["fault"]["enum"] == list(DeliveryFault)
-    assert load_schema(SCRIPT_SCHEMA)["properties"]["response"]["enum"] == list(ScriptResponse)
+    assert load_schema(FORMAT.schema)["properties"]["response"]["enum"] == list(ScriptResponse)
 
 
 # --- what validate_script refuses -------------------------------------------------------
