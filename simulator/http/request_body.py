@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -185,7 +186,7 @@ def parse_json(raw: bytes) -> Any:
     except UnicodeDecodeError as error:
         raise MalformedRequest(f"the request body is not UTF-8 (byte {error.start})") from None
     try:
-        document = json.loads(text, parse_constant=_not_json)
+        document = json.loads(text, parse_constant=_not_json, parse_float=_finite)
     except RecursionError:
         raise MalformedRequest(f"the request body nests deeper than {MAX_DEPTH} levels") from None
     except ValueError as error:
@@ -202,6 +203,14 @@ def _not_json(constant: str) -> Any:
     # Python reads NaN and the infinities; JSON (RFC 8259) has no such values, and neither
     # could be written back out as JSON (the journal keeps what it parsed).
     raise ValueError(f"{constant} is not a JSON value")
+
+
+def _finite(number: str) -> float:
+    # 1e400 is JSON, but as a float it is infinity, which could never be written back as JSON.
+    value = float(number)
+    if math.isinf(value):
+        raise ValueError(f"{excerpt(number)} is too large a number")
+    return value
 
 
 def _check_document(document: Any, *, texts: bool = True) -> None:

@@ -74,6 +74,20 @@ def test_nan_and_the_infinities_are_not_json_and_a_400(raw: bytes) -> None:
         parse_json(raw)
 
 
+@pytest.mark.parametrize("raw", [b'{"id": 1e400}', b"[-1.5e999]"])
+def test_a_number_beyond_a_float_is_a_400(raw: bytes) -> None:
+    with pytest.raises(MalformedRequest, match="too large a number"):
+        parse_json(raw)
+
+
+def test_large_but_finite_numbers_parse() -> None:
+    assert parse_json(b"[1e308, -2.5e-300, 12345678901234567890123]") == [
+        1e308,
+        -2.5e-300,
+        12345678901234567890123,
+    ]
+
+
 def test_a_surrogate_pair_is_one_character() -> None:
     assert parse_json(b'"\\ud83d\\ude00"') == "\U0001f600"
 
