@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from functools import cache
 from typing import Any
 
@@ -12,7 +13,11 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from contracts import SUPPLIER_UPDATES_API, load_document
+from contracts.certification.behaviour.order_requests import modify_order
 from tests.conftest import gateway_headers
+
+REQUESTED = date(2026, 8, 3)
+"""The completion date the test orders ask for."""
 
 
 def provide(
@@ -37,7 +42,7 @@ def provide(
         "primaryContact": {"name": "Ann Example", "phoneNumber": "07700900000"},
     }
     if "appointmentReservationId" not in fields:
-        body["requestedCompletionDate"] = "2026-08-03"
+        body["requestedCompletionDate"] = REQUESTED.isoformat()
     body.update(fields)
     return body
 
@@ -45,17 +50,8 @@ def provide(
 def modify(
     order_id: int, service_id: str, profile: str, *, tenant: str = "TENANT1", spec: str = "FTTP"
 ) -> dict[str, Any]:
-    return {
-        "id": order_id,
-        "orderType": "MODIFY",
-        "tenant": tenant,
-        "serviceId": service_id,
-        "serviceOrderItem": {
-            "serviceSpecification": {"id": spec},
-            "serviceCharacteristics": [{"name": "LINE_PROFILE", "value": profile}],
-        },
-        "requestedCompletionDate": "2026-08-03",
-    }
+    """The certification suite's ``ModifyServiceOrder``, without its notes, due on 2026-08-03."""
+    return modify_order(order_id, tenant, service_id, spec, profile, REQUESTED, notes=None)
 
 
 def cease(order_id: int, service_id: str, *, tenant: str = "TENANT1") -> dict[str, Any]:
@@ -64,7 +60,7 @@ def cease(order_id: int, service_id: str, *, tenant: str = "TENANT1") -> dict[st
         "orderType": "CEASE",
         "tenant": tenant,
         "serviceId": service_id,
-        "requestedCompletionDate": "2026-08-03",
+        "requestedCompletionDate": REQUESTED.isoformat(),
     }
 
 

@@ -107,15 +107,29 @@ RULE = frozenset({422})
 OK = frozenset({201, 202})
 
 
-def _scenario(value: str, expected: frozenset[int]) -> Case:
+def _order_post(
+    name: str, expected: frozenset[int], body: dict[str, Any] | None = None, **headers: str
+) -> Case:
+    """``body`` (a valid order by default) POSTed to ``/service-orders`` with a gateway's headers."""
     return Case(
-        f"X-Scenario {value[:60]} ({len(value)})",
+        name,
         "POST",
         "/service-orders",
         expected,
-        _order(),
-        headers=_gateway(**{"X-Scenario": value}),
+        _order() if body is None else body,
+        headers=_gateway(**headers),
     )
+
+
+def _gateway_get(
+    name: str, path: str, expected: frozenset[int], query: dict[str, str], **headers: str
+) -> Case:
+    """A GET of ``path`` with ``query`` and a gateway's headers."""
+    return Case(name, "GET", path, expected, query=query, headers=_gateway(**headers))
+
+
+def _scenario(value: str, expected: frozenset[int]) -> Case:
+    return _order_post(f"X-Scenario {value[:60]} ({len(value)})", expected, **{"X-Scenario": value})
 
 
 CORPUS: list[Case] = [
@@ -131,43 +145,15 @@ CORPUS: list[Case] = [
     _scenario("ORDER_REAPPOINTED?targetDateOffset=" + "9" * 5000, BAD),
     _scenario("ORDER_" + "X" * 190, RULE),
     _scenario("ORDER SUCCESSFUL", BAD),
-    Case(
-        "X-Kci-Delay at its largest",
-        "POST",
-        "/service-orders",
-        OK,
-        _order(),
-        headers=_gateway(**{"X-Kci-Delay": "999999"}),
-    ),
-    Case(
-        "X-Kci-Delay too large",
-        "POST",
-        "/service-orders",
-        BAD,
-        _order(),
-        headers=_gateway(**{"X-Kci-Delay": "9" * 40}),
-    ),
-    Case(
-        "X-Kci-Delay negative",
-        "POST",
-        "/service-orders",
-        BAD,
-        _order(),
-        headers=_gateway(**{"X-Kci-Delay": "-1"}),
-    ),
-    Case(
-        "X-Problem-Code junk",
-        "POST",
-        "/service-orders",
-        BAD,
-        _order(),
-        headers=_gateway(**{"X-Problem-Code": "Ω" * 300}),
-    ),
+    _order_post("X-Kci-Delay at its largest", OK, **{"X-Kci-Delay": "999999"}),
+    _order_post("X-Kci-Delay too large", BAD, **{"X-Kci-Delay": "9" * 40}),
+    _order_post("X-Kci-Delay negative", BAD, **{"X-Kci-Delay": "-1"}),
+    _order_post("X-Problem-Code junk", BAD, **{"X-Problem-Code": "Ω" * 300}),
     # --- huge numbers
-    Case("order id 2^53", "POST", "/service-orders", BAD, _order(id=2**53), headers=_gateway()),
-    Case("order id 2^64", "POST", "/service-orders", BAD, _order(id=2**64), headers=_gateway()),
-    Case("order id 1e308", "POST", "/service-orders", BAD, _order(id=1e308), headers=_gateway()),
-    Case("order id 0", "POST", "/service-orders", BAD, _order(id=0), headers=_gateway()),
+    _order_post("order id 2^53", BAD, _order(id=2**53)),
+    _order_post("order id 2^64", BAD, _order(id=2**64)),
+    _order_post("order id 1e308", BAD, _order(id=1e308)),
+    _order_post("order id 0", BAD, _order(id=0)),
     _json_post("order id of 5000 digits", "/service-orders", BAD, b'{"id": ' + b"9" * 5000 + b"}"),
     _json_post("order id 1e400 (infinity)", "/service-orders", BAD, b'{"id": 1e400}'),
     _json_post("NaN in a body", "/service-orders", BAD, b'{"id": NaN}'),
@@ -180,54 +166,29 @@ CORPUS: list[Case] = [
         headers=_gateway(),
     ),
     # --- far dates
-    Case(
-        "requested 9999-12-31",
-        "POST",
-        "/service-orders",
-        RULE,
-        _order(requestedCompletionDate="9999-12-31"),
-        headers=_gateway(),
+    _order_post("requested 9999-12-31", RULE, _order(requestedCompletionDate="9999-12-31")),
+    _order_post("requested 0001-01-01", RULE, _order(requestedCompletionDate="0001-01-01")),
+    _order_post(
+        "requested 2100-01-02, just past the horizon", RULE, _order(requestedCompletionDate="2100-01-02")
     ),
-    Case(
-        "requested 0001-01-01",
-        "POST",
-        "/service-orders",
-        RULE,
-        _order(requestedCompletionDate="0001-01-01"),
-        headers=_gateway(),
-    ),
-    Case(
-        "requested 2100-01-02, just past the horizon",
-        "POST",
-        "/service-orders",
-        RULE,
-        _order(requestedCompletionDate="2100-01-02"),
-        headers=_gateway(),
-    ),
-    Case(
+    # An id of its own: the answer must not depend on which cases ran before it.
+    _order_post(
         "reappointed by ten years from the latest date taken",
-        "POST",
-        "/service-orders",
         OK,
-        # An id of its own: the answer must not depend on which cases ran before it.
         {**_order(requestedCompletionDate="2028-06-30"), "id": 9002},
-        headers=_gateway(**{"X-Scenario": "ORDER_REAPPOINTED?targetDateOffset=3650"}),
+        **{"X-Scenario": "ORDER_REAPPOINTED?targetDateOffset=3650"},
     ),
-    Case(
+    _gateway_get(
         "appointments from 9999-12-31",
-        "GET",
         "/available-appointments",
         RULE,
-        query=_appointments(appointmentFromDate="9999-12-31"),
-        headers=_gateway(),
+        _appointments(appointmentFromDate="9999-12-31"),
     ),
-    Case(
+    _gateway_get(
         "appointments from 0001-01-01",
-        "GET",
         "/available-appointments",
         RULE,
-        query=_appointments(appointmentFromDate="0001-01-01"),
-        headers=_gateway(),
+        _appointments(appointmentFromDate="0001-01-01"),
     ),
     Case(
         "slot at the end of time",
@@ -251,63 +212,32 @@ CORPUS: list[Case] = [
     _json_post("objects 900 deep", "/appointments", BAD, _nested(900).encode()),
     _json_post("deep admin body", "/_admin/clock/advance", BAD, b"[" * 50_000, headers={}),
     _json_post("deep fault rule", "/_admin/faults", BAD, _nested(5000).encode(), headers={}),
-    Case(
-        "deep address query",
-        "GET",
-        "/service-availability",
-        BAD,
-        query={"address": "[" * 2600},
-        headers=_gateway(),
-    ),
+    _gateway_get("deep address query", "/service-availability", BAD, {"address": "[" * 2600}),
     # --- bad Unicode
     _json_post("lone surrogate in a body", "/service-orders", BAD, b'{"id": 1, "tenant": "\\ud800"}'),
     _json_post("lone surrogate as a key", "/service-orders", BAD, b'{"\\udfff": 1}'),
-    Case(
+    _gateway_get(
         "lone surrogate in the address query",
-        "GET",
         "/service-availability",
         BAD,
-        query={"address": '{"id": "\\ud800", "type": "UPRN"}'},
-        headers=_gateway(),
+        {"address": '{"id": "\\ud800", "type": "UPRN"}'},
     ),
     _json_post("invalid UTF-8", "/service-orders", BAD, b'{"tenant": "\xff\xfe"}'),
     _json_post("overlong UTF-8", "/_admin/clock/advance", BAD, b'{"by": "\xc0\xaf"}', headers={}),
-    Case(
-        "a surrogate pair is fine",
-        "POST",
-        "/service-orders",
-        OK,
-        _order(primaryContact={"name": "Ann \U0001f600"}),
-        headers=_gateway(),
-    ),
-    Case(
-        "NUL in a string",
-        "POST",
-        "/service-orders",
-        BAD | RULE | OK,
-        _order(primaryContact={"name": "A\u0000n"}),
-        headers=_gateway(),
-    ),
+    _order_post("a surrogate pair is fine", OK, _order(primaryContact={"name": "Ann \U0001f600"})),
+    _order_post("NUL in a string", BAD | RULE | OK, _order(primaryContact={"name": "A\u0000n"})),
     # --- headers of every size
-    Case(
-        "URL of 9000 bytes",
-        "GET",
-        "/service-availability",
-        frozenset({414}),
-        query={"address": "x" * 9000},
-        headers=_gateway(),
-    ),
+    _gateway_get("URL of 9000 bytes", "/service-availability", frozenset({414}), {"address": "x" * 9000}),
     Case("one header of 20 KiB", "GET", "/_admin/clock", frozenset({431}), headers={"X-Junk": "x" * 20_000}),
     Case(
         "150 headers", "GET", "/_admin/clock", frozenset({431}), headers={f"X-H{i}": "1" for i in range(150)}
     ),
-    Case(
+    _gateway_get(
         "Tenant of 10 KiB",
-        "GET",
         "/service-availability",
         BAD,
-        query={"address": json.dumps({"id": "100000000002", "type": "UPRN"})},
-        headers=_gateway(Tenant="T" * 10_000),
+        {"address": json.dumps({"id": "100000000002", "type": "UPRN"})},
+        Tenant="T" * 10_000,
     ),
     # --- wrong media types
     _order_sent_as("text/plain body", "text/plain", frozenset({415})),

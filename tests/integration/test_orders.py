@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from contracts import SUPPLIER_API
+from contracts.certification.behaviour.order_requests import cancellation_request
 from contracts.operations import operation_index
 from scenarios import profile_path
 from simulator.composition import close_app, create_app
@@ -312,12 +313,7 @@ def test_a_completed_takeover_moves_the_line_and_ceases_the_losing_tenants_servi
 def test_cancel_other_on_the_unsolicited_cease_cancels_the_takeover(client: FlaskClient) -> None:
     post(client, "/service-orders", takeover(2002), "TENANT2")
     advance(client, "PT40S")
-    objection = {
-        "id": 61,
-        "orderId": 9001,
-        "supplierOrderReference": "UC-000000001",
-        "reasonCode": "NO_AUTHORISATION",
-    }
+    objection = cancellation_request(61, 9001, "UC-000000001", reason="NO_AUTHORISATION")
     assert post(client, "/service-order-cancellations", objection).status_code == 202
     advance(client, "PT1H")
     assert reasons(client, "UC-000000001")[-1] == "CANCELLED"

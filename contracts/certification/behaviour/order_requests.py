@@ -72,10 +72,17 @@ def provide_order(
 
 
 def modify_order(
-    order_id: int, tenant: str, service_id: str, spec_id: str, line_profile: str, requested: date
+    order_id: int,
+    tenant: str,
+    service_id: str,
+    spec_id: str,
+    line_profile: str,
+    requested: date,
+    *,
+    notes: str | None = NOTE,
 ) -> dict[str, Any]:
-    """A ``ModifyServiceOrder`` moving ``service_id`` to ``line_profile``."""
-    return {
+    """A ``ModifyServiceOrder`` moving ``service_id`` to ``line_profile``; ``notes=None`` leaves them out."""
+    body: dict[str, Any] = {
         "id": order_id,
         "orderType": "MODIFY",
         "tenant": tenant,
@@ -85,8 +92,10 @@ def modify_order(
             "serviceCharacteristics": [{"name": "LINE_PROFILE", "value": line_profile}],
         },
         "requestedCompletionDate": requested.isoformat(),
-        "notes": NOTE,
     }
+    if notes is not None:
+        body["notes"] = notes
+    return body
 
 
 def amendment_request(
