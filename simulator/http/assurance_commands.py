@@ -18,7 +18,7 @@ from simulator.domain.assurance_commands import (
 )
 from simulator.domain.inventory import AddressId
 from simulator.domain.order_commands import Characteristics
-from simulator.http.order_commands import change, contact, contact_change, scenario, text
+from simulator.http.order_commands import contact, follow_up, scenario, text, visit_changes
 from simulator.http.request_validation import ValidRequest
 
 
@@ -75,39 +75,27 @@ def amend_problem(valid: ValidRequest) -> AmendProblem:
     """``POST /service-problem-amendments`` as a command: only what an amendment may change."""
     body = valid.body
     characteristics = body.get("characteristics")
-    reservation = body.get("appointmentReservationId")
     problem_text = body.get("problemText")
-    changes = ProblemChanges(
+    changes = visit_changes(
+        body,
+        ProblemChanges,
         problem_text=None if not problem_text else str(problem_text),
         escalation=bool(body.get("escalationRequest", False)),
         characteristics=None if characteristics is None else _characteristics(characteristics),
-        primary_contact=contact_change(body.get("primaryContact")),
-        secondary_contact=contact_change(body.get("secondaryContact")),
-        hazards=change(body, "hazards"),
-        on_site_restrictions=change(body, "onSiteRestrictions"),
-        notes=change(body, "notes"),
-        reservation_id=None if reservation is None else int(reservation),
-        reservation_reference=change(body, "appointmentReservationReference"),
     )
-    return AmendProblem(
-        request_id=int(body["id"]),
-        entity_id=int(body["serviceProblemId"]),
-        tenant=valid.headers["Tenant"],
-        changes=changes,
-        supplier_reference=text(body, "supplierServiceProblemReference") or None,
-        scenario=scenario(valid),
+    return follow_up(
+        valid, AmendProblem, "serviceProblemId", "supplierServiceProblemReference", changes=changes
     )
 
 
 def cancel_problem(valid: ValidRequest) -> CancelProblem:
     """``POST /service-problem-cancellations`` as a command."""
     body = valid.body
-    return CancelProblem(
-        request_id=int(body["id"]),
-        entity_id=int(body["serviceProblemId"]),
-        tenant=valid.headers["Tenant"],
-        supplier_reference=str(body["supplierServiceProblemReference"]),
+    return follow_up(
+        valid,
+        CancelProblem,
+        "serviceProblemId",
+        "supplierServiceProblemReference",
         reason_code=str(body["reasonCode"]),
         text=text(body, "text"),
-        scenario=scenario(valid),
     )
