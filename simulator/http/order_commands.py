@@ -67,8 +67,14 @@ def contact(raw: dict[str, Any] | None) -> Contact | None:
     return Contact(raw.get("name"), raw.get("email"), raw.get("phoneNumber"))
 
 
-def _characteristics(found: list[dict[str, Any]] | None) -> Characteristics:
+def characteristics(found: list[dict[str, Any]] | None) -> Characteristics:
+    """The ``name``/``value`` objects of a request body as domain characteristics, in their order."""
     return tuple((str(c["name"]), str(c["value"])) for c in found or [] if "name" in c and "value" in c)
+
+
+def characteristics_change(found: list[dict[str, Any]] | None) -> Characteristics | None:
+    """An amendment's characteristics: absent (``None``, unchanged) or the new ones."""
+    return None if found is None else characteristics(found)
 
 
 def text(body: dict[str, Any], field: str) -> str | None:
@@ -101,7 +107,7 @@ def place_order(valid: ValidRequest) -> PlaceOrder:
         address=_address(body.get("address")),
         service_id=None if kind is OrderKind.PROVIDE else str(body["serviceId"]),
         specification_id=(item.get("serviceSpecification") or {}).get("id") if ordered else None,
-        characteristics=_characteristics(item.get("serviceCharacteristics")) if ordered else (),
+        characteristics=characteristics(item.get("serviceCharacteristics")) if ordered else (),
         requested_date=_date(body, "requestedCompletionDate"),
         reservation_id=int(body["appointmentReservationId"]) if appointed else None,
         reservation_reference=text(body, "appointmentReservationReference") if appointed else None,
@@ -169,12 +175,11 @@ def follow_up(
 def amend_order(valid: ValidRequest) -> AmendOrder:
     """``POST /service-order-amendments`` as a command: only what an amendment may change (§3.8)."""
     body = valid.body
-    characteristics = body.get("serviceCharacteristics")
     tasks = body.get("engineerTasks")
     changes = visit_changes(
         body,
         AmendmentChanges,
-        characteristics=None if characteristics is None else _characteristics(characteristics),
+        characteristics=characteristics_change(body.get("serviceCharacteristics")),
         requested_date=_date(body, "requestedCompletionDate"),
         engineer_tasks=None if tasks is None else tuple(str(t) for t in tasks),
     )
