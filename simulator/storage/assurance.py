@@ -21,17 +21,12 @@ from simulator.domain.inventory import AddressId
 from simulator.domain.order import Appointment, Reply
 from simulator.domain.service_problem import ProblemRequestRecord, ServiceProblem
 from simulator.domain.service_test import ServiceTest
+from simulator.storage import value_codecs
 from simulator.storage.database import utc
 from simulator.storage.scripted_rows import HistoryEntry, due_keys, history_entries, history_values
 from simulator.storage.scripted_rows import optional_utc as _when
 from simulator.storage.scripted_rows import request_owner as _request_owner
 from simulator.storage.tables import assurance_history, problem_request_ids, service_problems, service_tests
-from simulator.storage.value_codecs import (
-    characteristics,
-    characteristics_json,
-    visit_changes,
-    visit_changes_json,
-)
 from simulator.storage.value_codecs import contact as _contact
 from simulator.storage.value_codecs import contact_json as _contact_json
 from simulator.storage.value_codecs import scenario as _scenario
@@ -44,22 +39,22 @@ def _changes_json(changes: ProblemChanges | None) -> dict[str, Any] | None:
     if changes is None:
         return None
     return {
-        **visit_changes_json(changes),
+        **value_codecs.visit_changes_json(changes),
         "problemText": changes.problem_text,
         "escalation": changes.escalation,
-        "characteristics": characteristics_json(changes.characteristics),
+        "characteristics": value_codecs.characteristics_json(changes.characteristics),
     }
 
 
 def _changes(raw: dict[str, Any] | None) -> ProblemChanges | None:
     if raw is None:
         return None
-    return visit_changes(
+    return value_codecs.visit_changes(
         raw,
         ProblemChanges,
         problem_text=raw["problemText"],
         escalation=bool(raw["escalation"]),
-        characteristics=characteristics(raw["characteristics"]),
+        characteristics=value_codecs.characteristics(raw["characteristics"]),
     )
 
 

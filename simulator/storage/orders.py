@@ -22,6 +22,7 @@ from simulator.domain.order_commands import (
 )
 from simulator.domain.order_events import OrderId
 from simulator.domain.orders import InventoryChange
+from simulator.storage import value_codecs
 from simulator.storage.database import utc
 
 # Re-exported: the ports and the use cases name it from here.
@@ -30,13 +31,7 @@ from simulator.storage.scripted_rows import due_keys, history_entries, history_v
 from simulator.storage.scripted_rows import optional_utc as _when
 from simulator.storage.scripted_rows import request_owner as _request_owner
 from simulator.storage.tables import order_history, order_requests, orders
-from simulator.storage.value_codecs import (
-    SCENARIO_COLUMNS,
-    characteristics,
-    characteristics_json,
-    visit_changes,
-    visit_changes_json,
-)
+from simulator.storage.value_codecs import SCENARIO_COLUMNS
 from simulator.storage.value_codecs import contact as _contact
 from simulator.storage.value_codecs import contact_json as _contact_json
 from simulator.storage.value_codecs import scenario as _scenario
@@ -49,8 +44,8 @@ def _changes_json(changes: AmendmentChanges | None) -> dict[str, Any] | None:
     if changes is None:
         return None
     return {
-        **visit_changes_json(changes),
-        "characteristics": characteristics_json(changes.characteristics),
+        **value_codecs.visit_changes_json(changes),
+        "characteristics": value_codecs.characteristics_json(changes.characteristics),
         "requestedDate": None if changes.requested_date is None else changes.requested_date.isoformat(),
         "engineerTasks": None if changes.engineer_tasks is None else list(changes.engineer_tasks),
     }
@@ -60,10 +55,10 @@ def _changes(raw: dict[str, Any] | None) -> AmendmentChanges | None:
     if raw is None:
         return None
     tasks, requested = raw["engineerTasks"], raw["requestedDate"]
-    return visit_changes(
+    return value_codecs.visit_changes(
         raw,
         AmendmentChanges,
-        characteristics=characteristics(raw["characteristics"]),
+        characteristics=value_codecs.characteristics(raw["characteristics"]),
         requested_date=None if requested is None else date.fromisoformat(requested),
         engineer_tasks=None if tasks is None else tuple(tasks),
     )
