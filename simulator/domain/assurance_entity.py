@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Self
+from typing import Any, Self
 
+from simulator.domain.assurance_commands import AssuranceRequest
 from simulator.domain.order_commands import Characteristics, Scenario
 
 __all__ = ["AssuranceEntity"]
@@ -34,6 +35,22 @@ class AssuranceEntity:
     conversation_id: str | None
     created_at: datetime
     updated_at: datetime
+
+    @classmethod
+    def requested(cls, command: AssuranceRequest, script: str, now: datetime, **own: Any) -> Self:
+        """A new entity about what ``command`` names, playing ``script`` from ``now``, plus its ``own``."""
+        return cls(
+            tenant=command.tenant,
+            service_id=command.service_id,
+            specification_id=command.specification_id,
+            problem_type=command.problem_type,
+            characteristics=command.characteristics,
+            scenario=replace(command.scenario, name=script),
+            conversation_id=command.conversation_id,
+            created_at=now,
+            updated_at=now,
+            **own,
+        )
 
     def snapshot(self) -> Self:
         """The entity as it is now (later changes do not reach the copy)."""

@@ -143,25 +143,19 @@ class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, Assuran
             raise BusinessRuleViolation(
                 f"service problem {command.problem_id} is refused by scenario {script.name}"
             )
-        problem = cls(
-            tenant=command.tenant,
+        problem = cls.requested(
+            command,
+            script.name,
+            now,
             problem_id=command.problem_id,
             supplier_reference=f"SP_{command.problem_id:09d}",
-            service_id=command.service_id,
-            specification_id=command.specification_id,
-            problem_type=command.problem_type,
             problem_text=command.problem_text,
             address=command.address,
             service_test_id=command.service_test_id,
             service_test_reference=command.service_test_reference,
-            characteristics=command.characteristics,
             details=command.details,
-            scenario=replace(command.scenario, name=script.name),
             next_step_due=None,
-            conversation_id=command.conversation_id,
             reply=_reply(script),
-            created_at=now,
-            updated_at=now,
         )
         for trigger in response_triggers(script):
             problem._move(trigger)

@@ -7,7 +7,7 @@ change goes through the shared table :data:`contracts.model.service_test_states.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -55,19 +55,13 @@ class ServiceTest(AssuranceEntity):
         cls, command: RunServiceTest, script: AssuranceScript, now: datetime
     ) -> tuple[ServiceTest, list[AssuranceEvent]]:
         """A test the acceptance checks passed, answered 201, its script about to play."""
-        test = cls(
-            tenant=command.tenant,
+        test = cls.requested(
+            command,
+            script.name,
+            now,
             test_id=command.test_id,
             supplier_reference=f"ST-{command.test_id:09d}",
-            service_id=command.service_id,
-            specification_id=command.specification_id,
-            problem_type=command.problem_type,
-            characteristics=command.characteristics,
-            scenario=replace(command.scenario, name=script.name),
             next_step_due=now + script.steps[0].delay if script.steps else None,
-            conversation_id=command.conversation_id,
-            created_at=now,
-            updated_at=now,
         )
         detail = {"script": script.name, "answer": 201}
         return test, [AssuranceNoted(test.tenant, test.key, now, "ACCEPTED", None, test.status, detail)]

@@ -6,10 +6,12 @@ and parsed, so no request JSON reaches the domain.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from simulator.domain.assurance_commands import (
     AmendProblem,
+    AssuranceRequest,
     CancelProblem,
     ProblemChanges,
     ProblemDetails,
@@ -17,28 +19,38 @@ from simulator.domain.assurance_commands import (
     RunServiceTest,
 )
 from simulator.domain.inventory import AddressId
-from simulator.domain.order_commands import Characteristics
-from simulator.http.order_commands import change, contact, contact_change, scenario, text
+from simulator.http.order_commands import (
+    characteristics,
+    characteristics_change,
+    contact,
+    follow_up,
+    scenario,
+    text,
+    visit_changes,
+)
 from simulator.http.request_validation import ValidRequest
 
-
-def _characteristics(found: list[dict[str, Any]] | None) -> Characteristics:
-    return tuple((str(c["name"]), str(c["value"])) for c in found or [])
+RequestT = TypeVar("RequestT", bound=AssuranceRequest)
 
 
-def run_test(valid: ValidRequest) -> RunServiceTest:
-    """``POST /service-tests`` as a command."""
+def _assurance_request(valid: ValidRequest, command: Callable[..., RequestT], **own: Any) -> RequestT:
+    """A test or problem request as ``command``: the live service it is about, then its ``own`` fields."""
     body = valid.body
-    return RunServiceTest(
-        test_id=int(body["id"]),
+    return command(
         tenant=valid.headers["Tenant"],
         service_id=str(body["serviceId"]),
         specification_id=str(body["serviceSpecification"]["id"]),
         problem_type=str(body["problemType"]),
-        characteristics=_characteristics(body.get("characteristics")),
+        characteristics=characteristics(body.get("characteristics")),
         scenario=scenario(valid),
         conversation_id=valid.headers.get("X-Conversation-ID") or None,
+        **own,
     )
+
+
+def run_test(valid: ValidRequest) -> RunServiceTest:
+    """``POST /service-tests`` as a command."""
+    return _assurance_request(valid, RunServiceTest, test_id=int(valid.body["id"]))
 
 
 def raise_problem(valid: ValidRequest) -> RaiseProblem:
@@ -46,17 +58,14 @@ def raise_problem(valid: ValidRequest) -> RaiseProblem:
     body = valid.body
     address = body.get("address")
     reservation = body.get("appointmentReservationId")
-    return RaiseProblem(
+    return _assurance_request(
+        valid,
+        RaiseProblem,
         problem_id=int(body["id"]),
-        tenant=valid.headers["Tenant"],
-        service_id=str(body["serviceId"]),
-        specification_id=str(body["serviceSpecification"]["id"]),
-        problem_type=str(body["problemType"]),
         problem_text=str(body["problemText"]),
         address=None if address is None else AddressId.from_json(address),
         service_test_id=None if body.get("serviceTestId") is None else int(body["serviceTestId"]),
         service_test_reference=text(body, "serviceTestReference"),
-        characteristics=_characteristics(body.get("characteristics")),
         details=ProblemDetails(
             primary_contact=contact(body.get("primaryContact")),
             secondary_contact=contact(body.get("secondaryContact")),
@@ -66,48 +75,33 @@ def raise_problem(valid: ValidRequest) -> RaiseProblem:
             reservation_id=None if reservation is None else int(reservation),
             reservation_reference=text(body, "appointmentReservationReference"),
         ),
-        scenario=scenario(valid),
-        conversation_id=valid.headers.get("X-Conversation-ID") or None,
     )
 
 
 def amend_problem(valid: ValidRequest) -> AmendProblem:
     """``POST /service-problem-amendments`` as a command: only what an amendment may change."""
     body = valid.body
-    characteristics = body.get("characteristics")
-    reservation = body.get("appointmentReservationId")
     problem_text = body.get("problemText")
-    changes = ProblemChanges(
+    changes = visit_changes(
+        body,
+        ProblemChanges,
         problem_text=None if not problem_text else str(problem_text),
         escalation=bool(body.get("escalationRequest", False)),
-        characteristics=None if characteristics is None else _characteristics(characteristics),
-        primary_contact=contact_change(body.get("primaryContact")),
-        secondary_contact=contact_change(body.get("secondaryContact")),
-        hazards=change(body, "hazards"),
-        on_site_restrictions=change(body, "onSiteRestrictions"),
-        notes=change(body, "notes"),
-        reservation_id=None if reservation is None else int(reservation),
-        reservation_reference=change(body, "appointmentReservationReference"),
+        characteristics=characteristics_change(body.get("characteristics")),
     )
-    return AmendProblem(
-        request_id=int(body["id"]),
-        entity_id=int(body["serviceProblemId"]),
-        tenant=valid.headers["Tenant"],
-        changes=changes,
-        supplier_reference=text(body, "supplierServiceProblemReference") or None,
-        scenario=scenario(valid),
+    return follow_up(
+        valid, AmendProblem, "serviceProblemId", "supplierServiceProblemReference", changes=changes
     )
 
 
 def cancel_problem(valid: ValidRequest) -> CancelProblem:
     """``POST /service-problem-cancellations`` as a command."""
     body = valid.body
-    return CancelProblem(
-        request_id=int(body["id"]),
-        entity_id=int(body["serviceProblemId"]),
-        tenant=valid.headers["Tenant"],
-        supplier_reference=str(body["supplierServiceProblemReference"]),
+    return follow_up(
+        valid,
+        CancelProblem,
+        "serviceProblemId",
+        "supplierServiceProblemReference",
         reason_code=str(body["reasonCode"]),
         text=text(body, "text"),
-        scenario=scenario(valid),
     )

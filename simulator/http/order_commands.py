@@ -7,8 +7,9 @@ are left behind, so they can never be echoed or acted on later.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from simulator.domain.errors import MalformedRequest
 from simulator.domain.inventory import AddressId
@@ -21,12 +22,14 @@ from simulator.domain.order_commands import (
     Characteristics,
     Contact,
     ContactChange,
+    FollowUp,
     OrderDetails,
     OrderKind,
     OrderType,
     PlaceOrder,
     Removal,
     Scenario,
+    VisitChanges,
 )
 from simulator.http.request_validation import ValidRequest
 
@@ -64,8 +67,14 @@ def contact(raw: dict[str, Any] | None) -> Contact | None:
     return Contact(raw.get("name"), raw.get("email"), raw.get("phoneNumber"))
 
 
-def _characteristics(found: list[dict[str, Any]] | None) -> Characteristics:
+def characteristics(found: list[dict[str, Any]] | None) -> Characteristics:
+    """The ``name``/``value`` objects of a request body as domain characteristics, in their order."""
     return tuple((str(c["name"]), str(c["value"])) for c in found or [] if "name" in c and "value" in c)
+
+
+def characteristics_change(found: list[dict[str, Any]] | None) -> Characteristics | None:
+    """An amendment's characteristics: absent (``None``, unchanged) or the new ones."""
+    return None if found is None else characteristics(found)
 
 
 def text(body: dict[str, Any], field: str) -> str | None:
@@ -98,7 +107,7 @@ def place_order(valid: ValidRequest) -> PlaceOrder:
         address=_address(body.get("address")),
         service_id=None if kind is OrderKind.PROVIDE else str(body["serviceId"]),
         specification_id=(item.get("serviceSpecification") or {}).get("id") if ordered else None,
-        characteristics=_characteristics(item.get("serviceCharacteristics")) if ordered else (),
+        characteristics=characteristics(item.get("serviceCharacteristics")) if ordered else (),
         requested_date=_date(body, "requestedCompletionDate"),
         reservation_id=int(body["appointmentReservationId"]) if appointed else None,
         reservation_reference=text(body, "appointmentReservationReference") if appointed else None,
@@ -125,43 +134,59 @@ def contact_change(raw: dict[str, Any] | None) -> ContactChange | None:
     return ContactChange(change(raw, "name"), change(raw, "email"), change(raw, "phoneNumber"))
 
 
-def amend_order(valid: ValidRequest) -> AmendOrder:
-    """``POST /service-order-amendments`` as a command: only what an amendment may change (§3.8)."""
-    body = valid.body
-    characteristics = body.get("serviceCharacteristics")
-    tasks = body.get("engineerTasks")
-    changes = AmendmentChanges(
-        characteristics=None if characteristics is None else _characteristics(characteristics),
+ChangesT = TypeVar("ChangesT", bound=VisitChanges)
+FollowUpT = TypeVar("FollowUpT", bound=FollowUp)
+
+
+def visit_changes(body: dict[str, Any], changes: Callable[..., ChangesT], **own: Any) -> ChangesT:
+    """An amendment's changes to contacts, site notes and appointment, then the ``own`` of its kind."""
+    reservation = body.get("appointmentReservationId")
+    return changes(
         primary_contact=contact_change(body.get("primaryContact")),
         secondary_contact=contact_change(body.get("secondaryContact")),
-        reservation_id=None
-        if body.get("appointmentReservationId") is None
-        else int(body["appointmentReservationId"]),
-        reservation_reference=change(body, "appointmentReservationReference"),
-        requested_date=_date(body, "requestedCompletionDate"),
-        engineer_tasks=None if tasks is None else tuple(str(t) for t in tasks),
         hazards=change(body, "hazards"),
         on_site_restrictions=change(body, "onSiteRestrictions"),
         notes=change(body, "notes"),
+        reservation_id=None if reservation is None else int(reservation),
+        reservation_reference=change(body, "appointmentReservationReference"),
+        **own,
     )
-    return AmendOrder(
-        request_id=int(body["id"]),
-        entity_id=int(body["orderId"]),
-        tenant=valid.headers["Tenant"],
-        changes=changes,
-        supplier_reference=text(body, "supplierOrderReference") or None,
+
+
+def follow_up(
+    valid: ValidRequest, command: Callable[..., FollowUpT], about: str, reference: str, **own: Any
+) -> FollowUpT:
+    """An amendment or cancellation as ``command``: what every follow-up names, then its ``own`` fields.
+
+    ``about`` is the body field of the order's or problem's id, ``reference`` that of its
+    supplier reference.
+    """
+    body = valid.body
+    return command(
+        int(body["id"]),
+        int(body[about]),
+        valid.headers["Tenant"],
+        supplier_reference=text(body, reference) or None,
         scenario=scenario(valid),
+        **own,
     )
+
+
+def amend_order(valid: ValidRequest) -> AmendOrder:
+    """``POST /service-order-amendments`` as a command: only what an amendment may change (§3.8)."""
+    body = valid.body
+    tasks = body.get("engineerTasks")
+    changes = visit_changes(
+        body,
+        AmendmentChanges,
+        characteristics=characteristics_change(body.get("serviceCharacteristics")),
+        requested_date=_date(body, "requestedCompletionDate"),
+        engineer_tasks=None if tasks is None else tuple(str(t) for t in tasks),
+    )
+    return follow_up(valid, AmendOrder, "orderId", "supplierOrderReference", changes=changes)
 
 
 def cancel_order(valid: ValidRequest) -> CancelOrder:
     """``POST /service-order-cancellations`` as a command."""
-    body = valid.body
-    return CancelOrder(
-        request_id=int(body["id"]),
-        entity_id=int(body["orderId"]),
-        tenant=valid.headers["Tenant"],
-        reason_code=str(body["reasonCode"]),
-        supplier_reference=text(body, "supplierOrderReference") or None,
-        scenario=scenario(valid),
-    )
+    reason = str(valid.body["reasonCode"])
+    return follow_up(valid, CancelOrder, "orderId", "supplierOrderReference", reason_code=reason)

@@ -21,17 +21,14 @@ from simulator.domain.inventory import AddressId
 from simulator.domain.order import Appointment, Reply
 from simulator.domain.service_problem import ProblemRequestRecord, ServiceProblem
 from simulator.domain.service_test import ServiceTest
+from simulator.storage import value_codecs
 from simulator.storage.database import utc
 from simulator.storage.scripted_rows import HistoryEntry, due_keys, history_entries, history_values
 from simulator.storage.scripted_rows import optional_utc as _when
 from simulator.storage.scripted_rows import request_owner as _request_owner
 from simulator.storage.tables import assurance_history, problem_request_ids, service_problems, service_tests
 from simulator.storage.value_codecs import contact as _contact
-from simulator.storage.value_codecs import contact_change as _contact_change
-from simulator.storage.value_codecs import contact_change_json as _contact_change_json
 from simulator.storage.value_codecs import contact_json as _contact_json
-from simulator.storage.value_codecs import optional as _from_optional
-from simulator.storage.value_codecs import optional_json as _optional
 from simulator.storage.value_codecs import scenario as _scenario
 from simulator.storage.value_codecs import scenario_values as _scenario_json
 
@@ -42,38 +39,22 @@ def _changes_json(changes: ProblemChanges | None) -> dict[str, Any] | None:
     if changes is None:
         return None
     return {
+        **value_codecs.visit_changes_json(changes),
         "problemText": changes.problem_text,
         "escalation": changes.escalation,
-        "characteristics": None
-        if changes.characteristics is None
-        else [list(c) for c in changes.characteristics],
-        "primaryContact": _contact_change_json(changes.primary_contact),
-        "secondaryContact": _contact_change_json(changes.secondary_contact),
-        "hazards": _optional(changes.hazards),
-        "onSiteRestrictions": _optional(changes.on_site_restrictions),
-        "notes": _optional(changes.notes),
-        "reservationId": changes.reservation_id,
-        "reservationReference": _optional(changes.reservation_reference),
+        "characteristics": value_codecs.characteristics_json(changes.characteristics),
     }
 
 
 def _changes(raw: dict[str, Any] | None) -> ProblemChanges | None:
     if raw is None:
         return None
-    characteristics = raw["characteristics"]
-    return ProblemChanges(
+    return value_codecs.visit_changes(
+        raw,
+        ProblemChanges,
         problem_text=raw["problemText"],
         escalation=bool(raw["escalation"]),
-        characteristics=None
-        if characteristics is None
-        else tuple((str(n), str(v)) for n, v in characteristics),
-        primary_contact=_contact_change(raw["primaryContact"]),
-        secondary_contact=_contact_change(raw["secondaryContact"]),
-        hazards=_from_optional(raw["hazards"]),
-        on_site_restrictions=_from_optional(raw["onSiteRestrictions"]),
-        notes=_from_optional(raw["notes"]),
-        reservation_id=raw["reservationId"],
-        reservation_reference=_from_optional(raw["reservationReference"]),
+        characteristics=value_codecs.characteristics(raw["characteristics"]),
     )
 
 

@@ -22,6 +22,7 @@ from simulator.domain.order_commands import (
 )
 from simulator.domain.order_events import OrderId
 from simulator.domain.orders import InventoryChange
+from simulator.storage import value_codecs
 from simulator.storage.database import utc
 
 # Re-exported: the ports and the use cases name it from here.
@@ -32,11 +33,7 @@ from simulator.storage.scripted_rows import request_owner as _request_owner
 from simulator.storage.tables import order_history, order_requests, orders
 from simulator.storage.value_codecs import SCENARIO_COLUMNS
 from simulator.storage.value_codecs import contact as _contact
-from simulator.storage.value_codecs import contact_change as _contact_change
-from simulator.storage.value_codecs import contact_change_json as _contact_change_json
 from simulator.storage.value_codecs import contact_json as _contact_json
-from simulator.storage.value_codecs import optional as _from_optional
-from simulator.storage.value_codecs import optional_json as _optional
 from simulator.storage.value_codecs import scenario as _scenario
 from simulator.storage.value_codecs import scenario_values as _scenario_values
 
@@ -47,36 +44,23 @@ def _changes_json(changes: AmendmentChanges | None) -> dict[str, Any] | None:
     if changes is None:
         return None
     return {
-        "characteristics": None
-        if changes.characteristics is None
-        else [list(c) for c in changes.characteristics],
-        "primaryContact": _contact_change_json(changes.primary_contact),
-        "secondaryContact": _contact_change_json(changes.secondary_contact),
-        "reservationId": changes.reservation_id,
-        "reservationReference": _optional(changes.reservation_reference),
+        **value_codecs.visit_changes_json(changes),
+        "characteristics": value_codecs.characteristics_json(changes.characteristics),
         "requestedDate": None if changes.requested_date is None else changes.requested_date.isoformat(),
         "engineerTasks": None if changes.engineer_tasks is None else list(changes.engineer_tasks),
-        "hazards": _optional(changes.hazards),
-        "onSiteRestrictions": _optional(changes.on_site_restrictions),
-        "notes": _optional(changes.notes),
     }
 
 
 def _changes(raw: dict[str, Any] | None) -> AmendmentChanges | None:
     if raw is None:
         return None
-    chars, tasks, requested = raw["characteristics"], raw["engineerTasks"], raw["requestedDate"]
-    return AmendmentChanges(
-        characteristics=None if chars is None else tuple((str(n), str(v)) for n, v in chars),
-        primary_contact=_contact_change(raw["primaryContact"]),
-        secondary_contact=_contact_change(raw["secondaryContact"]),
-        reservation_id=raw["reservationId"],
-        reservation_reference=_from_optional(raw["reservationReference"]),
+    tasks, requested = raw["engineerTasks"], raw["requestedDate"]
+    return value_codecs.visit_changes(
+        raw,
+        AmendmentChanges,
+        characteristics=value_codecs.characteristics(raw["characteristics"]),
         requested_date=None if requested is None else date.fromisoformat(requested),
         engineer_tasks=None if tasks is None else tuple(tasks),
-        hazards=_from_optional(raw["hazards"]),
-        on_site_restrictions=_from_optional(raw["onSiteRestrictions"]),
-        notes=_from_optional(raw["notes"]),
     )
 
 

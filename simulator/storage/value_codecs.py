@@ -1,18 +1,29 @@
 """Value objects of the order and problem commands as JSON columns, and back.
 
-Orders and service problems store contacts, contact changes and scenarios the same way.
+Orders and service problems store contacts, contact changes, characteristics, the
+changes every amendment makes, and scenarios the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
-from simulator.domain.order_commands import REMOVE, Contact, ContactChange, Removal, Scenario
+from simulator.domain.order_commands import (
+    REMOVE,
+    Characteristics,
+    Contact,
+    ContactChange,
+    Removal,
+    Scenario,
+    VisitChanges,
+)
 
 __all__ = [
     "SCENARIO_COLUMNS",
     "SCENARIO_JSON",
+    "characteristics",
+    "characteristics_json",
     "contact",
     "contact_change",
     "contact_change_json",
@@ -21,6 +32,8 @@ __all__ = [
     "optional_json",
     "scenario",
     "scenario_values",
+    "visit_changes",
+    "visit_changes_json",
 ]
 
 SCENARIO_JSON = ("name", "params", "problemCode", "kciDelay")
@@ -77,6 +90,46 @@ def contact_change(raw: dict[str, Any] | None) -> ContactChange | None:
         optional(raw["email"]),
         optional(raw["phoneNumber"]),
         bool(raw["removeContact"]),
+    )
+
+
+def characteristics_json(found: Characteristics | None) -> list[list[str]] | None:
+    """Characteristics as JSON ``[name, value]`` pairs, in their order."""
+    return None if found is None else [list(pair) for pair in found]
+
+
+def characteristics(raw: list[list[Any]] | None) -> Characteristics | None:
+    """The characteristics :func:`characteristics_json` stored."""
+    return None if raw is None else tuple((str(name), str(value)) for name, value in raw)
+
+
+def visit_changes_json(changes: VisitChanges) -> dict[str, Any]:
+    """What every amendment (of an order or a problem) changes, as JSON; each adds its own keys."""
+    return {
+        "primaryContact": contact_change_json(changes.primary_contact),
+        "secondaryContact": contact_change_json(changes.secondary_contact),
+        "hazards": optional_json(changes.hazards),
+        "onSiteRestrictions": optional_json(changes.on_site_restrictions),
+        "notes": optional_json(changes.notes),
+        "reservationId": changes.reservation_id,
+        "reservationReference": optional_json(changes.reservation_reference),
+    }
+
+
+ChangesT = TypeVar("ChangesT", bound=VisitChanges)
+
+
+def visit_changes(raw: dict[str, Any], changes: Callable[..., ChangesT], **own: Any) -> ChangesT:
+    """The changes :func:`visit_changes_json` stored, as ``changes`` with the ``own`` of its kind."""
+    return changes(
+        primary_contact=contact_change(raw["primaryContact"]),
+        secondary_contact=contact_change(raw["secondaryContact"]),
+        hazards=optional(raw["hazards"]),
+        on_site_restrictions=optional(raw["onSiteRestrictions"]),
+        notes=optional(raw["notes"]),
+        reservation_id=raw["reservationId"],
+        reservation_reference=optional(raw["reservationReference"]),
+        **own,
     )
 
 
