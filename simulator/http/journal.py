@@ -95,7 +95,7 @@ def _parsed_body(raw: bytes) -> Any:
         parse_json(raw)
     except MalformedRequest:  # too deep, a lone surrogate, not JSON at all: kept as it came
         return _text(raw)
-    return EncodedJson(raw.decode("utf-8"))
+    return _checked(raw)
 
 
 def _kept(raw: bytes) -> bytes | str | None:
