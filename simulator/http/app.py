@@ -30,6 +30,7 @@ from simulator.http.auth import (
 from simulator.http.dashboard import install_dashboard
 from simulator.http.errors import REDACT, register_error_handlers
 from simulator.http.fault_injection import install_fault_injection
+from simulator.http.hot_reads import install_hot_reads
 from simulator.http.journal import install_journal
 from simulator.http.operations import validate_blueprint
 from simulator.http.request_body import RequestLimits, install_request_limits
@@ -101,6 +102,7 @@ def build_app(context: Context, settings: Settings) -> Flask:
     app.register_blueprint(admin, url_prefix=settings.admin_prefix)
     install_dashboard(app, settings.admin_prefix, signing_key)  # beside the admin API, not in it
     register_error_handlers(app)
+    install_hot_reads(app, lambda: policy, lambda: issuer)  # inside the request limits
     install_request_limits(app, request_limits(settings))  # first: a refused request goes no further
     install_journal(app)  # before fault injection, so a delayed call is journalled at its arrival
     # After the journal (a refused call is journalled too), before fault injection (a refused

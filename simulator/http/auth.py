@@ -37,6 +37,8 @@ from simulator.http.errors import error_response
 TOKEN_PATH = "/auth/access-token"  # noqa: S105 - a path, not a password
 ALGORITHM = "HS256"
 REALM = "fibresim"
+#: Verified tokens remembered per issuer (a load test's clients hold a handful at a time).
+VERIFIED_KEPT = 4096
 
 
 def new_signing_key() -> str:
@@ -56,6 +58,8 @@ class TokenIssuer:
     clock: Clock
     lifetime_seconds: int = 3600
     audience: str = "fibresim-supplier-api"
+    # Tokens whose signature checked out: token -> (client id, expiry).
+    _verified: dict[str, tuple[str, int | float]] = field(default_factory=dict, repr=False, compare=False)
 
     def issue(self, client_id: str) -> str:
         """A token for ``client_id``, valid for ``lifetime_seconds`` of simulator time."""
@@ -71,6 +75,20 @@ class TokenIssuer:
 
     def verify(self, token: str) -> str:
         """The client id ``token`` was issued to; :class:`InvalidToken` saying why otherwise."""
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._decoded(token)
+            if len(self._verified) >= VERIFIED_KEPT:
+                self._verified.clear()
+            self._verified[token] = claims
+        client_id, expires = claims
+        if self.clock.now().timestamp() >= expires:
+            raise InvalidToken("the access token has expired")
+        return client_id
+
+    def _decoded(self, token: str) -> tuple[str, int | float]:
+        """``(sub, exp)`` of a token signed with our key; checking a signature is most of a
+        call's cost, so :meth:`verify` does it once per token and checks expiry every time."""
         try:
             # PyJWT would judge expiry by the wall clock; the simulator's clock decides instead.
             claims = jwt.decode(
@@ -85,9 +103,9 @@ class TokenIssuer:
         except jwt.InvalidTokenError:
             raise InvalidToken("the access token is malformed or not for this API") from None
         expires = claims["exp"]
-        if not isinstance(expires, int | float) or self.clock.now().timestamp() >= expires:
+        if not isinstance(expires, int | float):
             raise InvalidToken("the access token has expired")
-        return str(claims["sub"])
+        return str(claims["sub"]), expires
 
 
 def check_secret(client: ApiClient | None, secret: str | None) -> bool:
@@ -178,27 +196,38 @@ def token_blueprint(policy: Callable[[], AuthPolicy], issuer: Callable[[], Token
     return blueprint
 
 
-def _refused(message: str, challenge: str) -> Response:
-    response = error_response(401, "NOT_AUTHORISED", [message])
-    response.headers["WWW-Authenticate"] = challenge
-    return response
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a Supplier API call may not proceed: answered with the API's error body."""
+
+    status: int
+    message: str
+    challenge: str | None = None
+
+    def response(self) -> Response:
+        """The refusal as the API answers it."""
+        response = error_response(self.status, "NOT_AUTHORISED", [self.message])
+        if self.challenge is not None:
+            response.headers["WWW-Authenticate"] = self.challenge
+        return response
 
 
-def _basic_caller(policy: AuthPolicy, header: str | None) -> ApiClient | Response:
+def _basic_caller(policy: AuthPolicy, header: str | None) -> ApiClient | Refusal:
     challenge = f'Basic realm="{REALM}"'
     basic = _basic_credentials(header)
     if basic is None:
-        return _refused("credentials missing: send Authorization: Basic <client id:secret>", challenge)
+        return Refusal(401, "credentials missing: send Authorization: Basic <client id:secret>", challenge)
     client = policy.client(basic[0])
     if client is None or not check_secret(client, basic[1]):
-        return _refused("unknown client or wrong secret", challenge)
+        return Refusal(401, "unknown client or wrong secret", challenge)
     return client
 
 
-def _bearer_caller(policy: AuthPolicy, issuer: TokenIssuer, header: str | None) -> ApiClient | Response:
+def _bearer_caller(policy: AuthPolicy, issuer: TokenIssuer, header: str | None) -> ApiClient | Refusal:
     scheme, _, token = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        return _refused(
+        return Refusal(
+            401,
             f"access token missing: send Authorization: Bearer <token from POST {TOKEN_PATH}>",
             f'Bearer realm="{REALM}"',
         )
@@ -206,28 +235,35 @@ def _bearer_caller(policy: AuthPolicy, issuer: TokenIssuer, header: str | None) 
     try:
         client = policy.client(issuer.verify(token.strip()))
     except InvalidToken as error:
-        return _refused(str(error), invalid)
+        return Refusal(401, str(error), invalid)
     if client is None:  # a client the profile no longer declares
-        return _refused("the access token's client is not known", invalid)
+        return Refusal(401, "the access token's client is not known", invalid)
     return client
+
+
+def refusal(
+    policy: AuthPolicy, issuer: TokenIssuer, authorization: str | None, tenant: str | None
+) -> Refusal | None:
+    """``None`` when a call with these ``Authorization`` and ``Tenant`` headers may proceed
+    under ``policy``, else why not."""
+    if policy.mode in {"none", "mtls"}:
+        return None  # mtls: the TLS handshake already refused a client without a trusted certificate
+    caller = (
+        _basic_caller(policy, authorization)
+        if policy.mode == "basic"
+        else _bearer_caller(policy, issuer, authorization)
+    )
+    if isinstance(caller, Refusal):
+        return caller
+    if not caller.may_act_for(tenant):
+        return Refusal(403, f"client {caller.id!r} may not act for tenant {tenant!r}")
+    return None
 
 
 def authorise_call(policy: AuthPolicy, issuer: TokenIssuer) -> Response | None:
     """``None`` when the current request may proceed under ``policy``, else the refusal."""
-    if policy.mode in {"none", "mtls"}:
-        return None  # mtls: the TLS handshake already refused a client without a trusted certificate
-    header = request.headers.get("Authorization")
-    caller = (
-        _basic_caller(policy, header) if policy.mode == "basic" else _bearer_caller(policy, issuer, header)
-    )
-    if isinstance(caller, Response):
-        return caller
-    tenant = request.headers.get("Tenant")
-    if not caller.may_act_for(tenant):
-        return error_response(
-            403, "NOT_AUTHORISED", [f"client {caller.id!r} may not act for tenant {tenant!r}"]
-        )
-    return None
+    found = refusal(policy, issuer, request.headers.get("Authorization"), request.headers.get("Tenant"))
+    return None if found is None else found.response()
 
 
 def install_api_auth(
@@ -253,7 +289,8 @@ def install_admin_token(app: Flask, blueprint_name: str, token: str) -> None:
         scheme, _, given = (request.headers.get("Authorization") or "").partition(" ")
         if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected):
             return None
-        return _refused(
+        return Refusal(
+            401,
             "the admin API wants Authorization: Bearer <the admin token given at start>",
             f'Bearer realm="{REALM}-admin"',
-        )
+        ).response()

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
@@ -146,29 +147,63 @@ def _latency_ms(environ: dict[str, Any]) -> int | None:
     return None if started is None else max(0, round((time.perf_counter() - started) * 1000))
 
 
-def _entry(incoming: Request, response: Response, at: datetime) -> JournalEntry:
+def _entry(
+    environ: dict[str, Any],
+    method: str,
+    path: str,
+    *,
+    query: str,
+    body: Any,
+    status: int,
+    response: Any,
+    at: datetime,
+) -> JournalEntry:
     # Headers straight from the WSGI environ: this runs on every request.
-    environ = incoming.environ
-    dropped = bool(environ.get(DROPPED))
-    path = incoming.path
-    secret = path in SECRET_PATHS
     return JournalEntry(
         at=at,
-        method=incoming.method,
+        method=method,
         path=path,
-        query="" if secret else incoming.query_string.decode("utf-8", "replace"),
+        query=query,
         tenant=environ.get("HTTP_TENANT"),
         request_id=environ.get("HTTP_X_REQUEST_ID"),
         conversation_id=environ.get("HTTP_X_CONVERSATION_ID"),
-        body=WITHHELD if secret else _request_body(incoming),
-        status=0 if dropped else response.status_code,
-        # Raw bytes here and in body; the writer parses them off the request path (see _parsed).
-        response=None if dropped else WITHHELD if secret else _response_bytes(response),
+        body=body,
+        status=status,
+        response=response,
         latency_ms=_latency_ms(environ),
     )
 
 
+def _flask_entry(incoming: Request, response: Response, at: datetime) -> JournalEntry:
+    environ = incoming.environ
+    dropped = bool(environ.get(DROPPED))
+    path = incoming.path
+    secret = path in SECRET_PATHS
+    return _entry(
+        environ,
+        incoming.method,
+        path,
+        query="" if secret else incoming.query_string.decode("utf-8", "replace"),
+        body=WITHHELD if secret else _request_body(incoming),
+        status=0 if dropped else response.status_code,
+        # Raw bytes here and in body; the writer parses them off the request path (see _parsed).
+        response=None if dropped else WITHHELD if secret else _response_bytes(response),
+        at=at,
+    )
+
+
+def answered_entry(environ: dict[str, Any], path: str, answer: bytes, at: datetime) -> JournalEntry:
+    """The entry of a bodiless ``GET`` answered 200 with the app's own JSON ``answer``."""
+    query = environ.get("QUERY_STRING", "").encode("latin-1").decode("utf-8", "replace")
+    return _entry(
+        environ, "GET", path, query=query, body=None, status=200, response=_checked(_kept(answer)), at=at
+    )
+
+
 WRITER = "fibresim.journal_writer"
+#: ``app.extensions`` key of the :data:`AnswerRecorder` (absent when 200s are not journalled).
+ANSWERS = "fibresim.journal_answers"
+AnswerRecorder = Callable[[dict[str, Any], str, bytes, datetime], None]
 
 
 class JournalWriter:
@@ -328,6 +363,11 @@ def install_journal(app: Flask, context_key: str = "fibresim.context") -> None:
             environ[ARRIVED_AT] = context().clock.now()
             environ[STARTED] = time.perf_counter()
 
+    def queue(entry: JournalEntry) -> None:
+        writer.add(entry)
+        if not background:
+            writer.flush()
+
     @app.after_request
     def _journal(response: Response) -> Response:
         incoming: Request = request._get_current_object()  # type: ignore[attr-defined]  # one lookup, not ten
@@ -338,9 +378,23 @@ def install_journal(app: Flask, context_key: str = "fibresim.context") -> None:
         if errors_only and response.status_code < 400 and not environ.get(DROPPED):
             return response
         try:
-            writer.add(_entry(incoming, response, environ.get(ARRIVED_AT) or context().clock.now()))
-            if not background:
-                writer.flush()
+            queue(_flask_entry(incoming, response, environ.get(ARRIVED_AT) or context().clock.now()))
         except Exception as error:  # the journal is a by-product; the answer must still go out
             log.warning("journal: %s %s not recorded: %s", request.method, request.path, error)
         return response
+
+    def note_answer(environ: dict[str, Any], path: str, answer: bytes, at: datetime) -> None:
+        try:
+            queue(answered_entry(environ, path, answer, at))
+        except Exception as error:  # as in _journal
+            log.warning("journal: GET %s not recorded: %s", path, error)
+
+    if not errors_only:  # the hot reads answer 200 only
+        app.extensions[ANSWERS] = note_answer
+
+
+def answer_recorder(app: Flask) -> AnswerRecorder | None:
+    """What journals a hot read's 200 (``environ``, path, answer, arrival); ``None`` when the
+    journal keeps no such answers."""
+    recorder: AnswerRecorder | None = app.extensions.get(ANSWERS)
+    return recorder

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from contracts import SUPPLIER_API
@@ -34,28 +35,59 @@ def _context() -> Context:
     return context
 
 
-def service_availability(valid: ValidRequest) -> ResponseReturnValue:
-    """``GET /service-availability``: what the tenant may order at the address."""
+def availability_answer(context: Context, valid: ValidRequest, dumps: Callable[[Any], str]) -> bytes:
+    """The JSON of ``GET /service-availability``: what the tenant may order at the address."""
     types = valid.query.get("serviceTypes")
     answer = availability_use_case.availability_at(
-        _context(), AddressId.from_json(valid.query["address"]), valid.headers["Tenant"], types
+        context, AddressId.from_json(valid.query["address"]), valid.headers["Tenant"], types
     )
-    return _rendered_once(answer, representations.availability)
+    return _rendered_once(answer, representations.availability, dumps)
 
 
-def available_appointments(valid: ValidRequest) -> ResponseReturnValue:
-    """``GET /available-appointments``: bookable engineer slots for an address and specification."""
+def appointments_answer(context: Context, valid: ValidRequest, dumps: Callable[[Any], str]) -> bytes:
+    """The JSON of ``GET /available-appointments``: bookable engineer slots for an address and
+    specification."""
     query = valid.query
     from_date = query.get("appointmentFromDate")
     offer = appointments_use_case.available_appointments(
-        _context(),
+        context,
         AddressId.from_json(query["address"]),
         str(query["serviceSpecification"]["id"]),
         purpose=query["appointmentPurpose"],
         from_date=date.fromisoformat(from_date) if from_date else None,
         classifications=query.get("classifications"),
     )
-    return _rendered_once(offer, representations.appointment_offer)
+    return _rendered_once(offer, representations.appointment_offer, dumps)
+
+
+ReadAnswer = Callable[[Context, ValidRequest, Callable[[Any], str]], bytes]
+"""A read's JSON answer from the validated request (its dates already checked), given the app's
+``json.dumps``."""
+
+
+@dataclass(frozen=True, slots=True)
+class HotRead:
+    """A Supplier API read that a load test repeats, answered 200 with JSON unless refused."""
+
+    operation_id: str
+    answer: ReadAnswer
+
+
+HOT_READS = (
+    HotRead("handleAvailabilityCheck", availability_answer),
+    HotRead("handleAppointmentAvailability", appointments_answer),
+)
+"""The reads :mod:`simulator.http.hot_reads` serves without Flask's per-request machinery."""
+
+
+def _read_handler(read: HotRead) -> Handler:
+    def handler(valid: ValidRequest) -> ResponseReturnValue:
+        body = read.answer(_context(), valid, current_app.json.dumps)
+        return current_app.response_class(body, mimetype="application/json")
+
+    handler.__name__ = read.answer.__name__
+    handler.__doc__ = read.answer.__doc__
+    return handler
 
 
 # Cached answers (simulator.application.answer_cache) are rendered once too, by identity: the
@@ -65,14 +97,14 @@ _RENDERED: dict[int, tuple[object, bytes]] = {}
 _RENDERED_LIMIT = 20_000
 
 
-def _rendered_once(answer: _A, render: Callable[[_A], Any]) -> Response:
+def _rendered_once(answer: _A, render: Callable[[_A], Any], dumps: Callable[[Any], str]) -> bytes:
     seen = _RENDERED.get(id(answer))
     if seen is None or seen[0] is not answer:
         if len(_RENDERED) >= _RENDERED_LIMIT:
             _RENDERED.clear()
-        body = (current_app.json.dumps(render(answer)) + "\n").encode()
+        body = (dumps(render(answer)) + "\n").encode()
         seen = _RENDERED[id(answer)] = (answer, body)
-    return current_app.response_class(seen[1], mimetype="application/json")
+    return seen[1]
 
 
 def _instant(value: str, field: str) -> datetime:
@@ -134,17 +166,22 @@ def _date_fields(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
             yield from _date_fields(item, f"{path}/{index}")
 
 
+def check_dates(context: Context, valid: ValidRequest) -> None:
+    """Refuse (422) dates no supplier rule can reach before a handler does arithmetic on them."""
+    horizon = context.clock.horizon
+    for where, text in _date_fields({"query": valid.query, "body": valid.body}):
+        try:
+            moment: date = datetime.fromisoformat(text)
+        except ValueError:
+            continue  # the contract's format check or the handler names a malformed one
+        check_date_in_range(where.split("/", 1)[-1], moment, horizon)
+
+
 def _dates_in_range(handler: Handler) -> Handler:
-    """Refuse (422) dates no supplier rule can reach before the handler does arithmetic on them."""
+    """``handler``, behind :func:`check_dates`."""
 
     def checked(valid: ValidRequest) -> ResponseReturnValue:
-        horizon = _context().clock.horizon
-        for where, text in _date_fields({"query": valid.query, "body": valid.body}):
-            try:
-                moment: date = datetime.fromisoformat(text)
-            except ValueError:
-                continue  # the contract's format check or the handler names a malformed one
-            check_date_in_range(where.split("/", 1)[-1], moment, horizon)
+        check_dates(_context(), valid)
         return handler(valid)
 
     checked.__name__ = handler.__name__
@@ -161,8 +198,7 @@ def _not_implemented(method: str, path: str) -> Handler:
 
 
 HANDLERS: dict[str, Handler] = {
-    "handleAvailabilityCheck": service_availability,
-    "handleAppointmentAvailability": available_appointments,
+    **{read.operation_id: _read_handler(read) for read in HOT_READS},
     "handleReserveAppointment": reserve_appointment,
     # 201 with the acknowledged order, 202 (a KCI follows) or 422
     "handleCreateOrder": _command_handler(order_commands.place_order, orders_use_case.place_order),
