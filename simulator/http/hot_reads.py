@@ -35,7 +35,7 @@ from simulator.http.auth import TokenIssuer, refusal
 from simulator.http.fault_injection import FAULTS
 from simulator.http.journal import STARTED, answer_recorder
 from simulator.http.request_body import REFUSED
-from simulator.http.request_validation import RequestValidator
+from simulator.http.request_validation import REMEMBERED, RequestValidator
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -45,7 +45,7 @@ INSTALLED = "fibresim.hot_reads"
 _JSON = "application/json"
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=REMEMBERED)
 def _query(raw: str) -> ImmutableMultiDict[str, str]:
     """A query string parsed as werkzeug's ``Request.args`` parses it, once per text."""
     text = raw.encode("latin-1").decode()

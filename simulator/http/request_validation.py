@@ -35,8 +35,9 @@ Validator = jsonschema_rs.Draft202012Validator
 Checked = tuple[Any, tuple[str, ...]]
 """A parameter's decoded value and the problems found with it (none: the value is valid)."""
 
-#: JSON-encoded parameter texts whose check is remembered, per parameter, and the longest one.
-REMEMBERED = 4096
+#: JSON-encoded parameter texts whose check is remembered, per parameter (a load test cycling
+#: through a pool of addresses larger than this would find none remembered), and the longest one.
+REMEMBERED = 16_384
 REMEMBERED_LENGTH = 1024
 
 
