@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from flask import Flask
-from werkzeug.datastructures import EnvironHeaders, ImmutableMultiDict
+from werkzeug.datastructures import EnvironHeaders
 
 from contracts import SUPPLIER_API
 from contracts.operations import operation_index
@@ -46,10 +46,13 @@ _JSON = "application/json"
 
 
 @lru_cache(maxsize=REMEMBERED)
-def _query(raw: str) -> ImmutableMultiDict[str, str]:
-    """A query string parsed as werkzeug's ``Request.args`` parses it, once per text."""
+def _query(raw: str) -> dict[str, str]:
+    """A query string's parameters, parsed as werkzeug's ``Request.args`` parses them, once per
+    text; the first value of a repeated name, as ``args.get`` gives (a plain dict: a missing
+    name costs no exception)."""
     text = raw.encode("latin-1").decode()
-    return ImmutableMultiDict(parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote"))
+    pairs = parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote")
+    return dict(reversed(pairs))
 
 
 def _has_body(environ: dict[str, Any]) -> bool:

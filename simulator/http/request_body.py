@@ -73,6 +73,10 @@ class RequestLimits:
                 raise ValueError(f"{name} must be at least 1")
 
 
+# Request headers WSGI keeps without the HTTP_ prefix.
+_UNPREFIXED = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
+
+
 class LimitRequests:
     """WSGI middleware enforcing :class:`RequestLimits` before the application reads anything."""
 
@@ -98,13 +102,16 @@ class LimitRequests:
                 f"the request target is {target} bytes; the simulator accepts at most "
                 f"{limits.max_target_bytes}"
             )
-        headers = [(key, value) for key, value in environ.items() if key.startswith("HTTP_")]
-        headers += [(key, environ[key]) for key in ("CONTENT_TYPE", "CONTENT_LENGTH") if key in environ]
-        if len(headers) > limits.max_headers:
+        # One pass over the environ, counting as it goes: this runs on every request.
+        count = size = 0
+        for key, value in environ.items():
+            if key.startswith("HTTP_") or key in _UNPREFIXED:
+                count += 1
+                size += len(key) + len(str(value))
+        if count > limits.max_headers:
             return HeadersTooLarge(
-                f"the request has {len(headers)} headers; the simulator accepts at most {limits.max_headers}"
+                f"the request has {count} headers; the simulator accepts at most {limits.max_headers}"
             )
-        size = sum(len(key) + len(str(value)) for key, value in headers)
         if size > limits.max_header_bytes:
             return HeadersTooLarge(
                 f"the request headers are {size} bytes; the simulator accepts at most "

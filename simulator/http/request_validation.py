@@ -35,7 +35,7 @@ Validator = jsonschema_rs.Draft202012Validator
 Checked = tuple[Any, tuple[str, ...]]
 """A parameter's decoded value and the problems found with it (none: the value is valid)."""
 
-#: JSON-encoded parameter texts whose check is remembered, per parameter (a load test cycling
+#: Query and path parameter texts whose check is remembered, per parameter (a load test cycling
 #: through a pool of addresses larger than this would find none remembered), and the longest one.
 REMEMBERED = 16_384
 REMEMBERED_LENGTH = 1024
@@ -62,12 +62,12 @@ def _checker(name: str, location: str, validator: Validator, decode: str) -> Cal
         )
         return value, problems
 
-    if decode != "json":
-        return check
-    # Decoding and checking a JSON value (an address) is most of a GET's validation, and a
-    # load test asks about the same addresses again and again: remember the outcome per
-    # text. The decoded value is then shared by the requests that sent that text, so
-    # handlers treat query values as read-only (they only read them).
+    if location == "header":
+        return check  # request and conversation ids differ on every call: nothing to remember
+    # Decoding and checking a query value (an address above all) is most of a GET's
+    # validation, and a load test asks about the same addresses again and again: remember
+    # the outcome per text. The decoded value is then shared by the requests that sent that
+    # text, so handlers treat query values as read-only (they only read them).
     remembered = lru_cache(maxsize=REMEMBERED)(check)
 
     def check_json(raw: str) -> Checked:

@@ -50,23 +50,31 @@ class JournalEntry:
     latency_ms: int | None = None
 
 
-def _clip(value: str | None, column: Column[Any]) -> str | None:
+def _length(column: Column[Any]) -> int | None:
     length: int | None = getattr(column.type, "length", None)
+    return length
+
+
+# The text columns an entry's strings are clipped to, looked up once: the writer clips every row.
+_CLIPPED = ("method", "path", "query", "tenant", "request_id", "conversation_id")
+_METHOD, _PATH, _QUERY, _TENANT, _REQUEST_ID, _CONVERSATION_ID = (_length(journal.c[n]) for n in _CLIPPED)
+
+
+def _clip(value: str | None, length: int | None) -> str | None:
     if value is None or length is None or len(value) <= length:
         return value
     return value[:length]
 
 
 def _row(entry: JournalEntry) -> dict[str, Any]:
-    columns = journal.c
     return {
         "at": entry.at,
-        "method": _clip(entry.method, columns.method),
-        "path": _clip(entry.path, columns.path),
-        "query": _clip(entry.query, columns.query),
-        "tenant": _clip(entry.tenant, columns.tenant),
-        "request_id": _clip(entry.request_id, columns.request_id),
-        "conversation_id": _clip(entry.conversation_id, columns.conversation_id),
+        "method": _clip(entry.method, _METHOD),
+        "path": _clip(entry.path, _PATH),
+        "query": _clip(entry.query, _QUERY),
+        "tenant": _clip(entry.tenant, _TENANT),
+        "request_id": _clip(entry.request_id, _REQUEST_ID),
+        "conversation_id": _clip(entry.conversation_id, _CONVERSATION_ID),
         "body": entry.body,
         "status": entry.status,
         "response": entry.response,
