@@ -40,7 +40,7 @@ JOURNALLED = (
 @contextmanager
 def simulator(auth: str, *, hot: bool) -> Iterator[Flask]:
     application = create_app(
-        Settings(database=":memory:", clock=f"manual@{START}", background=False, auth=auth)  # type: ignore[arg-type]
+        Settings(database=":memory:", clock=f"manual@{START}", background=False, auth=auth)
     )
     if not hot:
         hot_reads(application).reads.clear()  # every call through Flask: the reference
@@ -128,21 +128,11 @@ def _journal(client: FlaskClient) -> list[dict[str, Any]]:
     return kept
 
 
-def _ask(
-    client: FlaskClient,
-    token: str,
-    path: str,
-    query: dict[str, str],
-    headers: dict[str, str],
-    credentials: str,
-) -> TestResponse:
-    if credentials == "token":
-        headers = {**headers, "Authorization": f"Bearer {token}"}
-    elif credentials == "forged":
-        headers = {**headers, "Authorization": "Bearer a.b.c"}
-    elif credentials == "expired":
-        headers = {**headers, "Authorization": f"Bearer {token}"}
-    return client.get(path, query_string=query, headers=headers)
+def _authorization(credentials: str, token: str) -> dict[str, str]:
+    """The header a call sends: a token (live, or expired by then), a forged one, or none."""
+    if credentials == "none":
+        return {}
+    return {"Authorization": "Bearer a.b.c" if credentials == "forged" else f"Bearer {token}"}
 
 
 @pytest.mark.parametrize("auth", ["none", "oauth2"])
@@ -159,7 +149,13 @@ def test_hot_reads_answer_and_journal_as_flask_does(auth: str) -> None:
                     for client in (fast, plain):
                         client.post("/_admin/clock/advance", json={"by": "PT2H"})
                 answers = [
-                    _comparable(_ask(client, tokens[id(client)], path, query, headers, credentials))
+                    _comparable(
+                        client.get(
+                            path,
+                            query_string=query,
+                            headers={**headers, **_authorization(credentials, tokens[id(client)])},
+                        )
+                    )
                     for client in (fast, plain)
                 ]
                 assert answers[0] == answers[1], (path, query, headers, credentials)
