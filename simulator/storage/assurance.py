@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Connection, Table, and_, insert, select, u
 
 from contracts.model.service_problem_states import ProblemStatus
 from contracts.model.service_test_states import TestOutcome, TestStatus
-from simulator.domain.assurance_commands import ProblemChanges, ProblemDetails
+from simulator.domain.assurance_commands import ProblemChanges
 from simulator.domain.assurance_scripts import AssuranceKind
 from simulator.domain.inventory import AddressId
 from simulator.domain.order import Appointment, Reply
@@ -27,8 +27,6 @@ from simulator.storage.scripted_rows import HistoryEntry, due_keys, history_entr
 from simulator.storage.scripted_rows import optional_utc as _when
 from simulator.storage.scripted_rows import request_owner as _request_owner
 from simulator.storage.tables import assurance_history, problem_request_ids, service_problems, service_tests
-from simulator.storage.value_codecs import contact as _contact
-from simulator.storage.value_codecs import contact_json as _contact_json
 from simulator.storage.value_codecs import scenario as _scenario
 from simulator.storage.value_codecs import scenario_values as _scenario_json
 
@@ -240,7 +238,6 @@ def _appointment_json(appointment: Appointment | None) -> dict[str, str] | None:
 
 
 def _problem_values(problem: ServiceProblem) -> dict[str, Any]:
-    details = problem.details
     report = {
         "address": None
         if problem.address is None
@@ -248,13 +245,7 @@ def _problem_values(problem: ServiceProblem) -> dict[str, Any]:
         "serviceTestId": problem.service_test_id,
         "serviceTestReference": problem.service_test_reference,
         "characteristics": [list(c) for c in problem.characteristics],
-        "primaryContact": _contact_json(details.primary_contact),
-        "secondaryContact": _contact_json(details.secondary_contact),
-        "hazards": details.hazards,
-        "onSiteRestrictions": details.on_site_restrictions,
-        "notes": details.notes,
-        "reservationId": details.reservation_id,
-        "reservationReference": details.reservation_reference,
+        **value_codecs.problem_details_json(problem.details),
     }
     progress = {
         "escalated": problem.escalated,
@@ -287,15 +278,7 @@ def _problem(row: Any) -> ServiceProblem:
         service_test_id=report["serviceTestId"],
         service_test_reference=report["serviceTestReference"],
         characteristics=tuple((str(n), str(v)) for n, v in report["characteristics"]),
-        details=ProblemDetails(
-            primary_contact=_contact(report["primaryContact"]),
-            secondary_contact=_contact(report["secondaryContact"]),
-            hazards=report["hazards"],
-            on_site_restrictions=report["onSiteRestrictions"],
-            notes=report["notes"],
-            reservation_id=report["reservationId"],
-            reservation_reference=report["reservationReference"],
-        ),
+        details=value_codecs.problem_details(report),
         status=ProblemStatus(row.status),
         previous=None if row.previous_status is None else ProblemStatus(row.previous_status),
         escalated=bool(progress["escalated"]),
