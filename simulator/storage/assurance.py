@@ -138,19 +138,25 @@ _TESTS = _EntityRows(service_tests, "test_id")
 _PROBLEMS = _EntityRows(service_problems, "problem_id")
 
 
+# The fields tests and problems share that are kept as they are, each in the column of its name.
+_VERBATIM = (
+    "supplier_reference",
+    "service_id",
+    "specification_id",
+    "problem_type",
+    "next_step",
+    "last_sequence",
+    "conversation_id",
+)
+
+
 def _shared_values(entity: ServiceTest | ServiceProblem) -> dict[str, Any]:
     """The columns tests and problems have alike: what they are about, where their script is."""
     return {
-        "supplier_reference": entity.supplier_reference,
-        "service_id": entity.service_id,
-        "specification_id": entity.specification_id,
-        "problem_type": entity.problem_type,
+        **{name: getattr(entity, name) for name in _VERBATIM},
         "completed_at": entity.completed_date,
         "scenario": _scenario_json(entity.scenario),
-        "next_step": entity.next_step,
         "next_step_due": entity.next_step_due,
-        "last_sequence": entity.last_sequence,
-        "conversation_id": entity.conversation_id,
         "updated_at": entity.updated_at,
     }
 
@@ -158,17 +164,11 @@ def _shared_values(entity: ServiceTest | ServiceProblem) -> dict[str, Any]:
 def _shared_fields(row: Any) -> dict[str, Any]:
     """The fields of a test or problem that :func:`_shared_values` stored (and who and when)."""
     return {
+        **{name: getattr(row, name) for name in _VERBATIM},
         "tenant": row.tenant,
-        "supplier_reference": row.supplier_reference,
-        "service_id": row.service_id,
-        "specification_id": row.specification_id,
-        "problem_type": row.problem_type,
         "completed_date": _when(row.completed_at),
         "scenario": _scenario(row.scenario),
-        "next_step": row.next_step,
         "next_step_due": _when(row.next_step_due),
-        "last_sequence": row.last_sequence,
-        "conversation_id": row.conversation_id,
         "created_at": utc(row.created_at),
         "updated_at": utc(row.updated_at),
     }
