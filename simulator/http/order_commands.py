@@ -137,8 +137,6 @@ def contact_change(raw: dict[str, Any] | None) -> ContactChange | None:
 
 ChangesT = TypeVar("ChangesT", bound=VisitChanges)
 FollowUpT = TypeVar("FollowUpT", bound=FollowUp)
-
-
 DetailsT = TypeVar("DetailsT", bound=VisitDetails)
 
 
