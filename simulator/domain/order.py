@@ -313,7 +313,7 @@ class Order(ScriptedEntity[OrderRequest, ScriptStep, Scripts]):
             updated_at=now,
         )
         detail = {"script": script.name, "answer": order.reply.status}
-        events.append(StatusChanged(order.id, now, "PLACED", None, order.status, detail))
+        events.append(order._noted(now, "PLACED", None, detail))
         if accepted.losing_service is not None:
             events.append(UnsolicitedCeaseDue(order.id, accepted.losing_service, target))
         return order, events
@@ -361,7 +361,7 @@ class Order(ScriptedEntity[OrderRequest, ScriptStep, Scripts]):
             updated_at=now,
         )
         detail = {"takeover": due.takeover.key}
-        return order, [StatusChanged(order.id, now, "RAISED", None, order.status, detail)]
+        return order, [order._noted(now, "RAISED", None, detail)]
 
     def link(self, other: OrderId) -> None:
         """Remember the unsolicited cease this takeover raised."""
@@ -414,7 +414,7 @@ class Order(ScriptedEntity[OrderRequest, ScriptStep, Scripts]):
         if not request.queued:
             self._apply_amendment(request, scripts)
         detail = {"answer": request.reply.status, "amendmentId": command.request_id}
-        events += self._finish(request, before, now, scripts, detail)
+        events += self._finish(request, before, now, scripts, "AMENDMENT_RECEIVED", detail)
         return request, events
 
     def cancel(
@@ -463,7 +463,7 @@ class Order(ScriptedEntity[OrderRequest, ScriptStep, Scripts]):
             "cancellationId": command.request_id,
             "reason": command.reason_code,
         }
-        return request, events + self._finish(request, before, now, scripts, detail)
+        return request, events + self._finish(request, before, now, scripts, "CANCELLATION_RECEIVED", detail)
 
     def _past_point_of_no_return(self, hours: float | None, now: datetime) -> bool:
         """Cancellation is refused once the engineer is (nearly) on the way: N hours before the target."""
@@ -478,18 +478,6 @@ class Order(ScriptedEntity[OrderRequest, ScriptStep, Scripts]):
         state = _apply_triggers(OrderState(self.status, self.previous), script)
         self.status, self.previous = state.status, state.previous
         return before
-
-    def _finish(
-        self,
-        request: OrderRequest,
-        before: OrderStatus,
-        now: datetime,
-        scripts: Scripts,
-        detail: Mapping[str, object],
-    ) -> list[OrderEvent]:
-        self._received(request, now, scripts)
-        event = f"{request.kind.value.upper()}_RECEIVED"
-        return [StatusChanged(self.id, now, event, before, self.status, detail)]
 
     def _apply_amendment(self, request: OrderRequest, scripts: Scripts) -> None:
         """Supplied fields replace the order's; arrays are replaced whole; empty ones remove (§3.8)."""
@@ -542,6 +530,11 @@ class Order(ScriptedEntity[OrderRequest, ScriptStep, Scripts]):
         waiting = self._waiting_for_tenant(self.status is OrderStatus.PENDING)
         return waiting or self.paused or is_terminal(self.status)
 
+    def _noted(
+        self, at: datetime, event: str, before: OrderStatus | None, detail: Mapping[str, object]
+    ) -> StatusChanged:
+        return StatusChanged(self.id, at, event, before, self.status, detail)
+
     def play_next_step(
         self, now: datetime, scripts: Scripts, inventory: InventoryView, zone: tzinfo, *, force: bool = False
     ) -> list[OrderEvent]:
@@ -576,7 +569,7 @@ class Order(ScriptedEntity[OrderRequest, ScriptStep, Scripts]):
         except IllegalTransition as refused:
             # The order moved on (a cancellation, say) and this step no longer applies.
             detail = {"reason": step.reason.value, "why": str(refused)}
-            return [StatusChanged(self.id, at, "STEP_SKIPPED", before, self.status, detail)]
+            return [self._noted(at, "STEP_SKIPPED", before, detail)]
         self.status, self.previous = state.status, state.previous
         self._apply_step(step, at, zone)
         if request is not None and step.reason is ReasonCode.AMENDED:
@@ -655,7 +648,7 @@ class Order(ScriptedEntity[OrderRequest, ScriptStep, Scripts]):
         self.paused = True
         self.next_step_due = None
         self.updated_at = at
-        return [StatusChanged(self.id, at, "PAUSED", self.status, self.status, {"by": by.key})]
+        return [self._noted(at, "PAUSED", self.status, {"by": by.key})]
 
     def resume(self, by: OrderId, at: datetime, scripts: Scripts) -> list[OrderEvent]:
         """The objection was refused: this takeover carries on."""
@@ -664,7 +657,7 @@ class Order(ScriptedEntity[OrderRequest, ScriptStep, Scripts]):
         self.paused = False
         self.schedule_next(at, scripts)
         self.updated_at = at
-        return [StatusChanged(self.id, at, "RESUMED", self.status, self.status, {"by": by.key})]
+        return [self._noted(at, "RESUMED", self.status, {"by": by.key})]
 
     def cancel_for_objection(
         self, at: datetime, scripts: Scripts, inventory: InventoryView, zone: tzinfo

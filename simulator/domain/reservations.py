@@ -112,6 +112,10 @@ class SlotRequest:
     end: datetime
 
 
+_KEPT = ("tenant", "address_key", "specification_id", "patch", "purpose")
+"""What a reservation keeps of the request it was made for, under the same names."""
+
+
 def make_reservation(
     policy: AppointmentPolicy, request: SlotRequest, slot: Slot, now: datetime
 ) -> tuple[Reservation, ReservationMade]:
@@ -124,11 +128,7 @@ def make_reservation(
     reservation = Reservation(
         id=request.reservation_id,
         supplier_reference=supplier_reference_for(request.reservation_id),
-        tenant=request.tenant,
-        address_key=request.address_key,
-        specification_id=request.specification_id,
-        patch=request.patch,
-        purpose=request.purpose,
+        **{name: getattr(request, name) for name in _KEPT},
         slot=slot,
         created_at=now_utc,
         expires_at=now_utc + policy.reservation_ttl,

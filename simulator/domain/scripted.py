@@ -14,7 +14,7 @@ script's next step is, when they are halted, and what playing a step does.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -137,6 +137,10 @@ class ScriptedEntity(Generic[RequestT, StepT, ScriptsT]):
     def _halted(self) -> bool:
         """Whether nothing plays until someone acts (finished, or waiting for the tenant)."""
 
+    @abstractmethod
+    def _noted(self, at: datetime, event: str, before: Any, detail: Mapping[str, object]) -> Any:
+        """The history event ``event`` at ``at``, the status moving from ``before`` to the current one."""
+
     def request(self, kind: object, request_id: int) -> RequestT | None:
         """The amendment or cancellation received under ``request_id``, if any."""
         return next((r for r in self.requests if r.kind is kind and r.request_id == request_id), None)
@@ -216,3 +220,16 @@ class ScriptedEntity(Generic[RequestT, StepT, ScriptsT]):
         self.requests = (*self.requests, request)
         self.schedule_next(now, scripts)
         self.updated_at = now
+
+    def _finish(
+        self,
+        request: RequestT,
+        before: Any,
+        now: datetime,
+        scripts: ScriptsT,
+        event: str,
+        detail: Mapping[str, object],
+    ) -> list[Any]:
+        """Keep a request just taken, schedule what follows, and note it as ``event``."""
+        self._received(request, now, scripts)
+        return [self._noted(now, event, before, detail)]

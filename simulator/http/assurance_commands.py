@@ -22,11 +22,11 @@ from simulator.domain.inventory import AddressId
 from simulator.http.order_commands import (
     characteristics,
     characteristics_change,
-    contact,
     follow_up,
     scenario,
     text,
     visit_changes,
+    visit_details,
 )
 from simulator.http.request_validation import ValidRequest
 
@@ -57,7 +57,6 @@ def raise_problem(valid: ValidRequest) -> RaiseProblem:
     """``POST /service-problems`` as a command."""
     body = valid.body
     address = body.get("address")
-    reservation = body.get("appointmentReservationId")
     return _assurance_request(
         valid,
         RaiseProblem,
@@ -66,15 +65,7 @@ def raise_problem(valid: ValidRequest) -> RaiseProblem:
         address=None if address is None else AddressId.from_json(address),
         service_test_id=None if body.get("serviceTestId") is None else int(body["serviceTestId"]),
         service_test_reference=text(body, "serviceTestReference"),
-        details=ProblemDetails(
-            primary_contact=contact(body.get("primaryContact")),
-            secondary_contact=contact(body.get("secondaryContact")),
-            hazards=text(body, "hazards"),
-            on_site_restrictions=text(body, "onSiteRestrictions"),
-            notes=text(body, "notes"),
-            reservation_id=None if reservation is None else int(reservation),
-            reservation_reference=text(body, "appointmentReservationReference"),
-        ),
+        details=visit_details(body, ProblemDetails),
     )
 
 

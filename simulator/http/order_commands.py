@@ -30,6 +30,7 @@ from simulator.domain.order_commands import (
     Removal,
     Scenario,
     VisitChanges,
+    VisitDetails,
 )
 from simulator.http.request_validation import ValidRequest
 
@@ -136,21 +137,36 @@ def contact_change(raw: dict[str, Any] | None) -> ContactChange | None:
 
 ChangesT = TypeVar("ChangesT", bound=VisitChanges)
 FollowUpT = TypeVar("FollowUpT", bound=FollowUp)
+DetailsT = TypeVar("DetailsT", bound=VisitDetails)
+
+
+def _visit(
+    body: dict[str, Any],
+    contact_of: Callable[[dict[str, Any] | None], object],
+    text_of: Callable[[dict[str, Any], str], object],
+) -> dict[str, Any]:
+    # A problem's details and an amendment's changes read the same body fields, as values
+    # or as changes.
+    reservation = body.get("appointmentReservationId")
+    return {
+        "primary_contact": contact_of(body.get("primaryContact")),
+        "secondary_contact": contact_of(body.get("secondaryContact")),
+        "hazards": text_of(body, "hazards"),
+        "on_site_restrictions": text_of(body, "onSiteRestrictions"),
+        "notes": text_of(body, "notes"),
+        "reservation_id": None if reservation is None else int(reservation),
+        "reservation_reference": text_of(body, "appointmentReservationReference"),
+    }
+
+
+def visit_details(body: dict[str, Any], details: Callable[..., DetailsT]) -> DetailsT:
+    """The contacts, site notes and appointment a request names, as ``details``."""
+    return details(**_visit(body, contact, text))
 
 
 def visit_changes(body: dict[str, Any], changes: Callable[..., ChangesT], **own: Any) -> ChangesT:
     """An amendment's changes to contacts, site notes and appointment, then the ``own`` of its kind."""
-    reservation = body.get("appointmentReservationId")
-    return changes(
-        primary_contact=contact_change(body.get("primaryContact")),
-        secondary_contact=contact_change(body.get("secondaryContact")),
-        hazards=change(body, "hazards"),
-        on_site_restrictions=change(body, "onSiteRestrictions"),
-        notes=change(body, "notes"),
-        reservation_id=None if reservation is None else int(reservation),
-        reservation_reference=change(body, "appointmentReservationReference"),
-        **own,
-    )
+    return changes(**_visit(body, contact_change, change), **own)
 
 
 def follow_up(

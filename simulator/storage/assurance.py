@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Connection, Table, and_, insert, select, u
 
 from contracts.model.service_problem_states import ProblemStatus
 from contracts.model.service_test_states import TestOutcome, TestStatus
-from simulator.domain.assurance_commands import ProblemChanges, ProblemDetails
+from simulator.domain.assurance_commands import ProblemChanges
 from simulator.domain.assurance_scripts import AssuranceKind
 from simulator.domain.inventory import AddressId
 from simulator.domain.order import Appointment, Reply
@@ -27,8 +27,6 @@ from simulator.storage.scripted_rows import HistoryEntry, due_keys, history_entr
 from simulator.storage.scripted_rows import optional_utc as _when
 from simulator.storage.scripted_rows import request_owner as _request_owner
 from simulator.storage.tables import assurance_history, problem_request_ids, service_problems, service_tests
-from simulator.storage.value_codecs import contact as _contact
-from simulator.storage.value_codecs import contact_json as _contact_json
 from simulator.storage.value_codecs import scenario as _scenario
 from simulator.storage.value_codecs import scenario_values as _scenario_json
 
@@ -140,19 +138,25 @@ _TESTS = _EntityRows(service_tests, "test_id")
 _PROBLEMS = _EntityRows(service_problems, "problem_id")
 
 
+# The fields tests and problems share that are kept as they are, each in the column of its name.
+_VERBATIM = (
+    "supplier_reference",
+    "service_id",
+    "specification_id",
+    "problem_type",
+    "next_step",
+    "last_sequence",
+    "conversation_id",
+)
+
+
 def _shared_values(entity: ServiceTest | ServiceProblem) -> dict[str, Any]:
     """The columns tests and problems have alike: what they are about, where their script is."""
     return {
-        "supplier_reference": entity.supplier_reference,
-        "service_id": entity.service_id,
-        "specification_id": entity.specification_id,
-        "problem_type": entity.problem_type,
+        **{name: getattr(entity, name) for name in _VERBATIM},
         "completed_at": entity.completed_date,
         "scenario": _scenario_json(entity.scenario),
-        "next_step": entity.next_step,
         "next_step_due": entity.next_step_due,
-        "last_sequence": entity.last_sequence,
-        "conversation_id": entity.conversation_id,
         "updated_at": entity.updated_at,
     }
 
@@ -160,17 +164,11 @@ def _shared_values(entity: ServiceTest | ServiceProblem) -> dict[str, Any]:
 def _shared_fields(row: Any) -> dict[str, Any]:
     """The fields of a test or problem that :func:`_shared_values` stored (and who and when)."""
     return {
+        **{name: getattr(row, name) for name in _VERBATIM},
         "tenant": row.tenant,
-        "supplier_reference": row.supplier_reference,
-        "service_id": row.service_id,
-        "specification_id": row.specification_id,
-        "problem_type": row.problem_type,
         "completed_date": _when(row.completed_at),
         "scenario": _scenario(row.scenario),
-        "next_step": row.next_step,
         "next_step_due": _when(row.next_step_due),
-        "last_sequence": row.last_sequence,
-        "conversation_id": row.conversation_id,
         "created_at": utc(row.created_at),
         "updated_at": utc(row.updated_at),
     }
@@ -240,7 +238,6 @@ def _appointment_json(appointment: Appointment | None) -> dict[str, str] | None:
 
 
 def _problem_values(problem: ServiceProblem) -> dict[str, Any]:
-    details = problem.details
     report = {
         "address": None
         if problem.address is None
@@ -248,13 +245,7 @@ def _problem_values(problem: ServiceProblem) -> dict[str, Any]:
         "serviceTestId": problem.service_test_id,
         "serviceTestReference": problem.service_test_reference,
         "characteristics": [list(c) for c in problem.characteristics],
-        "primaryContact": _contact_json(details.primary_contact),
-        "secondaryContact": _contact_json(details.secondary_contact),
-        "hazards": details.hazards,
-        "onSiteRestrictions": details.on_site_restrictions,
-        "notes": details.notes,
-        "reservationId": details.reservation_id,
-        "reservationReference": details.reservation_reference,
+        **value_codecs.problem_details_json(problem.details),
     }
     progress = {
         "escalated": problem.escalated,
@@ -287,15 +278,7 @@ def _problem(row: Any) -> ServiceProblem:
         service_test_id=report["serviceTestId"],
         service_test_reference=report["serviceTestReference"],
         characteristics=tuple((str(n), str(v)) for n, v in report["characteristics"]),
-        details=ProblemDetails(
-            primary_contact=_contact(report["primaryContact"]),
-            secondary_contact=_contact(report["secondaryContact"]),
-            hazards=report["hazards"],
-            on_site_restrictions=report["onSiteRestrictions"],
-            notes=report["notes"],
-            reservation_id=report["reservationId"],
-            reservation_reference=report["reservationReference"],
-        ),
+        details=value_codecs.problem_details(report),
         status=ProblemStatus(row.status),
         previous=None if row.previous_status is None else ProblemStatus(row.previous_status),
         escalated=bool(progress["escalated"]),

@@ -19,15 +19,15 @@ _HOLDING = or_(
 )
 
 
+# The fields kept as they are, each in the column of its name (the key's tenant and id aside).
+_VERBATIM = ("supplier_reference", "address_key", "specification_id", "patch", "purpose", "order_id")
+
+
 def _reservation(row: Any) -> Reservation:
     return Reservation(
         id=row.id,
-        supplier_reference=row.supplier_reference,
         tenant=row.tenant,
-        address_key=row.address_key,
-        specification_id=row.specification_id,
-        patch=row.patch,
-        purpose=row.purpose,
+        **{name: getattr(row, name) for name in _VERBATIM},
         slot=Slot(
             start=datetime.fromisoformat(row.local_times["slotStart"]),
             end=datetime.fromisoformat(row.local_times["slotEnd"]),
@@ -38,7 +38,6 @@ def _reservation(row: Any) -> Reservation:
         created_at=utc(row.created_at),
         expires_at=utc(row.expires_at),
         status=ReservationStatus(row.status),
-        order_id=row.order_id,
     )
 
 
@@ -96,11 +95,7 @@ def booked_counts(connection: Connection, patch: str, now: datetime) -> dict[dat
 def save(connection: Connection, reservation: Reservation) -> None:
     """Insert a new reservation or update the stored one (same gateway id)."""
     values = {
-        "supplier_reference": reservation.supplier_reference,
-        "address_key": reservation.address_key,
-        "specification_id": reservation.specification_id,
-        "patch": reservation.patch,
-        "purpose": reservation.purpose,
+        **{name: getattr(reservation, name) for name in _VERBATIM},
         "slot_start": reservation.slot.key,
         "slot_end": utc(reservation.slot.end),
         "classification": reservation.slot.classification,
@@ -109,7 +104,6 @@ def save(connection: Connection, reservation: Reservation) -> None:
         "created_at": reservation.created_at,
         "expires_at": reservation.expires_at,
         "status": reservation.status.value,
-        "order_id": reservation.order_id,
         # Local times with their offsets, as the gateway saw them.
         "local_times": {
             "slotStart": reservation.slot.start.isoformat(),

@@ -1,7 +1,8 @@
 """Value objects of the order and problem commands as JSON columns, and back.
 
 Orders and service problems store contacts, contact changes, characteristics, the
-changes every amendment makes, and scenarios the same way.
+changes every amendment makes, and scenarios the same way; a problem's details go under
+the keys of an amendment's changes.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from simulator.domain.assurance_commands import ProblemDetails
 from simulator.domain.order_commands import (
     REMOVE,
     Characteristics,
@@ -30,6 +32,8 @@ __all__ = [
     "contact_json",
     "optional",
     "optional_json",
+    "problem_details",
+    "problem_details_json",
     "scenario",
     "scenario_values",
     "visit_changes",
@@ -103,17 +107,55 @@ def characteristics(raw: list[list[Any]] | None) -> Characteristics | None:
     return None if raw is None else tuple((str(name), str(value)) for name, value in raw)
 
 
+def _same(value: object) -> object:
+    return value
+
+
+def _visit_json(
+    visit: ProblemDetails | VisitChanges,
+    contact_json_of: Callable[[Any], dict[str, Any] | None],
+    text_json_of: Callable[[Any], object],
+) -> dict[str, Any]:
+    # A problem's details and every amendment's changes are stored under the same keys.
+    return {
+        "primaryContact": contact_json_of(visit.primary_contact),
+        "secondaryContact": contact_json_of(visit.secondary_contact),
+        "hazards": text_json_of(visit.hazards),
+        "onSiteRestrictions": text_json_of(visit.on_site_restrictions),
+        "notes": text_json_of(visit.notes),
+        "reservationId": visit.reservation_id,
+        "reservationReference": text_json_of(visit.reservation_reference),
+    }
+
+
+def _visit(
+    raw: dict[str, Any], contact_of: Callable[[Any], object], text_of: Callable[[Any], object]
+) -> dict[str, Any]:
+    """The fields :func:`_visit_json` stored, read back by ``contact_of`` and ``text_of``."""
+    return {
+        "primary_contact": contact_of(raw["primaryContact"]),
+        "secondary_contact": contact_of(raw["secondaryContact"]),
+        "hazards": text_of(raw["hazards"]),
+        "on_site_restrictions": text_of(raw["onSiteRestrictions"]),
+        "notes": text_of(raw["notes"]),
+        "reservation_id": raw["reservationId"],
+        "reservation_reference": text_of(raw["reservationReference"]),
+    }
+
+
+def problem_details_json(details: ProblemDetails) -> dict[str, Any]:
+    """A problem's contacts, site notes and appointment as JSON."""
+    return _visit_json(details, contact_json, _same)
+
+
+def problem_details(raw: dict[str, Any]) -> ProblemDetails:
+    """The details :func:`problem_details_json` stored."""
+    return ProblemDetails(**_visit(raw, contact, _same))
+
+
 def visit_changes_json(changes: VisitChanges) -> dict[str, Any]:
     """What every amendment (of an order or a problem) changes, as JSON; each adds its own keys."""
-    return {
-        "primaryContact": contact_change_json(changes.primary_contact),
-        "secondaryContact": contact_change_json(changes.secondary_contact),
-        "hazards": optional_json(changes.hazards),
-        "onSiteRestrictions": optional_json(changes.on_site_restrictions),
-        "notes": optional_json(changes.notes),
-        "reservationId": changes.reservation_id,
-        "reservationReference": optional_json(changes.reservation_reference),
-    }
+    return _visit_json(changes, contact_change_json, optional_json)
 
 
 ChangesT = TypeVar("ChangesT", bound=VisitChanges)
@@ -121,16 +163,7 @@ ChangesT = TypeVar("ChangesT", bound=VisitChanges)
 
 def visit_changes(raw: dict[str, Any], changes: Callable[..., ChangesT], **own: Any) -> ChangesT:
     """The changes :func:`visit_changes_json` stored, as ``changes`` with the ``own`` of its kind."""
-    return changes(
-        primary_contact=contact_change(raw["primaryContact"]),
-        secondary_contact=contact_change(raw["secondaryContact"]),
-        hazards=optional(raw["hazards"]),
-        on_site_restrictions=optional(raw["onSiteRestrictions"]),
-        notes=optional(raw["notes"]),
-        reservation_id=raw["reservationId"],
-        reservation_reference=optional(raw["reservationReference"]),
-        **own,
-    )
+    return changes(**_visit(raw, contact_change, optional), **own)
 
 
 def scenario_values(scenario: Scenario, names: tuple[str, ...] = SCENARIO_JSON) -> dict[str, Any]:
