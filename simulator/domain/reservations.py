@@ -112,10 +112,6 @@ class SlotRequest:
     end: datetime
 
 
-_KEPT = ("tenant", "address_key", "specification_id", "patch", "purpose")
-"""What a reservation keeps of the request it was made for, under the same names."""
-
-
 def make_reservation(
     policy: AppointmentPolicy, request: SlotRequest, slot: Slot, now: datetime
 ) -> tuple[Reservation, ReservationMade]:
@@ -128,7 +124,11 @@ def make_reservation(
     reservation = Reservation(
         id=request.reservation_id,
         supplier_reference=supplier_reference_for(request.reservation_id),
-        **{name: getattr(request, name) for name in _KEPT},
+        tenant=request.tenant,
+        address_key=request.address_key,
+        specification_id=request.specification_id,
+        patch=request.patch,
+        purpose=request.purpose,
         slot=slot,
         created_at=now_utc,
         expires_at=now_utc + policy.reservation_ttl,

@@ -87,10 +87,6 @@ def _refusing(script: AssuranceScript) -> str | None:
     return script.name if script.response is AssuranceResponse.REJECTED else None
 
 
-_REPORTED = ("problem_id", "problem_text", "address", "service_test_id", "service_test_reference", "details")
-"""What a problem keeps of the request that raised it, under the same names."""
-
-
 @dataclass(kw_only=True)
 class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, AssuranceScripts], AssuranceEntity):
     """One service problem: what was reported, where it stands, and where its script is."""
@@ -151,10 +147,15 @@ class ServiceProblem(ScriptedEntity[ProblemRequestRecord, AssuranceStep, Assuran
             command,
             script.name,
             now,
+            problem_id=command.problem_id,
             supplier_reference=f"SP_{command.problem_id:09d}",
+            problem_text=command.problem_text,
+            address=command.address,
+            service_test_id=command.service_test_id,
+            service_test_reference=command.service_test_reference,
+            details=command.details,
             next_step_due=None,
             reply=_reply(script),
-            **{name: getattr(command, name) for name in _REPORTED},
         )
         for trigger in response_triggers(script):
             problem._move(trigger)
