@@ -42,6 +42,20 @@ def _error(status: int, code: str, message: str) -> tuple[Response, int]:
     return jsonify({"uuid": str(uuid.uuid4()), "code": code, "messages": [message]}), status
 
 
+def _named(store: Mapping[int, dict[str, Any]], field: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The request's JSON body, and the entity of ``store`` its ``field`` names (``None`` when unknown)."""
+    body: dict[str, Any] = request.get_json()
+    return body, store.get(body[field])
+
+
+def _cancel(entity: dict[str, Any], what: str, closed: Collection[str]) -> tuple[Response, int] | None:
+    """Cancel ``entity``, or the 422 refusal when its status is one of ``closed``."""
+    if entity["status"] in closed:
+        return _error(422, "INVALID_REQUEST", f"{what} is {entity['status']}")
+    entity["status"] = "CANCELLED"
+    return None
+
+
 class _TenantSide:
     """Forwards kept KCIs to a tenant's ``/kcis``: per order in sequence, once per supplier KCI id."""
 
@@ -371,8 +385,7 @@ def _add_assurance(app: Flask, misbehave: Collection[str], kci_url: str | None) 
 
     @app.post("/service-problem-amendments")
     def amend_problem() -> Any:
-        body = request.get_json()
-        problem = problems.get(body["serviceProblemId"])
+        body, problem = _named(problems, "serviceProblemId")
         if problem is None:
             return unknown(body["serviceProblemId"])
         reference = problem["supplierServiceProblemReference"]
@@ -385,14 +398,12 @@ def _add_assurance(app: Flask, misbehave: Collection[str], kci_url: str | None) 
 
     @app.post("/service-problem-cancellations")
     def cancel_problem() -> Any:
-        body = request.get_json()
-        problem = problems.get(body["serviceProblemId"])
+        body, problem = _named(problems, "serviceProblemId")
         if problem is None:
             return unknown(body["serviceProblemId"])
-        if problem["status"] == "CANCELLED" and "cancel_closed_problem" not in misbehave:
-            return _error(422, "INVALID_REQUEST", f"problem {problem['id']} is CANCELLED")
-        problem["status"] = "CANCELLED"
-        return jsonify({**body, "supplierReference": f"PC{body['id']}"}), 201
+        closed = () if "cancel_closed_problem" in misbehave else ("CANCELLED",)
+        refused = _cancel(problem, f"problem {problem['id']}", closed)
+        return refused or (jsonify({**body, "supplierReference": f"PC{body['id']}"}), 201)
 
 
 def supplier_app(misbehave: Collection[str] = (), *, kci_url: str | None = None) -> Flask:
@@ -550,13 +561,12 @@ def supplier_app(misbehave: Collection[str] = (), *, kci_url: str | None = None)
 
     @app.post("/service-order-cancellations")
     def cancel() -> Any:
-        body = request.get_json()
-        placed = orders.get(body["orderId"])
+        body, placed = _named(orders, "orderId")
         if placed is None:
             return _error(404, "NOT_FOUND", f"order {body['orderId']} not found")
-        if placed["status"] in {"COMPLETED", "CANCELLED"}:
-            return _error(422, "INVALID_REQUEST", f"order {body['orderId']} is {placed['status']}")
-        placed["status"] = "CANCELLED"
+        refused = _cancel(placed, f"order {body['orderId']}", {"COMPLETED", "CANCELLED"})
+        if refused is not None:
+            return refused
         kcis.send(placed, "CANCELLED", "CANCELLED", serviceOrderCancellationId=body["id"])
         return jsonify({**body, "supplierReference": f"C{body['id']}"}), 201
 

@@ -33,14 +33,24 @@ from simulator.domain.slots import AppointmentPolicy, Slot, SlotWindow, offered_
 LONDON = ZoneInfo("Europe/London")
 EVERY_DAY = frozenset(range(7))
 
-POLICY = AppointmentPolicy(
-    windows=(
-        SlotWindow(EVERY_DAY, time(8), time(13), "WEEKDAY_AM", capacity=2),
-        SlotWindow(EVERY_DAY, time(13), time(18), "WEEKDAY_PM", capacity=1),
-    ),
-    reservation_ttl=timedelta(minutes=30),
-    horizon_days=14,
-)
+
+def every_day(
+    hours: tuple[int, int, int], capacities: tuple[int, int], *, ttl: timedelta, horizon_days: int
+) -> AppointmentPolicy:
+    """A morning window and the afternoon one after it, every day; ``hours`` are start, split and end."""
+    start, split, end = hours
+    morning, afternoon = capacities
+    return AppointmentPolicy(
+        windows=(
+            SlotWindow(EVERY_DAY, time(start), time(split), "WEEKDAY_AM", capacity=morning),
+            SlotWindow(EVERY_DAY, time(split), time(end), "WEEKDAY_PM", capacity=afternoon),
+        ),
+        reservation_ttl=ttl,
+        horizon_days=horizon_days,
+    )
+
+
+POLICY = every_day((8, 13, 18), (2, 1), ttl=timedelta(minutes=30), horizon_days=14)
 NOW = datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
 PM_14TH = Slot(
     datetime(2026, 7, 14, 13, tzinfo=LONDON), datetime(2026, 7, 14, 18, tzinfo=LONDON), "WEEKDAY_PM", True, 1
@@ -266,14 +276,7 @@ def test_same_request_compares_times_as_instants() -> None:
 # --- The lifecycle against a tiny model ---------------------------------------------------------
 
 
-MACHINE_POLICY = AppointmentPolicy(
-    windows=(
-        SlotWindow(EVERY_DAY, time(8), time(11), "WEEKDAY_AM", capacity=1),
-        SlotWindow(EVERY_DAY, time(11), time(14), "WEEKDAY_PM", capacity=2),
-    ),
-    reservation_ttl=timedelta(minutes=90),
-    horizon_days=2,
-)
+MACHINE_POLICY = every_day((8, 11, 14), (1, 2), ttl=timedelta(minutes=90), horizon_days=2)
 PATCHES = ("LS1", "LS2")
 # Friday before the spring clock change, so runs cross it.
 MACHINE_START = datetime(2026, 3, 27, 6, 0, tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -71,6 +71,15 @@ def refusal(**overrides: object) -> str:
     return str(caught.value)
 
 
+def sunday_night_slots(saturday_noon: datetime, *windows: tuple[time, time]) -> list[Slot]:
+    """The slots offered from ``saturday_noon`` by a policy of only these Sunday night windows."""
+    night = AppointmentPolicy(
+        windows=tuple(SlotWindow(SUNDAY, start, end, "SUNDAY_EARLY") for start, end in windows),
+        horizon_days=3,
+    )
+    return offered_slots(night, now=saturday_noon, lead_time_days=0)
+
+
 # --- British Summer Time -------------------------------------------------------------------------
 
 
@@ -90,54 +99,50 @@ def test_a_january_slot_carries_a_zero_offset() -> None:
     assert slot.key == utc(2026, 1, 20, 13)
 
 
+CLOCK_CHANGE_WEEKS = {
+    "spring": (
+        date(2026, 3, 27),
+        "WEEKDAY_AM",
+        ["2026-03-27T08:00:00+00:00", "2026-03-28T08:00:00+00:00", "2026-03-30T08:00:00+01:00"],
+        utc(2026, 3, 30, 7),
+    ),
+    "autumn": (
+        date(2026, 10, 23),
+        "WEEKDAY_PM",
+        ["2026-10-23T13:00:00+01:00", "2026-10-24T08:00:00+01:00", "2026-10-26T13:00:00+00:00"],
+        utc(2026, 10, 26, 13),
+    ),
+}
+"""The Friday before each clock change, the weekday window looked at, the slots' starts and Monday's key."""
+
+
 @pytest.mark.parametrize(
-    ("now", "days_and_windows", "starts", "monday_key"),
-    [
-        pytest.param(
-            utc(2026, 3, 23, 9),
-            [
-                (date(2026, 3, 27), "WEEKDAY_AM"),
-                (date(2026, 3, 28), "SATURDAY_AM"),
-                (date(2026, 3, 30), "WEEKDAY_AM"),
-            ],
-            ["2026-03-27T08:00:00+00:00", "2026-03-28T08:00:00+00:00", "2026-03-30T08:00:00+01:00"],
-            utc(2026, 3, 30, 7),
-            id="spring",
-        ),
-        pytest.param(
-            utc(2026, 10, 19, 9),
-            [
-                (date(2026, 10, 23), "WEEKDAY_PM"),
-                (date(2026, 10, 24), "SATURDAY_AM"),
-                (date(2026, 10, 26), "WEEKDAY_PM"),
-            ],
-            ["2026-10-23T13:00:00+01:00", "2026-10-24T08:00:00+01:00", "2026-10-26T13:00:00+00:00"],
-            utc(2026, 10, 26, 13),
-            id="autumn",
-        ),
-    ],
+    ("friday", "window", "starts", "monday_key"), CLOCK_CHANGE_WEEKS.values(), ids=CLOCK_CHANGE_WEEKS
 )
 def test_slots_either_side_of_a_clock_change_have_the_right_offsets(
-    now: datetime, days_and_windows: list[tuple[date, str]], starts: list[str], monday_key: datetime
+    friday: date, window: str, starts: list[str], monday_key: datetime
 ) -> None:
     """Friday, Saturday (the night of the change) and Monday: local times keep their UK offset."""
-    slots = offered_slots(POLICY, now=now, lead_time_days=0)
-    found = [slot_on(slots, day, window) for day, window in days_and_windows]
+    monday_before = datetime.combine(friday - timedelta(days=4), time(9), UTC)
+    slots = offered_slots(POLICY, now=monday_before, lead_time_days=0)
+    saturday, monday = friday + timedelta(days=1), friday + timedelta(days=3)
+    found = [
+        slot_on(slots, friday, window),
+        slot_on(slots, saturday, "SATURDAY_AM"),
+        slot_on(slots, monday, window),
+    ]
     assert [slot.start.isoformat() for slot in found] == starts
     assert found[-1].key == monday_key
 
 
 def test_a_window_in_the_spring_forward_gap_is_not_offered_that_day() -> None:
-    night = AppointmentPolicy(
-        windows=(
-            SlotWindow(SUNDAY, time(0, 0), time(0, 30), "SUNDAY_EARLY"),
-            SlotWindow(SUNDAY, time(1, 30), time(2, 30), "SUNDAY_EARLY"),
-            SlotWindow(SUNDAY, time(0, 30), time(1, 30), "SUNDAY_EARLY"),
-            SlotWindow(SUNDAY, time(3, 0), time(4, 0), "SUNDAY_EARLY"),
-        ),
-        horizon_days=3,
+    slots = sunday_night_slots(
+        utc(2026, 3, 28, 12),
+        (time(0, 0), time(0, 30)),
+        (time(1, 30), time(2, 30)),
+        (time(0, 30), time(1, 30)),
+        (time(3, 0), time(4, 0)),
     )
-    slots = offered_slots(night, now=utc(2026, 3, 28, 12), lead_time_days=0)
     assert [(s.start.isoformat(), s.end.isoformat()) for s in slots] == [
         ("2026-03-29T00:00:00+00:00", "2026-03-29T00:30:00+00:00"),
         ("2026-03-29T03:00:00+01:00", "2026-03-29T04:00:00+01:00"),
@@ -145,15 +150,9 @@ def test_a_window_in_the_spring_forward_gap_is_not_offered_that_day() -> None:
 
 
 def test_a_window_in_the_repeated_autumn_hour_takes_its_first_bst_occurrence() -> None:
-    night = AppointmentPolicy(
-        windows=(
-            SlotWindow(SUNDAY, time(1, 0), time(1, 30), "SUNDAY_EARLY"),
-            SlotWindow(SUNDAY, time(1, 30), time(2, 30), "SUNDAY_EARLY"),
-            SlotWindow(SUNDAY, time(3, 0), time(4, 0), "SUNDAY_EARLY"),
-        ),
-        horizon_days=3,
+    slots = sunday_night_slots(
+        utc(2026, 10, 24, 12), (time(1, 0), time(1, 30)), (time(1, 30), time(2, 30)), (time(3, 0), time(4, 0))
     )
-    slots = offered_slots(night, now=utc(2026, 10, 24, 12), lead_time_days=0)
     assert [(s.key, s.end.astimezone(UTC)) for s in slots] == [
         (utc(2026, 10, 25, 0, 0), utc(2026, 10, 25, 0, 30)),
         (utc(2026, 10, 25, 0, 30), utc(2026, 10, 25, 2, 30)),  # 01:30 BST to 02:30 GMT: two hours
@@ -308,75 +307,64 @@ def test_answers_reuse_the_cached_grid() -> None:
 # --- Every reason check_slot_offered gives --------------------------------------------------------
 
 
-REFUSALS = [
-    pytest.param(
-        {"start": local(2026, 6, 30, 13), "end": local(2026, 6, 30, 18)},
+def timeslot(
+    day: date, start: int, end: int, zone: tzinfo = LONDON, **overrides: object
+) -> dict[str, object]:
+    """What :func:`refusal` takes: ``start`` to ``end`` o'clock on ``day`` in ``zone``, and ``overrides``."""
+    return {
+        "start": datetime.combine(day, time(start), zone),
+        "end": datetime.combine(day, time(end), zone),
+    } | overrides
+
+
+JULY_14 = date(2026, 7, 14)
+REFUSALS = {
+    "a slot in the past is refused as in the past": (timeslot(date(2026, 6, 30), 13, 18), ["in the past"]),
+    "a slot that has just started is refused as in the past": (
+        timeslot(JULY_14, 13, 18, now=utc(2026, 7, 14, 12), lead_time_days=0),
         ["in the past"],
-        id="a slot in the past is refused as in the past",
     ),
-    pytest.param(
-        {
-            "now": utc(2026, 7, 14, 12),
-            "lead_time_days": 0,
-            "start": local(2026, 7, 14, 13),
-            "end": local(2026, 7, 14, 18),
-        },
-        ["in the past"],
-        id="a slot that has just started is refused as in the past",
-    ),
-    pytest.param(
-        {"start": local(2026, 7, 8, 13), "end": local(2026, 7, 8, 18)},
+    "a slot inside the lead time is refused naming the first bookable day": (
+        timeslot(date(2026, 7, 8), 13, 18),
         ["inside the minimum lead time of 10 days (first bookable day is 2026-07-11)"],
-        id="a slot inside the lead time is refused naming the first bookable day",
     ),
-    pytest.param(
-        {"start": local(2026, 7, 30, 13), "end": local(2026, 7, 30, 18)},
+    "a slot beyond the horizon is refused": (
+        timeslot(date(2026, 7, 30), 13, 18),
         ["beyond the booking horizon", "2026-07-29"],
-        id="a slot beyond the horizon is refused",
     ),
-    pytest.param(
-        {"now": utc(2026, 12, 1, 9), "start": local(2026, 12, 25, 8), "end": local(2026, 12, 25, 13)},
+    "a slot on a closed date is refused": (
+        timeslot(date(2026, 12, 25), 8, 13, now=utc(2026, 12, 1, 9)),
         ["closed date"],
-        id="a slot on a closed date is refused",
     ),
-    pytest.param(
-        {"start": local(2026, 7, 14, 9), "end": local(2026, 7, 14, 13)},
+    "a time that is no window is refused listing the day's windows": (
+        timeslot(JULY_14, 9, 13),
         [
             "not a slot this supplier offers",
             "offered windows on that day: "
             "08:00-13:00 WEEKDAY_AM, 13:00-18:00 WEEKDAY_PM, 18:00-20:00 WEEKDAY_EVENING",
         ],
-        id="a time that is no window is refused listing the day's windows",
     ),
-    pytest.param(
-        {"start": local(2026, 7, 14, 13), "end": local(2026, 7, 14, 17)},
+    "a window start with the wrong end is not a slot": (
+        timeslot(JULY_14, 13, 17),
         ["not a slot this supplier offers"],
-        id="a window start with the wrong end is not a slot",
     ),
-    pytest.param(
-        {"start": local(2026, 7, 19, 8), "end": local(2026, 7, 19, 13)},
+    "a day without windows is refused saying so": (
+        timeslot(date(2026, 7, 19), 8, 13),
         ["not a slot this supplier offers (offered windows on that day: none on Sundays)"],
-        id="a day without windows is refused saying so",
     ),
-    pytest.param(
-        {"start": utc(2026, 7, 14, 13), "end": utc(2026, 7, 14, 18)},
+    "a 13:00Z slot in July is not the 13:00 local slot": (
+        timeslot(JULY_14, 13, 18, UTC),
         ["not a slot this supplier offers"],
-        id="a 13:00Z slot in July is not the 13:00 local slot",
     ),
-    pytest.param(
-        {"purpose": "MODIFY", "start": local(2026, 7, 14, 18), "end": local(2026, 7, 14, 20)},
+    "a window not offered for the purpose is refused naming it": (
+        timeslot(JULY_14, 18, 20, purpose="MODIFY"),
         ["not offered for purpose MODIFY"],
-        id="a window not offered for the purpose is refused naming it",
     ),
-    pytest.param(
-        {"booked": {utc(2026, 7, 14, 17): 1}, "start": local(2026, 7, 14, 18), "end": local(2026, 7, 14, 20)},
-        ["full"],
-        id="a full slot is refused as full",
-    ),
-]
+    "a full slot is refused as full": (timeslot(JULY_14, 18, 20, booked={utc(2026, 7, 14, 17): 1}), ["full"]),
+}
 
 
-@pytest.mark.parametrize(("overrides", "said"), REFUSALS)
+@pytest.mark.parametrize(("overrides", "said"), REFUSALS.values(), ids=REFUSALS)
 def test_a_slot_that_is_not_offered_is_refused_saying_why(
     overrides: dict[str, object], said: list[str]
 ) -> None:
@@ -385,28 +373,17 @@ def test_a_slot_that_is_not_offered_is_refused_saying_why(
         assert part in message
 
 
-def test_naive_timeslot_times_are_a_malformed_request() -> None:
-    with pytest.raises(MalformedRequest, match="timeslotStartDateTime"):
-        check_slot_offered(
-            POLICY,
-            now=JULY_NOW,
-            lead_time_days=10,
-            start=datetime(2026, 7, 14, 13),
-            end=local(2026, 7, 14, 18),
-            purpose="PROVIDE",
-        )
-
-
-def test_a_timeslot_ending_before_it_starts_is_a_malformed_request() -> None:
-    with pytest.raises(MalformedRequest, match="before it starts"):
-        check_slot_offered(
-            POLICY,
-            now=JULY_NOW,
-            lead_time_days=10,
-            start=local(2026, 7, 14, 18),
-            end=local(2026, 7, 14, 13),
-            purpose="PROVIDE",
-        )
+@pytest.mark.parametrize(
+    ("start", "end", "said"),
+    [
+        pytest.param(datetime(2026, 7, 14, 13), local(2026, 7, 14, 18), "timeslotStartDateTime", id="naive"),
+        pytest.param(local(2026, 7, 14, 18), local(2026, 7, 14, 13), "before it starts", id="ending before"),
+    ],
+)
+def test_malformed_timeslot_times_are_a_malformed_request(start: datetime, end: datetime, said: str) -> None:
+    """Times without an offset, and a timeslot ending before it starts."""
+    with pytest.raises(MalformedRequest, match=said):
+        check_slot_offered(POLICY, now=JULY_NOW, lead_time_days=10, start=start, end=end, purpose="PROVIDE")
 
 
 # --- Properties --------------------------------------------------------------------------------------

@@ -92,6 +92,18 @@ def _still_offered(slot: Mapping[str, Any], slots: list[dict[str, Any]]) -> bool
     return _key(slot) in {_key(other) for other in slots}
 
 
+def _offered(target: Target) -> tuple[TestAddress, str, list[dict[str, Any]]]:
+    """The covered address, its specification and the slots offered there from today."""
+    place, spec_id, _body = _covered(target)
+    return place, spec_id, _slots(target, place, spec_id)
+
+
+def _unused_slot(target: Target, *, premium_first: bool) -> tuple[TestAddress, str, dict[str, Any]]:
+    """The covered address, its specification and an offered slot no other rule of the run has used."""
+    place, spec_id, slots = _offered(target)
+    return place, spec_id, _pick(target, slots, premium_first=premium_first)
+
+
 @rule(
     "APT-001",
     "offered slots start no earlier than the MINIMUM_LEAD_TIME",
@@ -199,8 +211,7 @@ def slot_times_give_uk_local_time(target: Target) -> Evidence:
     grid must not move by an hour across a UK clock change (UK time written with the wrong
     offset does): slots are asked for from just before the next clock change to see it.
     """
-    place, spec_id, _body = _covered(target)
-    slots = _slots(target, place, spec_id)
+    place, spec_id, slots = _offered(target)
     local = _local_slots(target, slots)
     notes = [f"{len(slots)} slots from {target.today()}"]
     change = _next_clock_change(target.today())
@@ -233,8 +244,7 @@ def slot_times_give_uk_local_time(target: Target) -> Evidence:
 )
 def an_offered_slot_can_be_reserved(target: Target) -> Evidence:
     """Reserve an offered slot: 201, the gateway id echoed, a supplier reference, any expiry in the future."""
-    place, spec_id, _body = _covered(target)
-    slot = _pick(target, _slots(target, place, spec_id), premium_first=False)
+    place, spec_id, slot = _unused_slot(target, premium_first=False)
     reservation_id, response = reserve(target, place.address, spec_id, slot)
     if response.status_code != 201:
         raise RuleViolation(
@@ -279,8 +289,7 @@ def _fill(
 
 def _full_slot(target: Target) -> tuple[TestAddress, str, dict[str, Any], list[datetime | None]]:
     """A slot filled to capacity and refused with 422; skips when it cannot be filled."""
-    place, spec_id, _body = _covered(target)
-    slot = _pick(target, _slots(target, place, spec_id), premium_first=True)
+    place, spec_id, slot = _unused_slot(target, premium_first=True)
     expiries, refusal = _fill(target, place, spec_id, slot)
     if refusal is None:
         raise RuleSkipped(
@@ -380,8 +389,7 @@ def _shifted(slot: Mapping[str, Any]) -> dict[str, str]:
 )
 def a_slot_not_offered_is_refused(target: Target) -> Evidence:
     """An offered slot moved by 17 minutes is off the supplier's grid and must be refused."""
-    place, spec_id, _body = _covered(target)
-    slots = _slots(target, place, spec_id)
+    place, spec_id, slots = _offered(target)
     off_grid = _shifted(slots[target.rng.randrange(len(slots))])
     if _still_offered(off_grid, slots):
         raise RuleSkipped("the shifted slot happens to be offered; no slot off the grid was found")

@@ -92,6 +92,32 @@ def _problem_body(target: Target, service_id: str, spec_id: str, **extra: Any) -
     }
 
 
+def _judged_answer(
+    target: Target,
+    response: httpx.Response,
+    what: str,
+    gateway_id: int,
+    problems_of: Callable[[dict[str, Any]], list[str]],
+) -> dict[str, Any]:
+    """The 201 body about ``what`` ``gateway_id``: an object, in which ``problems_of`` finds nothing wrong."""
+    answer = body_of(target, response, f"{what} answer")
+    if not isinstance(answer, dict):
+        raise RuleViolation(f"the 201 body of the {what} is not an object", target.evidence())
+    expect_no_problems(target, f"{what} {gateway_id}", problems_of(answer))
+    return answer
+
+
+def _test_problems(answer: dict[str, Any], body: dict[str, Any]) -> list[str]:
+    """What a service test's 201 answer lacks: the supplier's reference, the test's id and service echoed."""
+    problems = []
+    if not answer.get("supplierReference"):
+        problems.append("no supplierReference")
+    for field in ("id", "serviceId"):
+        if answer.get(field) != body[field]:
+            problems.append(f"{field} {answer.get(field)!r} does not echo {body[field]!r}")
+    return problems
+
+
 @rule(
     "AST-001",
     "a service test on a live service of the tenant is accepted: 201 with supplierReference",
@@ -106,16 +132,7 @@ def a_test_on_a_live_service_is_accepted(target: Target) -> Evidence:
         "/service-tests", json_body=body, headers=target.headers(tenant=_owner(target, place))
     )
     expect_status(target, response, {201}, f"service test {body['id']} on {service_id}")
-    answer = body_of(target, response, "service test answer")
-    problems = []
-    if not isinstance(answer, dict):
-        raise RuleViolation("the 201 body of the service test is not an object", target.evidence())
-    if not answer.get("supplierReference"):
-        problems.append("no supplierReference")
-    for field in ("id", "serviceId"):
-        if answer.get(field) != body[field]:
-            problems.append(f"{field} {answer.get(field)!r} does not echo {body[field]!r}")
-    expect_no_problems(target, f"service test {body['id']}", problems)
+    answer = _judged_answer(target, response, "service test", body["id"], lambda a: _test_problems(a, body))
     return target.evidence(f"test {body['id']} accepted as {answer['supplierReference']}")
 
 
@@ -178,12 +195,11 @@ def _raise(
 
 def _acknowledged(target: Target, body: dict[str, Any], response: httpx.Response) -> str:
     """The supplier problem reference of a 201 answer, checked; a violation when the body is wrong."""
-    answer = body_of(target, response, "problem answer")
-    if not isinstance(answer, dict):
-        raise RuleViolation("the 201 body of the problem is not an object", target.evidence())
-    problems = acknowledgement_problems(answer, body["id"], "supplierServiceProblemReference")
-    expect_no_problems(target, f"problem {body['id']}", problems)
-    return str(answer["supplierServiceProblemReference"])
+    reference = "supplierServiceProblemReference"
+    answer = _judged_answer(
+        target, response, "problem", body["id"], lambda a: acknowledgement_problems(a, body["id"], reference)
+    )
+    return str(answer[reference])
 
 
 @rule(
