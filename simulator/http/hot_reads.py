@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -35,7 +34,7 @@ from simulator.http.auth import TokenIssuer, refusal
 from simulator.http.fault_injection import FAULTS
 from simulator.http.journal import STARTED, answer_recorder
 from simulator.http.request_body import REFUSED
-from simulator.http.request_validation import REMEMBERED, RequestValidator
+from simulator.http.request_validation import RequestValidator, remembered_per_text
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -45,18 +44,22 @@ INSTALLED = "fibresim.hot_reads"
 _JSON = "application/json"
 
 
-@lru_cache(maxsize=REMEMBERED)
-def _query(raw: str) -> dict[str, str]:
-    """A query string's parameters, parsed as werkzeug's ``Request.args`` parses them, once per
-    text; the first value of a repeated name, as ``args.get`` gives (a plain dict: a missing
-    name costs no exception)."""
+def _parsed_query(raw: str) -> dict[str, str]:
+    """A query string's parameters, parsed as werkzeug's ``Request.args`` parses them; the first
+    value of a repeated name, as ``args.get`` gives (a plain dict: a missing name costs no
+    exception)."""
     text = raw.encode("latin-1").decode()
     pairs = parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote")
     return dict(reversed(pairs))
 
 
+_query = remembered_per_text(_parsed_query)
+
+
 def _has_body(environ: dict[str, Any]) -> bool:
-    return environ.get("CONTENT_LENGTH") not in (None, "", "0") or "HTTP_TRANSFER_ENCODING" in environ
+    # The request limits (outside) leave a length on every call with a body: a chunked one
+    # was read and given its length, and a call without either has none.
+    return environ.get("CONTENT_LENGTH") not in (None, "", "0")
 
 
 class HotReads:
@@ -78,24 +81,25 @@ class HotReads:
         self._issuer = issuer
         by_id = {operation.operation_id: operation for operation in operation_index(SUPPLIER_API)}
         #: The reads answered here, by path (emptied, every call goes through Flask).
-        self.reads: dict[str, tuple[str, supplier_api.ReadAnswer]] = {}
+        self.reads: dict[str, supplier_api.ReadAnswer] = {}
         for read in supplier_api.HOT_READS:
             operation = by_id[read.operation_id]
             if operation.method != "GET" or "{" in operation.path:
                 raise ValueError(f"{read.operation_id} is not a GET of a fixed path")
-            self.reads[operation.path] = (operation.path, read.answer)
+            self.reads[operation.path] = read.answer
         #: Calls answered here and calls passed on to Flask (for tests and diagnostics).
         self.answered = 0
         self.passed_on = 0
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         """Answer a hot read's 200 here; pass any other call on to Flask."""
-        read = self.reads.get(environ.get("PATH_INFO", ""))
+        path = environ.get("PATH_INFO", "")
+        read = self.reads.get(path)
         if read is None or environ.get("REQUEST_METHOD") != "GET" or REFUSED in environ or _has_body(environ):
             return self.flask_app(environ, start_response)
         SharedState.begin_request()
         try:
-            answer = self._answer(environ, *read)
+            answer = self._answer(environ, path, read)
         finally:
             SharedState.end_request()
         if answer is None:

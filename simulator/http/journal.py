@@ -147,6 +147,11 @@ def _latency_ms(environ: dict[str, Any]) -> int | None:
     return None if started is None else max(0, round((time.perf_counter() - started) * 1000))
 
 
+def _query_text(environ: dict[str, Any]) -> str:
+    # WSGI gives the query as latin-1 text of its bytes; the journal keeps it as UTF-8.
+    return str(environ.get("QUERY_STRING", "")).encode("latin-1").decode("utf-8", "replace")
+
+
 def _entry(
     environ: dict[str, Any],
     method: str,
@@ -183,7 +188,7 @@ def _flask_entry(incoming: Request, response: Response, at: datetime) -> Journal
         environ,
         incoming.method,
         path,
-        query="" if secret else incoming.query_string.decode("utf-8", "replace"),
+        query="" if secret else _query_text(environ),
         body=WITHHELD if secret else _request_body(incoming),
         status=0 if dropped else response.status_code,
         # Raw bytes here and in body; the writer parses them off the request path (see _parsed).
@@ -194,9 +199,15 @@ def _flask_entry(incoming: Request, response: Response, at: datetime) -> Journal
 
 def answered_entry(environ: dict[str, Any], path: str, answer: bytes, at: datetime) -> JournalEntry:
     """The entry of a bodiless ``GET`` answered 200 with the app's own JSON ``answer``."""
-    query = environ.get("QUERY_STRING", "").encode("latin-1").decode("utf-8", "replace")
     return _entry(
-        environ, "GET", path, query=query, body=None, status=200, response=_checked(_kept(answer)), at=at
+        environ,
+        "GET",
+        path,
+        query=_query_text(environ),
+        body=None,
+        status=200,
+        response=_checked(_kept(answer)),
+        at=at,
     )
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 import jsonschema_rs
 from werkzeug.datastructures import Headers
@@ -68,12 +68,22 @@ def _checker(name: str, location: str, validator: Validator, decode: str) -> Cal
     # validation, and a load test asks about the same addresses again and again: remember
     # the outcome per text. The decoded value is then shared by the requests that sent that
     # text, so handlers treat query values as read-only (they only read them).
-    remembered = lru_cache(maxsize=REMEMBERED)(check)
+    return remembered_per_text(check)
 
-    def check_json(raw: str) -> Checked:
-        return remembered(raw) if len(raw) <= REMEMBERED_LENGTH else check(raw)
 
-    return check_json
+_T = TypeVar("_T")
+
+
+def remembered_per_text(function: Callable[[str], _T]) -> Callable[[str], _T]:
+    """``function``, its results remembered for up to :data:`REMEMBERED` texts of at most
+    :data:`REMEMBERED_LENGTH` characters (a longer text is worked out each time: a flood of
+    large unique texts cannot fill memory)."""
+    remembered = lru_cache(maxsize=REMEMBERED)(function)
+
+    def once_per_text(raw: str) -> _T:
+        return remembered(raw) if len(raw) <= REMEMBERED_LENGTH else function(raw)
+
+    return once_per_text
 
 
 @dataclass(frozen=True, slots=True)
