@@ -180,7 +180,7 @@ def _shared_fields(row: Any) -> dict[str, Any]:
 def _test_values(test: ServiceTest) -> dict[str, Any]:
     return {
         **_shared_values(test),
-        "characteristics": [list(c) for c in test.characteristics],
+        "characteristics": value_codecs.characteristics_json(test.characteristics),
         "status": test.status.value,
         "outcome": None if test.outcome is None else test.outcome.value,
         "outcome_codes": list(test.outcome_codes),
@@ -190,7 +190,7 @@ def _test_values(test: ServiceTest) -> dict[str, Any]:
 def _test(row: Any) -> ServiceTest:
     return ServiceTest(
         test_id=int(row.test_id),
-        characteristics=tuple((str(n), str(v)) for n, v in row.characteristics),
+        characteristics=value_codecs.characteristics(row.characteristics) or (),  # never null
         status=TestStatus(row.status),
         outcome=None if row.outcome is None else TestOutcome(row.outcome),
         outcome_codes=tuple(row.outcome_codes),
@@ -244,7 +244,7 @@ def _problem_values(problem: ServiceProblem) -> dict[str, Any]:
         else {"id": problem.address.id, "type": problem.address.type},
         "serviceTestId": problem.service_test_id,
         "serviceTestReference": problem.service_test_reference,
-        "characteristics": [list(c) for c in problem.characteristics],
+        "characteristics": value_codecs.characteristics_json(problem.characteristics),
         **value_codecs.problem_details_json(problem.details),
     }
     progress = {
@@ -277,7 +277,7 @@ def _problem(row: Any) -> ServiceProblem:
         address=None if address is None else AddressId(address["id"], address["type"]),
         service_test_id=report["serviceTestId"],
         service_test_reference=report["serviceTestReference"],
-        characteristics=tuple((str(n), str(v)) for n, v in report["characteristics"]),
+        characteristics=value_codecs.characteristics(report["characteristics"]) or (),  # never null
         details=value_codecs.problem_details(report),
         status=ProblemStatus(row.status),
         previous=None if row.previous_status is None else ProblemStatus(row.previous_status),
