@@ -10,7 +10,7 @@ application or storage; the order state machine comes from the pure
 ``simulator.domain``)::
 
     errors, evidence          the failure tree and the exchanges that decide a verdict
-    rules                     Rule, the registry, catalogue() / select() / run_order()
+    rules, rules.yaml         Rule, the registry and its descriptions; catalogue() / select() / run_order()
     addresses, target         the operator's test addresses; the target, its client and recorder
     contract                  layer 1: schemathesis per operation            (CON-…)
     behaviour/*               layer 2: availability, appointments, orders    (AVL-, APT-, ORD-…)
@@ -22,7 +22,8 @@ application or storage; the order state machine comes from the pure
     reports, html_report      console, JUnit, JSON and HTML reports
     cli, pytest_plugin, docs  entry points
 
-Add a rule with ``@rule(...)`` in the module of its area; every check has the signature
+Describe a rule in ``rules.yaml`` and add its check with ``@rule("<id>")`` in the module of
+its area; every check has the signature
 ``check(target) -> Evidence`` and raises ``RuleViolation`` or ``RuleSkipped``.
 """
 

@@ -29,7 +29,6 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
-from functools import partial
 from typing import Any
 
 import httpx
@@ -38,7 +37,7 @@ from contracts import SUPPLIER_UPDATES_API
 from contracts.certification.behaviour.support import expect_error_code
 from contracts.certification.errors import NotDecidable, RuleViolation
 from contracts.certification.evidence import Evidence
-from contracts.certification.rules import Capability, Layer, rule
+from contracts.certification.rules import rule
 from contracts.certification.target import Target
 from contracts.operations import operation_index
 
@@ -46,15 +45,12 @@ __all__ = [
     "GatewayOrder",
     "example_kci",
     "forwarded_reasons",
-    "gateway_rule",
     "kci_about",
     "post_kci",
     "tenant_mark",
     "tenant_side",
 ]
 
-gateway_rule = partial(rule, capability=Capability.KCIS, layer=Layer.GATEWAY)
-"""Register a GW rule: every one certifies a gateway's Supplier Updates API (capability ``kcis``)."""
 HAPPY_PATH = ("ACKNOWLEDGED", "COMMITTED", "UPDATE", "ADDITIONAL", "COMPLETED")
 
 
@@ -223,11 +219,7 @@ def _delivered(target: Target, kci: Any, what: str, *, note: str) -> None:
         )
 
 
-@gateway_rule(
-    "GW-001",
-    "valid KCIs built from the contract's examples are received with 204",
-    reference="reference §6.1 (204 received), §6.3 (typical sequences); supplier-updates-api.yaml examples",
-)
+@rule("GW-001")
 def valid_kcis_are_received(target: Target) -> Evidence:
     """A provide order's happy path, then an unsolicited cease announced with CREATED."""
     order, since = _order(target), tenant_mark(target)
@@ -240,11 +232,7 @@ def valid_kcis_are_received(target: Target) -> Evidence:
     return target.evidence(f"order {order.id}: {', '.join(HAPPY_PATH)}; an unsolicited cease: CREATED")
 
 
-@gateway_rule(
-    "GW-002",
-    "a malformed KCI is refused with 400 and the error body",
-    reference="reference §6.1 (400 malformed) and §2.3 (MALFORMED_REQUEST); §2.2 (X-Request-ID required)",
-)
+@rule("GW-002")
 def malformed_kcis_are_refused(target: Target) -> Evidence:
     """A body that is not JSON, an empty body, and a KCI without X-Request-ID."""
     order = _order(target)
@@ -284,11 +272,7 @@ def _invalid_kcis(target: Target, order: GatewayOrder) -> list[tuple[str, Any]]:
     ]
 
 
-@gateway_rule(
-    "GW-003",
-    "an invalid KCI is refused with 422 or 400 and the error body, never a server error",
-    reference="reference §6.1 (422 failed validation) and §6.2 (what each reason code requires)",
-)
+@rule("GW-003")
 def invalid_kcis_are_refused(target: Target) -> Evidence:
     """Well-formed JSON that breaks the contract, one problem at a time."""
     order = _order(target)
@@ -322,11 +306,7 @@ def _kept(target: Target, kci: Mapping[str, Any], what: str) -> Evidence:
     )
 
 
-@gateway_rule(
-    "GW-004",
-    "the same KCI delivered twice is received with 204 both times",
-    reference="reference §6.1 (a re-delivery keeps its id) and §9 (suppliers retry on 5xx and timeouts)",
-)
+@rule("GW-004")
 def a_duplicate_kci_is_received_again(target: Target) -> Evidence:
     """A supplier retry after a lost 204: the same id and body again."""
     order, since = _order(target), tenant_mark(target)
@@ -338,11 +318,7 @@ def a_duplicate_kci_is_received_again(target: Target) -> Evidence:
     return _kept(target, kci, f"KCI {kci['id']} (delivered twice)")
 
 
-@gateway_rule(
-    "GW-005",
-    "KCIs arriving out of sequence are received with 204 (buffered, not lost)",
-    reference="reference §2.6 and §6.1 (the gateway buffers and re-orders KCIs by sequenceNumber)",
-)
+@rule("GW-005")
 def out_of_order_kcis_are_buffered(target: Target) -> Evidence:
     """COMMITTED (2) before ACKNOWLEDGED (1) for the same order."""
     order, since = _order(target), tenant_mark(target)
@@ -357,11 +333,7 @@ def out_of_order_kcis_are_buffered(target: Target) -> Evidence:
     return _kept(target, early, f"the out-of-sequence KCI {early['id']} (sequence 2, sent first)")
 
 
-@gateway_rule(
-    "GW-006",
-    "a KCI without valid credentials is refused with 401 and the error body",
-    reference="reference §2.1 (bearer token from the supplier token endpoint) and §2.3 (401 NOT_AUTHORISED)",
-)
+@rule("GW-006")
 def kcis_need_credentials(target: Target) -> Evidence:
     """No Authorization header, then a token the gateway never issued (neither needs credentials)."""
     order = _order(target)

@@ -28,12 +28,12 @@ from contracts.certification.gateway import (
     HAPPY_PATH,
     GatewayOrder,
     forwarded_reasons,
-    gateway_rule,
     kci_about,
     post_kci,
     tenant_mark,
     tenant_side,
 )
+from contracts.certification.rules import rule
 from contracts.certification.target import Target
 
 __all__ = ["Delivery", "Plan", "plans"]
@@ -213,15 +213,7 @@ def find_breaking_plan(target: Target, examples: int, budget: float) -> _Broken 
     return found[-1] if found else None
 
 
-@gateway_rule(
-    "GW-007",
-    "generated KCI streams for several orders (reordered, re-delivered, gapped, invalid, in bursts) "
-    "are received correctly",
-    reference=(
-        "reference §6.1 (204 received, 400/422 refused, re-delivery keeps its id), §2.6 (the gateway "
-        "buffers and orders KCIs so they reach tenants in sequence)"
-    ),
-)
+@rule("GW-007")
 def generated_streams_are_received(target: Target) -> Evidence:
     """hypothesis plans (``--max-examples`` of them), shrunk on failure, replayed by ``--seed``."""
     if target.settings.order_ids:

@@ -23,14 +23,14 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import cache
 from typing import Any
 from urllib.parse import parse_qs
 
 from contracts import SUPPLIER_API
 from contracts.certification.errors import RuleSkipped, RuleViolation, TargetError
 from contracts.certification.evidence import Evidence, Exchange
-from contracts.certification.rules import Capability, Layer, rule
+from contracts.certification.rules import rule
 from contracts.certification.schemas import ROOT, problems_at
 from contracts.certification.target import JOURNAL_PATH, Target
 from contracts.operations import Operation, Parameter, operation_index
@@ -45,8 +45,6 @@ __all__ = [
     "operations",
 ]
 
-inbound_rule = partial(rule, capability=Capability.INBOUND, layer=Layer.GATEWAY)
-"""Register a GWI rule: every one judges a gateway's calls from a simulator's journal (``inbound``)."""
 PAGE = 1000
 """Entries per journal call: the most ``GET /_admin/journal`` gives (its ``limit`` maximum)."""
 MAX_ENTRIES = 5000
@@ -450,12 +448,7 @@ def _differences(first: Mapping[str, Any], second: Mapping[str, Any]) -> str:
 # --- the rules ----------------------------------------------------------------------------------------
 
 
-@inbound_rule(
-    "GWI-001",
-    "every call carries X-Request-ID, X-Conversation-ID and Tenant as the contract defines them",
-    reference="reference §2.2 (X-Request-ID and X-Conversation-ID on every request, Tenant on every "
-    "Supplier API call); supplier-api.yaml header parameters",
-)
+@rule("GWI-001")
 def calls_carry_the_gateway_headers(target: Target) -> Evidence:
     """Each header present, non-empty and valid against its parameter schema (Tenant's pattern)."""
     calls = journal(target).calls
@@ -465,11 +458,7 @@ def calls_carry_the_gateway_headers(target: Target) -> Evidence:
     )
 
 
-@inbound_rule(
-    "GWI-002",
-    "X-Request-ID is unique per request",
-    reference="reference §2.2 (X-Request-ID: unique per request, links request and response events)",
-)
+@rule("GWI-002")
 def request_ids_are_unique(target: Target) -> Evidence:
     """A request id seen on an earlier call is a violation (a retry is a new request, §2.2)."""
     calls = [call for call in journal(target).calls if call.request_id]
@@ -484,12 +473,7 @@ def request_ids_are_unique(target: Target) -> Evidence:
     )
 
 
-@inbound_rule(
-    "GWI-003",
-    "JSON-encoded query objects (address, serviceSpecification) are JSON of the contract's shape",
-    reference="reference §3.2 and §3.4 (objects are JSON-encoded in the query string); supplier-api.yaml "
-    "AddressQuery and ServiceSpecificationQuery (content: application/json)",
-)
+@rule("GWI-003")
 def query_objects_are_json_of_the_contract(target: Target) -> Evidence:
     """Each JSON-encoded query parameter present once (when required), parsed and schema-valid."""
     calls = _calls_to(target, lambda operation: bool(_json_queries(operation)))
@@ -502,12 +486,7 @@ def query_objects_are_json_of_the_contract(target: Target) -> Evidence:
     )
 
 
-@inbound_rule(
-    "GWI-004",
-    "request bodies are valid against the operation's schema",
-    reference="supplier-api.yaml request bodies (AppointmentReservationRequest, ServiceOrderRequest, "
-    "ServiceOrderAmendmentRequest, ServiceOrderCancellationRequest, …); reference §3.5-§3.11",
-)
+@rule("GWI-004")
 def request_bodies_are_valid(target: Target) -> Evidence:
     """Each call to an operation with a body: present when required, JSON, valid against its schema."""
     with_body = _calls_to(target, lambda operation: operation.body_schema is not None)
@@ -524,11 +503,7 @@ def request_bodies_are_valid(target: Target) -> Evidence:
     )
 
 
-@inbound_rule(
-    "GWI-005",
-    "an order's tenant field equals the Tenant header",
-    reference="reference §2.2 (Tenant: the tenant that placed the request) and §3.6.1 (tenant in the order)",
-)
+@rule("GWI-005")
 def an_orders_tenant_is_the_tenant_header(target: Target) -> Evidence:
     """Orders carrying both a tenant field and a Tenant header (GWI-001 and GWI-004 judge the others)."""
     checked = [
@@ -553,13 +528,7 @@ def an_orders_tenant_is_the_tenant_header(target: Target) -> Evidence:
     )
 
 
-@inbound_rule(
-    "GWI-006",
-    "gateway ids are integers from 1, and no id is reused for a different request of the same kind",
-    reference="reference §2.4 (the gateway assigns a numeric id to every order, reservation, amendment, "
-    "cancellation …) and §2.6 (suppliers de-duplicate retries by it); supplier-api.yaml gateway ids "
-    "(1 to 2^53-1)",
-)
+@rule("GWI-006")
 def gateway_ids_are_integers_and_never_reused(target: Target) -> Evidence:
     """Every id field an integer in range; a repeated ``id`` of one operation repeats the same request.
 
@@ -597,11 +566,7 @@ def gateway_ids_are_integers_and_never_reused(target: Target) -> Evidence:
     )
 
 
-@inbound_rule(
-    "GWI-007",
-    "no call was refused by the simulator as malformed (400)",
-    reference="reference §2.3 (400 MALFORMED_REQUEST: invalid or malformed request)",
-)
+@rule("GWI-007")
 def no_call_was_refused_as_malformed(target: Target) -> Evidence:
     """Every 400 the simulator answered, with the messages it gave."""
     calls = journal(target).calls

@@ -26,7 +26,7 @@ from contracts.certification.kci_stream import (
     validate_kci_stream,
 )
 from contracts.certification.receiver import ReceivedKci
-from contracts.certification.rules import Capability, Layer, rule
+from contracts.certification.rules import Capability, Layer, Rule, register, rule
 from contracts.certification.target import Target
 
 __all__ = ["RAISED_PROBLEMS", "collected_kcis", "problem_id", "stream_findings"]
@@ -187,28 +187,21 @@ _STREAM_RULE_GROUPS: tuple[tuple[Mapping[str, str], bool, Capability], ...] = (
 )
 for _rules, _required, _entities in _STREAM_RULE_GROUPS:
     for _rule_id, _title in _rules.items():
-        rule(
-            _rule_id,
-            _title,
-            reference=REFERENCES[_rule_id],
-            capability=Capability.KCIS,
-            layer=Layer.KCI,
-            required=_required,
-            needs=(_entities,),
-        )(_stream_check(_rule_id))
+        register(
+            Rule(
+                id=_rule_id,
+                title=_title,
+                reference=REFERENCES[_rule_id],
+                layer=Layer.KCI,
+                capability=Capability.KCIS,
+                required=_required,
+                check=_stream_check(_rule_id),
+                needs=frozenset({_entities}),
+            )
+        )
 
 
-@rule(
-    "KCI-008",
-    "orders and problems are followed by KCIs: one at least for each answered 202, some for the orders",
-    reference=(
-        "reference §3.1 (after a 202 the supplier MUST send a KCI: ACKNOWLEDGED, ORDER_REJECTED …) "
-        "and §6.3 (after a 201 the KCIs continue: COMMITTED … COMPLETED)"
-    ),
-    capability=Capability.KCIS,
-    layer=Layer.KCI,
-    needs=(Capability.ORDERS,),
-)
+@rule("KCI-008")
 def orders_hear_back(target: Target) -> Evidence:
     """Each order answered 202 got a KCI within the wait, and the orders placed got KCIs at all."""
     placed = dict(target.placed_orders)

@@ -11,8 +11,10 @@ A check returns its evidence when the rule holds, raises
 :class:`~contracts.certification.errors.RuleSkipped` when it cannot be checked on this
 target. Transport trouble surfaces as :class:`~contracts.certification.errors.TargetError`.
 
-Add a rule with the :func:`rule` decorator in the module of its area
-(``behaviour/availability.py`` …); :func:`catalogue` imports every rule module.
+A rule's description (title, reference, capability, layer) is its entry in
+``rules.yaml``, the catalogue a supplier can read without reading code. Add a rule there,
+then its check with ``@rule("<id>")`` in the module of its area (``behaviour/availability.py``
+…); :func:`catalogue` imports every rule module and refuses an entry left without a check.
 """
 
 from __future__ import annotations
@@ -22,7 +24,11 @@ import importlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import yaml
 
 from contracts.certification.errors import RuleSkipped, RuleViolation, TargetError
 from contracts.certification.evidence import Evidence
@@ -146,29 +152,32 @@ def register(new: Rule) -> Rule:
     return new
 
 
-def rule(
-    rule_id: str,
-    title: str,
-    *,
-    reference: str,
-    capability: Capability,
-    layer: Layer = Layer.BEHAVIOUR,
-    required: bool = True,
-    needs: Iterable[Capability] = (),
-) -> Callable[[Check], Check]:
-    """Register the decorated check as rule ``rule_id``."""
+@cache
+def _described() -> dict[str, dict[str, Any]]:
+    """The catalogue's entries by rule id, as ``rules.yaml`` gives them."""
+    entries: dict[str, dict[str, Any]] = yaml.safe_load(
+        resources.files(__package__).joinpath("rules.yaml").read_text(encoding="utf-8")
+    )
+    return entries
+
+
+def rule(rule_id: str) -> Callable[[Check], Check]:
+    """Register the decorated check as rule ``rule_id``, described by its entry in ``rules.yaml``."""
+    entry = _described().get(rule_id)
+    if entry is None:
+        raise ValueError(f"rule {rule_id} has a check but no entry in rules.yaml")
 
     def decorate(check: Check) -> Check:
         register(
             Rule(
                 id=rule_id,
-                title=title,
-                reference=reference,
-                layer=layer,
-                capability=capability,
-                required=required,
+                title=entry["title"],
+                reference=entry["reference"],
+                layer=Layer(entry.get("layer", Layer.BEHAVIOUR)),
+                capability=Capability(entry["capability"]),
+                required=entry.get("required", True),
                 check=check,
-                needs=frozenset(needs),
+                needs=frozenset(Capability(name) for name in entry.get("needs", ())),
             )
         )
         return check
@@ -193,6 +202,9 @@ def catalogue(mode: Mode | None = None) -> tuple[Rule, ...]:
     """Every rule (of ``mode``, when given), in catalogue order: by layer, family and number."""
     for module in _RULE_MODULES:
         importlib.import_module(module)
+    unchecked = sorted(set(_described()) - set(_REGISTRY))
+    if unchecked:
+        raise ValueError(f"rules.yaml describes rules that have no check: {', '.join(unchecked)}")
     ordered = sorted(enumerate(_REGISTRY.values()), key=lambda item: _display_key(*item))
     return tuple(candidate for _, candidate in ordered if mode is None or candidate.mode is mode)
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from contracts.certification import rules as rules_module
 from contracts.certification.docs import DOC_PATH, render_rules_markdown
 from contracts.certification.kci_stream import STREAM_RULES
 from contracts.certification.rules import Layer, Mode, catalogue, select
@@ -51,3 +54,20 @@ def test_the_committed_rules_page_is_generated_from_the_catalogue() -> None:
     assert DOC_PATH.read_text(encoding="utf-8") == render_rules_markdown(), (
         "docs/rules.md is stale: run python -m contracts.certification.docs"
     )
+
+
+def test_every_described_rule_has_its_check_and_a_check_needs_a_description(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    described = rules_module._described()
+    checked = {r.id for r in catalogue() if r.layer is not Layer.CONTRACT}
+    assert set(described) <= checked
+    for rule_id, entry in described.items():
+        registered = next(r for r in catalogue() if r.id == rule_id)
+        assert (registered.title, registered.reference) == (entry["title"], entry["reference"])
+
+    with pytest.raises(ValueError, match="ZZZ-001 has a check but no entry"):
+        rules_module.rule("ZZZ-001")
+    monkeypatch.setitem(described, "ZZZ-002", {"title": "t", "reference": "r", "capability": "orders"})
+    with pytest.raises(ValueError, match="describes rules that have no check: ZZZ-002"):
+        catalogue()

@@ -104,15 +104,7 @@ def _unused_slot(target: Target, *, premium_first: bool) -> tuple[TestAddress, s
     return place, spec_id, _pick(target, slots, premium_first=premium_first)
 
 
-@rule(
-    "APT-001",
-    "offered slots start no earlier than the MINIMUM_LEAD_TIME",
-    reference=(
-        "seed Appointment Availability: slots based on the installation lead time; "
-        "reference §3.2 MINIMUM_LEAD_TIME (calendar days)"
-    ),
-    capability=APPOINTMENTS,
-)
+@rule("APT-001")
 def slots_respect_the_minimum_lead_time(target: Target) -> Evidence:
     """Slots asked for from today start on or after today plus the specification's lead time."""
     place, spec_id, body = _covered(target)
@@ -195,15 +187,7 @@ def _local_slots(target: Target, slots: list[dict[str, Any]]) -> list[tuple[date
     return found
 
 
-@rule(
-    "APT-002",
-    "slot times give the right UK local time (any offset spelling, consistent across clock changes)",
-    reference=(
-        "reference §2.5 (timeslots carry a zone/offset that yields the correct UK local time, BST!: "
-        "13:00 UK in summer is 12:00Z or 13:00+01:00, not 13:00Z)"
-    ),
-    capability=APPOINTMENTS,
-)
+@rule("APT-002")
 def slot_times_give_uk_local_time(target: Target) -> Evidence:
     """Boundaries carry an offset; judged as instants in Europe/London, never by their spelling.
 
@@ -236,12 +220,7 @@ def slot_times_give_uk_local_time(target: Target) -> Evidence:
     return target.evidence(*notes, f"UK local weekday grid: {grid}")
 
 
-@rule(
-    "APT-003",
-    "an offered slot can be reserved: 201 with supplierReference (and expiryDateTime when it has a TTL)",
-    reference="reference §3.5 (201: supplierReference, expiryDateTime when the hold has a time-to-live)",
-    capability=APPOINTMENTS,
-)
+@rule("APT-003")
 def an_offered_slot_can_be_reserved(target: Target) -> Evidence:
     """Reserve an offered slot: 201, the gateway id echoed, a supplier reference, any expiry in the future."""
     place, spec_id, slot = _unused_slot(target, premium_first=False)
@@ -299,14 +278,7 @@ def _full_slot(target: Target) -> tuple[TestAddress, str, dict[str, Any], list[d
     return place, spec_id, slot, expiries
 
 
-@rule(
-    "APT-004",
-    "a full slot is refused with 422 and is no longer offered",
-    reference=(
-        "seed Appointment Reservation: the supplier checks the slot is still available; reference §3.5 (422)"
-    ),
-    capability=APPOINTMENTS,
-)
+@rule("APT-004")
 def a_full_slot_is_refused(target: Target) -> Evidence:
     """Reserve one slot again and again: past its capacity the answer is 422, and it leaves the offer."""
     place, spec_id, slot, expiries = _full_slot(target)
@@ -317,12 +289,7 @@ def a_full_slot_is_refused(target: Target) -> Evidence:
     return target.evidence(f"slot {slot['timeslotStartDateTime']} held {len(expiries)} reservation(s)")
 
 
-@rule(
-    "APT-005",
-    "a reservation expires: after expiryDateTime the capacity returns",
-    reference="seed Appointment Reservation: the reservation applies for a duration, then it is released",
-    capability=APPOINTMENTS,
-)
+@rule("APT-005")
 def an_expired_reservation_gives_its_capacity_back(target: Target) -> Evidence:
     """Fill a slot, let the holds expire (clock API, or a bounded wait), and reserve it again."""
     place, spec_id, slot, expiries = _full_slot(target)
@@ -381,12 +348,7 @@ def _shifted(slot: Mapping[str, Any]) -> dict[str, str]:
     return {"timeslotStartDateTime": start.isoformat(), "timeslotEndDateTime": end.isoformat()}
 
 
-@rule(
-    "APT-006",
-    "a slot that was not offered is refused with 422",
-    reference="reference §3.5: the timeslot is a slot previously returned; refusals are 422 (§3.1)",
-    capability=APPOINTMENTS,
-)
+@rule("APT-006")
 def a_slot_not_offered_is_refused(target: Target) -> Evidence:
     """An offered slot moved by 17 minutes is off the supplier's grid and must be refused."""
     place, spec_id, slots = _offered(target)

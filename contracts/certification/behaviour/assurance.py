@@ -118,12 +118,7 @@ def _test_problems(answer: dict[str, Any], body: dict[str, Any]) -> list[str]:
     return problems
 
 
-@rule(
-    "AST-001",
-    "a service test on a live service of the tenant is accepted: 201 with supplierReference",
-    reference="reference §3.10 (201: supplierReference, id, serviceId, serviceSpecification, problemType)",
-    capability=ASSURANCE,
-)
+@rule("AST-001")
 def a_test_on_a_live_service_is_accepted(target: Target) -> Evidence:
     """Test the live service; the 201 body must carry the supplier's reference and echo the test."""
     place, service_id, spec_id = _service(target)
@@ -136,12 +131,7 @@ def a_test_on_a_live_service_is_accepted(target: Target) -> Evidence:
     return target.evidence(f"test {body['id']} accepted as {answer['supplierReference']}")
 
 
-@rule(
-    "AST-002",
-    "a service test on an unknown service is refused with 422 and the error body",
-    reference="reference §3.10 (422 reject, e.g. unknown or inactive serviceId)",
-    capability=ASSURANCE,
-)
+@rule("AST-002")
 def a_test_on_an_unknown_service_is_refused(target: Target) -> Evidence:
     """Test a service id the supplier cannot know."""
     unknown, response = _on_unknown_service(target, "/service-tests", _test_body)
@@ -149,15 +139,7 @@ def a_test_on_an_unknown_service_is_refused(target: Target) -> Evidence:
     return target.evidence()
 
 
-@rule(
-    "AST-003",
-    "a service test or problem on another tenant's service is refused with 422",
-    reference=(
-        "reference §2.2 (Tenant: the tenant the call is for) and §3.10/§3.11 (a live service; 422 reject); "
-        "Service Availability guide: only the owning tenant acts on its service"
-    ),
-    capability=ASSURANCE,
-)
+@rule("AST-003")
 def another_tenants_service_is_refused(target: Target) -> Evidence:
     """A tenant that does not own the live service tests it, then raises a problem on it."""
     place, service_id, spec_id = _service(target)
@@ -202,12 +184,7 @@ def _acknowledged(target: Target, body: dict[str, Any], response: httpx.Response
     return str(answer[reference])
 
 
-@rule(
-    "AST-004",
-    "a problem on a live service is acknowledged: 201 with its reference and status, or 202",
-    reference="reference §3.11 (201 acknowledged with the supplier problem reference and status, or 202)",
-    capability=ASSURANCE,
-)
+@rule("AST-004")
 def a_problem_on_a_live_service_is_acknowledged(target: Target) -> Evidence:
     """Raise a problem as the gateway would (no test-stub header); judge the synchronous answer."""
     body, response, _tenant = _raise(target)
@@ -217,12 +194,7 @@ def a_problem_on_a_live_service_is_acknowledged(target: Target) -> Evidence:
     return target.evidence(f"problem {body['id']} acknowledged as {_acknowledged(target, body, response)}")
 
 
-@rule(
-    "AST-005",
-    "a problem on an unknown service is refused with 422 and the error body",
-    reference="reference §3.11 (serviceId of a live service; 422 reject) and §3.1 (422 with reasons)",
-    capability=ASSURANCE,
-)
+@rule("AST-005")
 def a_problem_on_an_unknown_service_is_refused(target: Target) -> Evidence:
     """Raise a problem on a service id the supplier cannot know."""
     unknown, response = _on_unknown_service(target, "/service-problems", _problem_body)
@@ -245,12 +217,7 @@ def _open_problem(target: Target) -> tuple[dict[str, Any], str, str | None]:
     return body, _acknowledged(target, body, response), tenant
 
 
-@rule(
-    "AST-006",
-    "an amendment of an acknowledged problem is answered 201 or 202",
-    reference="reference §3.11 (POST /service-problem-amendments: 201 applied, 202 pending) and §7",
-    capability=ASSURANCE,
-)
+@rule("AST-006")
 def an_acknowledged_problem_can_be_amended(target: Target) -> Evidence:
     """Amend the problem's text and ask for escalation."""
     body, reference, tenant = _open_problem(target)
@@ -268,12 +235,7 @@ def an_acknowledged_problem_can_be_amended(target: Target) -> Evidence:
     return target.evidence(f"amendment answered {response.status_code}")
 
 
-@rule(
-    "AST-007",
-    "an amendment or cancellation of an unknown problem is refused with 404 or 422 and the error body",
-    reference="reference §2.3 (404 NOT_FOUND: id not found) and §3.11 (422 INVALID_REQUEST)",
-    capability=ASSURANCE,
-)
+@rule("AST-007")
 def requests_on_an_unknown_problem_are_refused(target: Target) -> Evidence:
     """Amend and cancel a problem id the suite never used; the code must match the status (§2.3)."""
     unknown = target.new_id() + 500_000_000
@@ -305,12 +267,7 @@ def _cancellation(target: Target, body: dict[str, Any], reference: str) -> dict[
     }
 
 
-@rule(
-    "AST-008",
-    "a cancellation of an open problem is answered 201 or 202",
-    reference="reference §3.11 (POST /service-problem-cancellations: 201 cancelled, 202 pending) and §7",
-    capability=ASSURANCE,
-)
+@rule("AST-008")
 def an_open_problem_can_be_cancelled(target: Target) -> Evidence:
     """Cancel the run's open problem (asking the stub for a synchronous cancellation)."""
     body, reference, tenant = _open_problem(target)
@@ -323,12 +280,7 @@ def an_open_problem_can_be_cancelled(target: Target) -> Evidence:
     return target.evidence(f"cancellation answered {response.status_code}")
 
 
-@rule(
-    "AST-009",
-    "a cancellation of a cancelled problem is refused with 422",
-    reference="reference §3.11 and §7 (CANCELLED is terminal; only open problems may be cancelled)",
-    capability=ASSURANCE,
-)
+@rule("AST-009")
 def a_cancelled_problem_cannot_be_cancelled_again(target: Target) -> Evidence:
     """Cancel the problem AST-008 cancelled, under a new cancellation id."""
     body, reference, tenant = _open_problem(target)
@@ -348,16 +300,7 @@ def a_cancelled_problem_cannot_be_cancelled_again(target: Target) -> Evidence:
     return target.evidence()
 
 
-@rule(
-    "AST-010",
-    "a problem without SERVICE_HAS_WORKED is refused with 422",
-    reference=(
-        "reference §3.11 (problem characteristics: SERVICE_HAS_WORKED mandatory); advisory: whether the "
-        "gateway forwards the tenant's characteristics to the supplier is a gap in the reference"
-    ),
-    capability=ASSURANCE,
-    required=False,
-)
+@rule("AST-010")
 def a_problem_without_service_has_worked_is_refused(target: Target) -> Evidence:
     """Raise a problem with no characteristics at all."""
     body, response, _tenant = _raise(target, characteristics=[])

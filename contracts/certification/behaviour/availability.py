@@ -37,12 +37,7 @@ def _tenants(target: Target, place: TestAddress) -> list[str]:
     return [owner, *others[:1]]
 
 
-@rule(
-    "AVL-001",
-    "no coverage returns no serviceSpecifications and unavailabilityReasons",
-    reference=f"{GUIDE}: no coverage or no products -> no availability, unavailabilityReasons populated",
-    capability=AVAILABILITY,
-)
+@rule("AVL-001")
 def no_coverage_returns_unavailability_reasons(target: Target) -> Evidence:
     """An address without coverage: nothing offered, reasons given, no new line."""
     place = target.addresses.require("no_coverage")
@@ -71,15 +66,7 @@ def _offered(body: Mapping[str, Any]) -> dict[str, list[str] | None]:
     }
 
 
-@rule(
-    "AVL-002",
-    "coverage returns every specification with its LINE_PROFILE values and siteInformation.line",
-    reference=(
-        f"{GUIDE}: coverage -> serviceSpecification with its LINE_PROFILE values, "
-        "siteInformation.line present"
-    ),
-    capability=AVAILABILITY,
-)
+@rule("AVL-002")
 def coverage_offers_specifications_and_a_new_line(target: Target) -> Evidence:
     """Covered addresses (``covered``, ``multi_spec``): each specification with its profiles, and a line."""
     places = [p for p in (target.addresses.get("covered"), target.addresses.get("multi_spec")) if p]
@@ -104,12 +91,7 @@ def coverage_offers_specifications_and_a_new_line(target: Target) -> Evidence:
     return target.evidence(*notes)
 
 
-@rule(
-    "AVL-003",
-    "siteInformation.line is absent when a single-service address has a live line",
-    reference=f"{GUIDE}: supplier allows 1 service per address -> line not present, existingLines[1] present",
-    capability=AVAILABILITY,
-)
+@rule("AVL-003")
 def single_service_address_with_a_live_line_offers_no_new_line(target: Target) -> Evidence:
     """Asked by the line's owner and by another tenant, no new line is offered; the live one is listed."""
     place = target.addresses.require("single_service_live")
@@ -127,12 +109,7 @@ def single_service_address_with_a_live_line_offers_no_new_line(target: Target) -
     return target.evidence(f"asked as {', '.join(_tenants(target, place))}")
 
 
-@rule(
-    "AVL-004",
-    "a multi-service address keeps offering a line beside existing lines",
-    reference=f"{GUIDE}: supplier allows multiple services -> line present and existingLines[1] present",
-    capability=AVAILABILITY,
-)
+@rule("AVL-004")
 def multi_service_address_offers_a_new_line_beside_the_live_one(target: Target) -> Evidence:
     """Asked by the owner and by another tenant: ``line`` present and the live line listed."""
     place = target.addresses.require("multi_service_live")
@@ -214,12 +191,7 @@ def _line_problems(line: Any) -> list[str]:
     return problems
 
 
-@rule(
-    "AVL-005",
-    "a live line is described in existingLines with its ONT ports and lineCharacteristics",
-    reference=f"{GUIDE}: existingLines[1] identifies the line with lineCharacteristics; reference §3.2",
-    capability=AVAILABILITY,
-)
+@rule("AVL-005")
 def live_lines_are_described_with_ont_ports_and_characteristics(target: Target) -> Evidence:
     """Every existing line at a live address names its ONT, the ONT's ports and its characteristics."""
     places = [
@@ -240,14 +212,7 @@ def live_lines_are_described_with_ont_ports_and_characteristics(target: Target) 
     return target.evidence()
 
 
-@rule(
-    "AVL-006",
-    "a request without a required gateway header is refused with 400 and the error body",
-    reference=(
-        "reference §2.2 (X-Request-ID, X-Conversation-ID, Tenant required) and §2.3 (400 MALFORMED_REQUEST)"
-    ),
-    capability=AVAILABILITY,
-)
+@rule("AVL-006")
 def missing_gateway_headers_are_a_malformed_request(target: Target) -> Evidence:
     """Each required header left out in turn: 400, ``code`` MALFORMED_REQUEST, messages."""
     place = target.addresses.get("covered") or target.addresses.get("no_coverage")
@@ -259,16 +224,7 @@ def missing_gateway_headers_are_a_malformed_request(target: Target) -> Evidence:
     return target.evidence()
 
 
-@rule(
-    "AVL-007",
-    "an unknown address gets 200 with no availability, never a server error",
-    reference=(
-        "supplier-api.yaml decision (ADDRESS_NOT_FOUND); advisory: the reference also shows suppliers "
-        "answering 422 for an address outside coverage (§2.3)"
-    ),
-    capability=AVAILABILITY,
-    required=False,
-)
+@rule("AVL-007")
 def unknown_address_gets_no_availability(target: Target) -> Evidence:
     """An address the supplier never heard of: 200, empty serviceSpecifications, reasons given."""
     place = target.addresses.get("unknown")

@@ -79,12 +79,7 @@ def _refused(target: Target, response: httpx.Response, what: str) -> None:
     expect_refusal(target, response, what, later="an ORDER_REJECTED KCI", skip_deferred=True)
 
 
-@rule(
-    "ORD-003",
-    "an order for a line profile the address does not offer is refused with 422",
-    reference="reference §3.1 (validate, 422 with reasons) and §5 (LINE_PROFILE values from availability)",
-    capability=ORDERS,
-)
+@rule("ORD-003")
 def an_order_with_an_unknown_line_profile_is_refused(target: Target) -> Evidence:
     """A NEW order naming a LINE_PROFILE value that availability never offered."""
     place = target.addresses.require("covered")
@@ -100,12 +95,7 @@ def an_order_with_an_unknown_line_profile_is_refused(target: Target) -> Evidence
     return target.evidence()
 
 
-@rule(
-    "ORD-004",
-    "a NEW order at a single-service address with a live line is refused with 422",
-    reference="Service Availability guide: one service per address, no new line; reference §3.1 (422)",
-    capability=ORDERS,
-)
+@rule("ORD-004")
 def a_new_line_where_none_can_be_installed_is_refused(target: Target) -> Evidence:
     """The address's only line is live, so a NEW provide (not a takeover) cannot be fulfilled."""
     place = target.addresses.require("single_service_live")
@@ -115,15 +105,7 @@ def a_new_line_where_none_can_be_installed_is_refused(target: Target) -> Evidenc
     return target.evidence()
 
 
-@rule(
-    "ORD-005",
-    "an amendment of an unknown order is refused with 404 or 422 and the error body",
-    reference=(
-        "reference §2.3 (404 NOT_FOUND: id not found) and §3.1/§3.8 (422 INVALID_REQUEST: not possible); "
-        "supplier-api.yaml prefers 404 (x-fibresim-decision), which is stricter than the reference"
-    ),
-    capability=Capability.AMENDMENTS,
-)
+@rule("ORD-005")
 def an_amendment_of_an_unknown_order_is_refused(target: Target) -> Evidence:
     """Amend an order id the suite never used: 404 or 422, the code matching the status (§2.3)."""
     unknown = target.new_id() + 500_000_000  # far outside the ids this run and its neighbours use
@@ -134,12 +116,7 @@ def an_amendment_of_an_unknown_order_is_refused(target: Target) -> Evidence:
     return target.evidence(note)
 
 
-@rule(
-    "ORD-007",
-    "a modify of another tenant's live service is refused with 422",
-    reference="Service Availability guide: only the owner may modify its service; reference §3.1 (422)",
-    capability=ORDERS,
-)
+@rule("ORD-007")
 def a_modify_of_another_tenants_service_is_refused(target: Target) -> Evidence:
     """A tenant that does not own the live line asks to change its line profile."""
     place = target.addresses.require("single_service_live")
@@ -165,12 +142,7 @@ def a_modify_of_another_tenants_service_is_refused(target: Target) -> Evidence:
     return target.evidence()
 
 
-@rule(
-    "ORD-001",
-    "a new order is acknowledged: 201 with supplierOrderReference and ACKNOWLEDGED or IN_PROGRESS, or 202",
-    reference="reference §3.1 and §3.6.5 (201 with reference and status, IN_PROGRESS with dates; or 202)",
-    capability=ORDERS,
-)
+@rule("ORD-001")
 def a_new_order_is_acknowledged(target: Target) -> Evidence:
     """Place a NEW order at the covered address; judge the synchronous answer."""
     _place, placed = _the_order(target)
@@ -193,13 +165,7 @@ def a_new_order_is_acknowledged(target: Target) -> Evidence:
     return target.evidence(f"order {placed.order_id} is {placed.status} as {placed.supplier_reference}")
 
 
-@rule(
-    "ORD-002",
-    "the same gateway order id sent twice creates one order",
-    reference="reference §2.6: suppliers de-duplicate retries by gateway id [inferred best practice]",
-    capability=ORDERS,
-    required=False,
-)
+@rule("ORD-002")
 def the_same_order_sent_twice_is_one_order(target: Target) -> Evidence:
     """Resend the accepted order (a gateway retry), then send a distinct one (a new gateway id).
 
@@ -267,13 +233,7 @@ def _cancel_quietly(target: Target, order_id: int, tenant: str, reference: str |
         target.post("/service-order-cancellations", json_body=body, headers=target.headers(tenant=tenant))
 
 
-@rule(
-    "ORD-008",
-    "an amendment of an acknowledged order is answered 201 or 202",
-    reference="reference §3.8 and §7 (amendments allowed in ACKNOWLEDGED, IN_PROGRESS, PENDING)",
-    capability=Capability.AMENDMENTS,
-    needs=(ORDERS,),
-)
+@rule("ORD-008")
 def an_acknowledged_order_can_be_amended(target: Target) -> Evidence:
     """Amend the notes of the order, acknowledged with 201."""
     _place, placed = _the_order(target)
@@ -326,13 +286,7 @@ def _about_this_order(
         )
 
 
-@rule(
-    "ORD-009",
-    "a cancellation of an in-flight order is answered 201 or 202",
-    reference="reference §3.9 and §7 (a tenant may cancel any in-flight order)",
-    capability=Capability.CANCELLATIONS,
-    needs=(ORDERS,),
-)
+@rule("ORD-009")
 def an_in_flight_order_can_be_cancelled(target: Target) -> Evidence:
     """Cancel the order (it is in flight: nothing has moved the target's clock yet)."""
     _place, placed = _the_order(target)
@@ -378,13 +332,7 @@ def _completes(kci: Any, order_id: int) -> bool:
     return isinstance(entity, dict) and entity.get("id") == order_id and kci.get("reasonCode") == "COMPLETED"
 
 
-@rule(
-    "ORD-006",
-    "a cancellation of a completed order is refused with 422",
-    reference="reference §3.9 and §7 (CANCELLED and COMPLETED are terminal; cancel only in-flight orders)",
-    capability=Capability.CANCELLATIONS,
-    needs=(ORDERS,),
-)
+@rule("ORD-006")
 def a_completed_order_cannot_be_cancelled(target: Target) -> Evidence:
     """Cancel a completed order: refused (422, error body)."""
     order_id, tenant, reference, how = _completed_order(target)
