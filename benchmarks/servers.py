@@ -127,12 +127,21 @@ def _wait_until_ready(process: subprocess.Popen[str], log: IO[str], url: str, de
 
 
 def _stop(process: subprocess.Popen[str]) -> None:
+    """Stop the server and every worker it started, so that the next measurement runs alone."""
+    try:
+        workers = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        workers = []
     process.terminate()
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
+    _, alive = psutil.wait_procs(workers, timeout=20)
+    for worker in alive:  # a worker still busy after its server went: it would skew what follows
+        worker.kill()
+    psutil.wait_procs(alive, timeout=10)
 
 
 def fibresim(options: ServerOptions, *args: str, timeout: float = 180) -> AbstractContextManager[Running]:

@@ -66,6 +66,8 @@ class TokenRefused(TokenError):
 class NoAuth(httpx.Auth):
     """No ``Authorization`` header."""
 
+    header: str | None = None
+
 
 class BearerToken(httpx.Auth):
     """``Authorization: Bearer`` with a fixed token."""

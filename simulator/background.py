@@ -86,7 +86,12 @@ class BackgroundWork:
         self.dispatcher: KciDispatcher | None = None
         self._transport: HttpTransport | None = None
         if settings.kci_url:
-            self._transport = HttpTransport(settings.kci_url, kci_auth(settings), verify=kci_verify(settings))
+            self._transport = HttpTransport(
+                settings.kci_url,
+                kci_auth(settings),
+                verify=kci_verify(settings),
+                connections=settings.kci_concurrency,
+            )
             self.dispatcher = KciDispatcher(
                 context.database,
                 self._transport,

@@ -3,9 +3,10 @@
 A round (:meth:`KciDispatcher.run_once`) reads the deliverable KCIs in one short read and
 gives the connection back, then works through them in groups of ``concurrency``: the KCIs
 of one group belong to different orders (one per order is deliverable), so they are sent
-at once on a thread pool with no database connection held, and the group's attempts are
-recorded in one short transaction. A crash between sending and recording sends those KCIs
-again, with the same ``id``: delivery is at least once. A KCI keeps its ``id`` on every
+at once on a thread pool with no database connection held. Attempts are recorded in one
+short transaction per :data:`RECORD_EVERY` of them, or sooner after :data:`RECORD_SECONDS`
+(a transaction per KCI cost more than sending it). A crash between sending and recording
+sends those KCIs again, with the same ``id``: delivery is at least once. A KCI keeps its ``id`` on every
 re-delivery (it is in the stored payload), so the gateway can recognise repeats.
 
 Ordering. Per order only the lowest pending sequence number is deliverable, so KCI n+1
@@ -37,6 +38,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +46,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from simulator.delivery.pacing import Pacing
 from simulator.delivery.transport import KciTransport, TransportResult
 from simulator.domain.clock import Clock
 from simulator.domain.retry import DELIVERED, REJECTED, RETRY, RetryPolicy
@@ -65,6 +68,9 @@ FAULTS: Final = {
 DUPLICATE_SENT: Final = "DUPLICATE"
 
 _MAX_ERROR = 2000  # kci_outbox.last_error and kci_attempts.error are String(2000)
+#: Attempts recorded in one transaction at most, and the longest they wait to be recorded.
+RECORD_EVERY: Final = 64
+RECORD_SECONDS: Final = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +108,8 @@ class KciDispatcher:
 
     ``rng`` draws the back-off jitter (pass a seeded one for repeatable tests); ``interval``
     is the background thread's rest between idle rounds; ``batch`` bounds one round;
-    ``concurrency`` is how many KCIs (of as many orders) are in flight at once.
+    ``concurrency`` is how many KCIs (of as many orders) are in flight at once at most
+    (:class:`~simulator.delivery.pacing.Pacing` sends a group in turn when that is faster).
     """
 
     def __init__(
@@ -127,6 +134,7 @@ class KciDispatcher:
         self._batch = batch
         self._concurrency = max(1, concurrency)
         self._pool: ThreadPoolExecutor | None = None  # made on first use, shut down by stop()
+        self._pacing = Pacing()  # in turn or in parallel, whichever this gateway answers faster
         # Whether this process may deliver now (it holds the background lease): with several
         # workers or replicas, exactly one delivers, so each KCI goes out once per attempt.
         self._gate = gate or (lambda: True)
@@ -146,14 +154,17 @@ class KciDispatcher:
             with self._database.reading() as connection:
                 entries = outbox.deliverable(connection, self._clock.now(), self._batch)
             plain = [entry for entry in entries if entry.fault not in {SWAP_WITH_NEXT, HOLD_BACK}]
+            sent: list[_Attempt] = []
+            recorded_at = time.monotonic()
             for start in range(0, len(plain), self._concurrency):
                 if (stop is not None and stop.is_set()) or not self._gate():
                     break
-                group = plain[start : start + self._concurrency]
-                try:
-                    self._deliver_group(group, tally)
-                except Exception:  # a database hiccup: these KCIs are sent again next round
-                    log.exception("KCI delivery: %d attempts not recorded", len(group))
+                sent += self._send_group(plain[start : start + self._concurrency])
+                # Attempts are recorded together, but soon: a crash sends the unrecorded ones again.
+                if len(sent) >= RECORD_EVERY or time.monotonic() - recorded_at >= RECORD_SECONDS:
+                    self._settle(sent, tally)
+                    sent, recorded_at = [], time.monotonic()
+            self._settle(sent, tally)
             for entry in entries:
                 if entry.fault not in {SWAP_WITH_NEXT, HOLD_BACK}:
                     continue
@@ -171,19 +182,43 @@ class KciDispatcher:
             held=tally["held"],
         )
 
-    def _deliver_group(self, group: list[OutboxEntry], tally: Counter[str]) -> None:
-        """Send KCIs of different orders at once; record their attempts in one transaction."""
-        if len(group) == 1:
-            attempts = [self._send_once(group[0], group[0].attempts + 1)]
-        else:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="kci-send")
-            attempts = list(self._pool.map(lambda entry: self._send_once(entry, entry.attempts + 1), group))
-        self._record(attempts, tally)
-        for attempt in attempts:
-            if attempt.outcome == DELIVERED and attempt.entry.fault == DUPLICATE:
-                self._attempt(attempt.entry, attempt.number + 1, tally, copy=True)
-                self._clear_fault(attempt.entry)
+    def _send_group(self, group: list[OutboxEntry]) -> list[_Attempt]:
+        """Send KCIs of different orders, in turn or in parallel as :class:`Pacing` finds cheaper.
+
+        Nothing is recorded yet.
+        """
+        if self._concurrency == 1:
+            return [self._send_once(entry, entry.attempts + 1) for entry in group]
+        sent: list[_Attempt] = []
+        started = time.perf_counter()
+        if self._pacing.in_turn():
+            for entry in group:
+                sent.append(self._send_once(entry, entry.attempts + 1))
+                if self._pacing.cut_short(time.perf_counter() - started, len(sent)):
+                    break
+            self._pacing.note(True, time.perf_counter() - started, len(sent))
+            if len(sent) == len(group):
+                return sent
+            started = time.perf_counter()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="kci-send")
+        rest = group[len(sent) :]
+        sent += self._pool.map(lambda entry: self._send_once(entry, entry.attempts + 1), rest)
+        self._pacing.note(False, time.perf_counter() - started, len(rest))
+        return sent
+
+    def _settle(self, attempts: list[_Attempt], tally: Counter[str]) -> None:
+        """Record ``attempts`` in one transaction; then send the copies a ``duplicate`` fault asks for."""
+        if not attempts:
+            return
+        try:
+            self._record(attempts, tally)
+            for attempt in attempts:
+                if attempt.outcome == DELIVERED and attempt.entry.fault == DUPLICATE:
+                    self._attempt(attempt.entry, attempt.number + 1, tally, copy=True)
+                    self._clear_fault(attempt.entry)
+        except Exception:  # a database hiccup: the unrecorded KCIs are sent again next round
+            log.exception("KCI delivery: %d attempts not recorded", len(attempts))
 
     def _dispatch(self, entry: OutboxEntry, tally: Counter[str]) -> None:
         if entry.fault in {SWAP_WITH_NEXT, HOLD_BACK}:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
@@ -196,10 +198,17 @@ def record_attempts(connection: Connection, attempts: list[Attempt]) -> None:
         }
         for attempt in attempts
     ]
-    for attempt, row in zip(attempts, rows, strict=True):
-        after = attempt.outcome if attempt.outcome in {DELIVERED, REJECTED} else PENDING
-        # A retry waits until next_attempt_at (now when none is given).
-        connection.execute(_AFTER[after], {**row, "next_at": attempt.next_attempt_at or attempt.at})
+    # One statement per run of attempts with the same effect, in the order given.
+    effects = [
+        (
+            attempt.outcome if attempt.outcome in {DELIVERED, REJECTED} else PENDING,
+            # A retry waits until next_attempt_at (now when none is given).
+            {**row, "next_at": attempt.next_attempt_at or attempt.at},
+        )
+        for attempt, row in zip(attempts, rows, strict=True)
+    ]
+    for after, run in groupby(effects, key=itemgetter(0)):
+        connection.execute(_AFTER[after], [values for _, values in run])
     if rows:
         connection.execute(_ADD_ATTEMPT, rows)
 

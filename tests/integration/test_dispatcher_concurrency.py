@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from simulator.delivery.transport import TransportResult
@@ -73,3 +74,55 @@ def test_concurrent_rounds_keep_each_orders_sequence(database: Database, clock: 
     for story in stories.values():
         assert [kci for kci in sent if kci in story] == story
     assert rounds <= 5  # one KCI per order per round: five rounds for stories of five
+
+
+class PacedGateway(FakeGateway):
+    """Answers each KCI after ``delay`` seconds and notes which thread sent it."""
+
+    def __init__(self, database: Database, delay: float) -> None:
+        super().__init__(database)
+        self.delay = delay
+        self.threads_in_order: list[str] = []
+        self._lock = threading.Lock()
+
+    def send(self, kci_id: str, payload: dict[str, Any]) -> TransportResult:
+        time.sleep(self.delay)
+        with self._lock:
+            self.threads_in_order.append(threading.current_thread().name)
+            return super().send(kci_id, payload)
+
+
+def test_after_a_parallel_first_group_a_quick_gateway_is_tried_in_turn(
+    database: Database, clock: ManualClock
+) -> None:
+    for order_id in range(40, 52):
+        queue_story(database, order_id, count=1)
+    gateway = PacedGateway(database, delay=0)
+    dispatcher = dispatcher_for(database, gateway, clock, concurrency=4)
+    try:
+        report = dispatcher.run_once()
+    finally:
+        dispatcher.stop()
+    assert report.delivered == 12
+    names = gateway.threads_in_order
+    assert all(name.startswith("kci-send") for name in names[:4])  # taken to be far away at first
+    assert names[4] == threading.current_thread().name  # then tried in turn
+    assert pending(database) == 0
+
+
+def test_a_slow_gateway_keeps_its_kcis_in_flight_together_after_one_try_in_turn(
+    database: Database, clock: ManualClock
+) -> None:
+    for order_id in range(60, 76):
+        queue_story(database, order_id, count=1)
+    gateway = PacedGateway(database, delay=0.05)
+    dispatcher = dispatcher_for(database, gateway, clock, concurrency=4)
+    try:
+        report = dispatcher.run_once()
+    finally:
+        dispatcher.stop()
+    assert report.delivered == 16
+    names = gateway.threads_in_order
+    # One send in turn (the try, cut short at once: 50 ms against 12.5 ms a KCI in parallel).
+    assert names.count(threading.current_thread().name) == 1
+    assert names[4] == threading.current_thread().name
