@@ -6,6 +6,7 @@ import threading
 import time
 from typing import Any
 
+from simulator.delivery.dispatcher import DispatchReport
 from simulator.delivery.transport import TransportResult
 from simulator.storage import Database
 from tests.integration.test_dispatcher import (  # the fixtures too, used by name
@@ -92,19 +93,25 @@ class PacedGateway(FakeGateway):
             return super().send(kci_id, payload)
 
 
+def first_kcis_sent_through(
+    database: Database, clock: ManualClock, orders: range, delay: float
+) -> tuple[DispatchReport, list[str]]:
+    """One round over the first KCIs of ``orders``, concurrency 4: the report, and each send's thread."""
+    for order_id in orders:
+        queue_story(database, order_id, count=1)
+    gateway = PacedGateway(database, delay=delay)
+    dispatcher = dispatcher_for(database, gateway, clock, concurrency=4)
+    try:
+        return dispatcher.run_once(), gateway.threads_in_order
+    finally:
+        dispatcher.stop()
+
+
 def test_after_a_parallel_first_group_a_quick_gateway_is_tried_in_turn(
     database: Database, clock: ManualClock
 ) -> None:
-    for order_id in range(40, 52):
-        queue_story(database, order_id, count=1)
-    gateway = PacedGateway(database, delay=0)
-    dispatcher = dispatcher_for(database, gateway, clock, concurrency=4)
-    try:
-        report = dispatcher.run_once()
-    finally:
-        dispatcher.stop()
+    report, names = first_kcis_sent_through(database, clock, range(40, 52), delay=0)
     assert report.delivered == 12
-    names = gateway.threads_in_order
     assert all(name.startswith("kci-send") for name in names[:4])  # taken to be far away at first
     assert names[4] == threading.current_thread().name  # then tried in turn
     assert pending(database) == 0
@@ -113,16 +120,8 @@ def test_after_a_parallel_first_group_a_quick_gateway_is_tried_in_turn(
 def test_a_slow_gateway_keeps_its_kcis_in_flight_together_after_one_try_in_turn(
     database: Database, clock: ManualClock
 ) -> None:
-    for order_id in range(60, 76):
-        queue_story(database, order_id, count=1)
-    gateway = PacedGateway(database, delay=0.05)
-    dispatcher = dispatcher_for(database, gateway, clock, concurrency=4)
-    try:
-        report = dispatcher.run_once()
-    finally:
-        dispatcher.stop()
+    report, names = first_kcis_sent_through(database, clock, range(60, 76), delay=0.05)
     assert report.delivered == 16
-    names = gateway.threads_in_order
     # One send in turn (the try, cut short at once: 50 ms against 12.5 ms a KCI in parallel).
     assert names.count(threading.current_thread().name) == 1
     assert names[4] == threading.current_thread().name
