@@ -27,7 +27,7 @@ import httpx
 
 from contracts.inputs import InputError, read_bounded
 from simulator.application.context import Context
-from simulator.application.due_work import run_due_work
+from simulator.application.due_work import run_due_work_unless_busy
 from simulator.delivery import BasicAuth, BearerToken, ClientCredentials, HttpTransport, KciDispatcher
 from simulator.domain.clock import RealClock
 from simulator.domain.errors import ConfigurationError
@@ -147,6 +147,6 @@ class BackgroundWork:
         while not self._stop.wait(self._interval):
             try:
                 if self._hold_lease():
-                    run_due_work(self._context)
+                    run_due_work_unless_busy(self._context)  # a clock move runs it itself
             except Exception:  # the ticker must outlive a bad step; the log says what happened
                 log.exception("due work failed")

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from simulator.application.context import Context
-from simulator.application.due_work import DueWorkDone, run_due_work
+from simulator.application.due_work import DUE_WORK, DueWorkDone, run_due_work
 from simulator.storage import orders as order_store
 from simulator.storage import reservations as reservation_store
 
@@ -69,9 +69,10 @@ def advance_to_next_event(context: Context) -> NextEventDone:
     An event already due moves nothing and is simply applied; with nothing scheduled the
     clock stays where it is. Moving past the clock's horizon is refused (422) as any move is.
     """
-    event = next_scheduled_event(context)
-    moved = event is not None and event.at > context.clock.now()
-    if moved:
-        assert event is not None  # for the type checker: moved implies an event
-        context.clock.set(event.at)
-    return NextEventDone(event=event, moved=moved, applied=run_due_work(context))
+    with context.database.exclusive(DUE_WORK):
+        event = next_scheduled_event(context)
+        moved = event is not None and event.at > context.clock.now()
+        if moved:
+            assert event is not None  # for the type checker: moved implies an event
+            context.clock.set(event.at)
+        return NextEventDone(event=event, moved=moved, applied=run_due_work(context))

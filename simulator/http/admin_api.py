@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from simulator.application import order_reads
 from simulator.application.appointments import recent_reservations
 from simulator.application.context import Context
-from simulator.application.due_work import DueWorkDone, run_due_work
+from simulator.application.due_work import DueWorkDone, move_clock
 from simulator.application.next_event import NextEventDone, advance_to_next_event
 from simulator.application.order_reads import KciView, OrderView
 from simulator.domain.clock import parse_duration
@@ -191,8 +191,8 @@ def blueprint() -> Blueprint:
         body = _json_body()
         if not isinstance(body.get("by"), str):
             raise MalformedRequest('give the duration as {"by": "PT30M"} (ISO-8601)')
-        _context().clock.advance(parse_duration(body["by"]))
-        return jsonify(_clock_state(run_due_work(_context())))
+        by = parse_duration(body["by"])
+        return jsonify(_clock_state(move_clock(_context(), lambda: _context().clock.advance(by))))
 
     @bp.put("/clock")
     def set_clock() -> ResponseReturnValue:
@@ -202,8 +202,7 @@ def blueprint() -> Blueprint:
             target = datetime.fromisoformat(str(body.get("now")))
         except ValueError:
             raise MalformedRequest('give the time as {"now": "2026-07-01T09:00:00Z"}') from None
-        _context().clock.set(target)
-        return jsonify(_clock_state(run_due_work(_context())))
+        return jsonify(_clock_state(move_clock(_context(), lambda: _context().clock.set(target))))
 
     @bp.post("/clock/next-event")
     def advance_to_next() -> ResponseReturnValue:

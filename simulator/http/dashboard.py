@@ -39,7 +39,7 @@ from contracts.style import stylesheet
 from simulator.application import dashboard_reads, order_reads
 from simulator.application import journal as journal_use_case
 from simulator.application.context import Context
-from simulator.application.due_work import run_due_work
+from simulator.application.due_work import move_clock
 from simulator.application.next_event import advance_to_next_event, next_scheduled_event
 from simulator.application.reset import reset_simulator
 from simulator.domain.clock import parse_duration
@@ -291,11 +291,10 @@ def _clock_routes(bp: Blueprint) -> None:
 
 def _moved(move: Callable[[], object], what: str) -> ResponseReturnValue:
     try:
-        move()
+        done = move_clock(_context(), move)
     except FibresimError as refused:
         flash("; ".join(refused.messages), "bad")
         return _back()
-    done = run_due_work(_context())
     flash(
         f"{what}: now {when(_context().clock.now())}; "
         f"{_applied(done.kcis_issued, done.reservations_expired)}.",

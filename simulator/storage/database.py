@@ -82,6 +82,7 @@ class Database:
         self.is_sqlite = self.url.startswith("sqlite")
         self.is_memory = self.url in {"sqlite://", "sqlite:///:memory:"}
         self._writers = _WriterQueue(self.url) if self.is_sqlite and not self.is_memory else None
+        self._exclusive: dict[str, threading.Lock] = {}  # the threads' side of exclusive()
         self.generation: Generation | None = None
         # An in-memory database is one connection: a read inside a write transaction (the
         # clock read while placing an order) must use it rather than begin another.
@@ -175,8 +176,49 @@ class Database:
     def lock(self, connection: Connection, name: str) -> None:
         """Serialise writers on ``name`` until the transaction ends (no-op on SQLite: already serial)."""
         if not self.is_sqlite:
-            key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _advisory_key(name)})
+
+    @contextmanager
+    def exclusive(self, name: str, *, wait: bool = True) -> Iterator[bool]:
+        """Hold ``name`` against every thread, worker and replica for the block; yields whether held.
+
+        Unlike :meth:`lock` it spans transactions. With ``wait=False`` the block runs at once,
+        given ``False``, while another holds it. A process that dies lets go by itself: the
+        kernel drops its ``flock`` of the lock file beside an SQLite file, PostgreSQL its
+        session lock. Not re-entrant.
+        """
+        local = self._exclusive.setdefault(name, threading.Lock())
+        if not local.acquire(blocking=wait):
+            yield False
+            return
+        try:
+            if self.is_memory:  # one process: the thread lock is the whole of it
+                yield True
+            elif self.is_sqlite:
+                with _flocked(f"{make_url(self.url).database}-{_file_part(name)}.lock", wait=wait) as held:
+                    yield held
+            else:
+                with self._advisory(name, wait=wait) as held:
+                    yield held
+        finally:
+            local.release()
+
+    @contextmanager
+    def _advisory(self, name: str, *, wait: bool) -> Iterator[bool]:
+        key = {"key": _advisory_key(f"exclusive:{name}")}
+        with self.engine.connect() as connection:
+            if wait:
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), key)
+                held = True
+            else:
+                held = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), key).scalar())
+            connection.commit()  # the lock is the session's, not the transaction's
+            try:
+                yield held
+            finally:
+                if held:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+                    connection.commit()
 
     def on_dispose(self, close: Callable[[], None]) -> None:
         """Call ``close`` when the database is disposed (for connections kept outside the pool)."""
@@ -240,6 +282,30 @@ class Generation:
     def close(self) -> None:
         """Unmap the file."""
         self._map.close()
+
+
+def _advisory_key(name: str) -> int:
+    """PostgreSQL's advisory lock key for ``name``: a signed 64-bit hash."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def _file_part(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name)
+
+
+@contextmanager
+def _flocked(path: str, *, wait: bool) -> Iterator[bool]:
+    """An exclusive ``flock`` of ``path`` (made if missing) for the block; whether it was taken."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # closing lets the lock go
 
 
 class _WriterQueue:
