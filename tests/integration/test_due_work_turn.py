@@ -5,10 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from benchmarks.workload import order_lines, orderable
 from simulator.application.due_work import DUE_WORK, run_due_work_unless_busy
@@ -17,6 +14,9 @@ from simulator.profiles import profile_path
 from simulator.settings import Settings
 from simulator.storage import Database, outbox
 from tests.conftest import START, gateway_headers
+from tests.integration.test_dispatcher import database  # the fixture, used by name
+
+__all__ = ["database"]
 
 HOLDER = """
 import sys
@@ -26,14 +26,6 @@ with database.exclusive("due work") as held:
     print("held" if held else "not held", flush=True)
     sys.stdin.readline()
 """
-
-
-@pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    db = Database(database_url)
-    db.create_schema()
-    yield db
-    db.dispose()
 
 
 def _try(database: Database) -> bool:
