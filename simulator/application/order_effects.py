@@ -7,6 +7,7 @@ in the same transaction as the state change that caused it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from simulator.application.context import Context
 from simulator.application.kci_outbox import enqueue_kci
@@ -33,14 +34,20 @@ from simulator.storage.orders import HistoryEntry
 def script_for(context: Context, scenario: Scenario, applies_to: AppliesTo) -> KciScript:
     """The script a request runs: its ``X-Scenario``, else the profile's default for its kind."""
     name = scenario.name or context.profile.orders.get(f"{applies_to.value}Scenario")
-    return resolve_script(
-        load_scripts(),
-        name,
-        dict(scenario.params),
-        scenario.problem_code,
-        scenario.kci_delay,
-        applies_to=applies_to,
-    )
+    return _resolved(name, scenario.params, scenario.problem_code, scenario.kci_delay, applies_to)
+
+
+@lru_cache(maxsize=1024)
+def _resolved(
+    name: str | None,
+    params: tuple[tuple[str, str], ...],
+    problem_code: str | None,
+    kci_delay: str | None,
+    applies_to: AppliesTo,
+) -> KciScript:
+    # Remembered: scripts are immutable and the shipped set is fixed, and every step of every
+    # order resolves its script again (a refusal raises, so it is never remembered).
+    return resolve_script(load_scripts(), name, dict(params), problem_code, kci_delay, applies_to=applies_to)
 
 
 class ProfileScripts:

@@ -78,6 +78,10 @@ def _from_row(kind: type[_Stored], row: Any) -> _Stored:
     return kind(**values)
 
 
+# Built once: every order step enqueues a KCI, and building the statement cost more than running it.
+_ENQUEUE = insert(kci_outbox)
+
+
 def enqueue(
     connection: Connection,
     *,
@@ -91,18 +95,19 @@ def enqueue(
 ) -> None:
     """Add a KCI of ``tenant``'s order ``order_key``, issued at ``now`` (simulator clock), to the outbox."""
     connection.execute(
-        insert(kci_outbox).values(
-            kci_id=kci_id,
-            tenant=tenant,
-            order_key=order_key,
-            sequence_number=sequence_number,
-            payload=payload,
-            created_at=now,
-            state=PENDING,
-            attempts=0,
-            next_attempt_at=None,
-            fault=fault,
-        )
+        _ENQUEUE,
+        {
+            "kci_id": kci_id,
+            "tenant": tenant,
+            "order_key": order_key,
+            "sequence_number": sequence_number,
+            "payload": payload,
+            "created_at": now,
+            "state": PENDING,
+            "attempts": 0,
+            "next_attempt_at": None,
+            "fault": fault,
+        },
     )
 
 
