@@ -6,8 +6,9 @@ of one group belong to different orders (one per order is deliverable), so they 
 at once on a thread pool with no database connection held. Attempts are recorded in one
 short transaction per :data:`RECORD_EVERY` of them, or sooner after :data:`RECORD_SECONDS`
 (a transaction per KCI cost more than sending it). A crash between sending and recording
-sends those KCIs again, with the same ``id``: delivery is at least once. A KCI keeps its ``id`` on every
-re-delivery (it is in the stored payload), so the gateway can recognise repeats.
+sends those KCIs again, with the same ``id``: delivery is at least once. A KCI keeps its
+``id`` on every re-delivery (it is in the stored payload), so the gateway can recognise
+repeats.
 
 Ordering. Per order only the lowest pending sequence number is deliverable, so KCI n+1
 waits while n is being retried. A **rejected** KCI (any 4xx but 408/429, or a policy out
@@ -187,7 +188,7 @@ class KciDispatcher:
 
         Nothing is recorded yet.
         """
-        if self._concurrency == 1:
+        if self._concurrency == 1 or len(group) == 1:  # nothing to send side by side
             return [self._send_once(entry, entry.attempts + 1) for entry in group]
         sent: list[_Attempt] = []
         started = time.perf_counter()
