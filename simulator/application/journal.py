@@ -54,9 +54,12 @@ def dropped(context: Context) -> int:
         return journal_store.dropped(connection)
 
 
-def checkpoint(context: Context) -> bool:
-    """Give the space of SQLite's write-ahead log back (see :func:`journal_store.checkpoint_wal`)."""
-    return journal_store.checkpoint_wal(context.database)
+def checkpoint(context: Context, *, larger_than: int = 0) -> bool:
+    """Give the space of SQLite's write-ahead log back once it has grown past ``larger_than`` bytes.
+
+    See :func:`journal_store.checkpoint_wal`.
+    """
+    return journal_store.checkpoint_wal(context.database, larger_than=larger_than)
 
 
 def read(context: Context, **filters: Any) -> list[JournalEntry]:

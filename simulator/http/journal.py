@@ -14,8 +14,8 @@ The journal must never cost the gateway its answer, nor much of its time:
   kept in the database for ``GET /_admin/journal/status``;
 * a :class:`JournalWriter` thread per process drains the queue in batches, one insert per
   batch, trims the table to the newest ``--journal-max-rows`` after every batch and, on
-  SQLite, checkpoints the write-ahead log now and then so the files stop growing; reading
-  the journal flushes this process's queue first;
+  SQLite, truncates the write-ahead log once it passes :data:`WAL_LIMIT`, so the files stay
+  bounded; reading the journal flushes this process's queue first;
 * a storage error is logged and swallowed, and the answer goes out unchanged;
 * request and response bodies are kept whole up to :data:`BODY_CAP` bytes, larger ones
   are kept as truncated text, and a body that is not JSON is kept as text;
@@ -54,8 +54,11 @@ KEEP = 10_000
 QUEUE_CAP = 20_000
 #: Entries written in one transaction at most.
 BATCH = 500
-#: Seconds between write-ahead-log checkpoints (SQLite only).
+#: Seconds between looks at the size of SQLite's write-ahead log.
 CHECKPOINT_SECONDS = 10.0
+#: The write-ahead log is truncated once it is larger than this: truncating holds writers off,
+#: so it is done only to keep the disk bounded (SQLite's own checkpoints hold nobody up).
+WAL_LIMIT = 64 * 1024 * 1024
 
 #: ``app.extensions`` key marking an app whose requests are journalled.
 INSTALLED = "fibresim.journal"
@@ -292,12 +295,12 @@ class JournalWriter:
                     return
 
     def checkpoint(self) -> None:
-        """Give the write-ahead log's space back if :data:`CHECKPOINT_SECONDS` have passed."""
+        """Truncate the write-ahead log past :data:`WAL_LIMIT`, looked at every :data:`CHECKPOINT_SECONDS`."""
         if time.monotonic() - self._checkpointed < CHECKPOINT_SECONDS:
             return
         self._checkpointed = time.monotonic()
         try:
-            journal_use_case.checkpoint(self._context)
+            journal_use_case.checkpoint(self._context, larger_than=WAL_LIMIT)
         except Exception as error:  # a busy or closed database: the next round tries again
             log.warning("journal: write-ahead log not checkpointed: %s", error)
 

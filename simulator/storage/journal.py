@@ -9,11 +9,12 @@ space back, so neither the rows nor the files grow without bound.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, bindparam, delete, func, insert, select
+from sqlalchemy import Column, Connection, bindparam, delete, func, insert, make_url, select
 
 from simulator.storage.database import Database, utc
 from simulator.storage.schema import fibresim_meta
@@ -183,14 +184,22 @@ def dropped(connection: Connection) -> int:
     return int(current) if current is not None and str(current).isdigit() else 0
 
 
-def checkpoint_wal(database: Database) -> bool:
+def checkpoint_wal(database: Database, *, larger_than: int = 0) -> bool:
     """On SQLite, copy the write-ahead log into the database and truncate it; whether it did.
 
-    The log otherwise keeps the size of its busiest moment. The checkpoint waits at most a
-    few milliseconds for readers to move on (it tries again next time) rather than hold
-    writers up; on other databases there is nothing to do.
+    Only once the log has grown past ``larger_than`` bytes: SQLite's own checkpoints copy it
+    back as it goes without holding anyone up, but its file keeps the size of its busiest
+    moment, and truncating it holds new writers off while it runs. The checkpoint waits at
+    most a few milliseconds for readers to move on (it tries again next time) rather than
+    hold writers up longer; on other databases there is nothing to do.
     """
     if not database.is_sqlite or database.url in {"sqlite://", "sqlite:///:memory:"}:
+        return False
+    try:
+        size = os.path.getsize(f"{make_url(database.url).database}-wal")
+    except OSError:  # no log at all: nothing to give back
+        return False
+    if size <= larger_than:
         return False
     raw = database.engine.raw_connection()
     try:

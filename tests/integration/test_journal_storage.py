@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -51,3 +52,22 @@ def test_a_body_that_is_not_json_is_kept_as_text() -> None:
     kept = _parsed_body(b'{"id": 1')
     assert not isinstance(kept, EncodedJson)
     assert kept == '{"id": 1'
+
+
+def test_the_write_ahead_log_is_truncated_only_once_past_the_limit(tmp_path: Path) -> None:
+    database = Database(str(tmp_path / "fibresim.sqlite3"))
+    database.create_schema()
+    wal = tmp_path / "fibresim.sqlite3-wal"
+    keep_reading = database.engine.raw_connection()  # an open connection keeps the log in place
+    try:
+        with database.transaction() as connection:
+            journal_store.record_many(connection, [entry({"n": n}, {"text": "x" * 500}) for n in range(200)])
+        grown = wal.stat().st_size
+        assert grown > 0
+        assert journal_store.checkpoint_wal(database, larger_than=grown) is False
+        assert wal.stat().st_size == grown  # under the limit: left to SQLite's own checkpoints
+        assert journal_store.checkpoint_wal(database, larger_than=grown - 1) is True
+        assert wal.stat().st_size == 0
+    finally:
+        keep_reading.close()
+        database.dispose()
