@@ -99,8 +99,8 @@ class HttpTransport:
     delivery is bound by it. ``auth`` stays an ``httpx.Auth`` (the OAuth2 client and token
     cache the certification suite shares): a fixed header is added as it is, and a token
     flow is driven here, so a token request and the resend after a ``401`` go over the
-    same pool. ``connections`` should cover the dispatcher's
-    concurrency, so that no send waits for a connection.
+    same pool. ``connections`` should cover the dispatcher's concurrency, so that no send
+    waits for a connection.
     """
 
     def __init__(
@@ -117,14 +117,16 @@ class HttpTransport:
         # they cost more than the send. Any other (a token flow) is driven by :meth:`_exchange`.
         self._fixed = self._auth if isinstance(self._auth, NoAuth | BearerToken | BasicAuth) else None
         # Certificates are always verified over HTTPS: against the system's CAs, or ``verify``.
-        tls: dict[str, Any] = (
-            {"ssl_context": verify} if isinstance(verify, ssl.SSLContext) else {"cert_reqs": "CERT_NONE"}
-        )
+        tls: dict[str, Any] = {}  # verify=True: urllib3's default, the system's CAs
+        if isinstance(verify, ssl.SSLContext):
+            tls["ssl_context"] = verify
+        elif verify is False:
+            tls["cert_reqs"] = "CERT_NONE"
         self._pool = urllib3.PoolManager(
             maxsize=max(1, connections),
             timeout=urllib3.Timeout(connect=timeout, read=timeout),
             retries=False,  # the dispatcher retries, with back-off, and records each attempt
-            **({} if verify is True else tls),
+            **tls,
         )
         self._kcis = self._pool.connection_from_url(self.url)  # the gateway's pool, looked up once
 
@@ -135,11 +137,12 @@ class HttpTransport:
         conversation = conversation_id(payload)
         if conversation is not None:
             headers["X-Conversation-ID"] = conversation
-        body = json.dumps(kci_body(payload), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        text = json.dumps(kci_body(payload), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        body = text.encode()
         try:
             if self._fixed is not None:
-                return self._posted(self._fixed.header, body.encode(), headers)
-            response = self._exchange(httpx.Request("POST", self.url, headers=headers, content=body.encode()))
+                return self._posted(self._fixed.header, body, headers)
+            response = self._exchange(httpx.Request("POST", self.url, headers=headers, content=body))
         except urllib3.exceptions.NewConnectionError as error:  # a ConnectTimeoutError too, by history
             return _failed("connection failed", error, request_id, connection_error=True)
         except urllib3.exceptions.TimeoutError as error:

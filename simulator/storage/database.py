@@ -81,7 +81,9 @@ class Database:
         self._password = _password(self.url)
         self.is_sqlite = self.url.startswith("sqlite")
         self.is_memory = self.url in {"sqlite://", "sqlite:///:memory:"}
-        self._writers = _WriterQueue(self.url) if self.is_sqlite and not self.is_memory else None
+        #: The SQLite file (``None`` in memory or on a server); its companions sit beside it.
+        self.file = (make_url(self.url).database or "") if self.is_sqlite and not self.is_memory else None
+        self._writers = _WriterQueue(self.file) if self.file is not None else None
         self._exclusive: dict[str, threading.Lock] = {}  # the threads' side of exclusive()
         self.generation: Generation | None = None
         # An in-memory database is one connection: a read inside a write transaction (the
@@ -121,8 +123,7 @@ class Database:
                 shared_changed(connection)
             if self.is_sqlite and self.generation is None:
                 # Beside the file, which exists now; a memory database's number is this process's.
-                path = None if self.is_memory else (make_url(self.url).database or "") + "-generation"
-                self.generation = Generation(path)
+                self.generation = Generation(None if self.file is None else f"{self.file}-generation")
         except (SQLAlchemyError, OSError) as error:
             raise ConfigurationError(f"cannot open database {self.shown}: {self._reason(error)}") from None
 
@@ -194,8 +195,8 @@ class Database:
         try:
             if self.is_memory:  # one process: the thread lock is the whole of it
                 yield True
-            elif self.is_sqlite:
-                with _flocked(f"{make_url(self.url).database}-{_file_part(name)}.lock", wait=wait) as held:
+            elif self.file is not None:
+                with _flocked(f"{self.file}-{_file_part(name)}.lock", wait=wait) as held:
                     yield held
             else:
                 with self._advisory(name, wait=wait) as held:
@@ -321,8 +322,8 @@ class _WriterQueue:
     lock the process holds on it, SQLite's included.
     """
 
-    def __init__(self, url: str) -> None:
-        self._path = make_url(url).database or ""
+    def __init__(self, path: str) -> None:
+        self._path = path
         self._threads = threading.Lock()
         self._fd: int | None = None
         self._held = threading.local()

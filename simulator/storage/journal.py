@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, bindparam, delete, func, insert, make_url, select
+from sqlalchemy import Column, Connection, bindparam, delete, func, insert, select
 
 from simulator.storage.database import Database, utc
 from simulator.storage.schema import fibresim_meta
@@ -193,10 +193,10 @@ def checkpoint_wal(database: Database, *, larger_than: int = 0) -> bool:
     most a few milliseconds for readers to move on (it tries again next time) rather than
     hold writers up longer; on other databases there is nothing to do.
     """
-    if not database.is_sqlite or database.url in {"sqlite://", "sqlite:///:memory:"}:
+    if database.file is None:
         return False
     try:
-        size = os.path.getsize(f"{make_url(database.url).database}-wal")
+        size = os.path.getsize(f"{database.file}-wal")
     except OSError:  # no log at all: nothing to give back
         return False
     if size <= larger_than:
