@@ -179,10 +179,12 @@ def _url_host(host: str) -> str:
 
 def _reset_db(args: argparse.Namespace) -> int:
     from simulator.storage import SCHEMA_VERSION, Database
+    from simulator.storage.journal import reset_journal_database
 
     database = Database(args.db)
     try:
         database.reset_schema()
+        reset_journal_database(database)
     finally:
         database.dispose()
     print(f"fibresim: {database.shown}: the simulator's tables are empty, at schema version {SCHEMA_VERSION}")

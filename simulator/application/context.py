@@ -15,6 +15,7 @@ from simulator.estate import AddressDirectory
 from simulator.storage import Database
 from simulator.storage import inventory as inventory_store
 from simulator.storage.fault_rules import SqlFaultRules
+from simulator.storage.journal import journal_database
 from simulator.storage.shared_state import FAULTS, SqlSharedState
 from simulator.storage.unit_of_work import SqlStore
 
@@ -26,6 +27,8 @@ class Context:
     ``store`` is what the order and appointment use cases work through; ``database``
     stays for the parts that still take a connection (availability, journal, delivery).
     ``shared`` is the state all workers and replicas share, the clock among it.
+    ``journal_database`` keeps the request journal: a file of its own beside an SQLite file,
+    else ``database`` itself.
     """
 
     profile: SupplierProfile
@@ -35,6 +38,7 @@ class Context:
     store: Store
     shared: SharedState
     fault_rules: FaultRuleSet
+    journal_database: Database
     answers: AnswerCache = field(default_factory=AnswerCache)
 
     @classmethod
@@ -53,7 +57,16 @@ class Context:
                 connection, profile.fingerprint, directory.initial_live_services(), shared_clock.now()
             )
         faults = FaultRuleSet(SqlFaultRules(database), lambda: shared.version(FAULTS))
-        return cls(profile, database, shared_clock, directory, SqlStore(database), shared, faults)
+        return cls(
+            profile,
+            database,
+            shared_clock,
+            directory,
+            SqlStore(database),
+            shared,
+            faults,
+            journal_database(database),
+        )
 
     @property
     def zone(self) -> ZoneInfo:

@@ -38,7 +38,7 @@ def record(
     process shares (:func:`dropped`). The trim runs in a transaction of its own, under a lock
     every process takes, so a trim that fails never takes the entries with it.
     """
-    database = context.database
+    database = context.journal_database
     with database.transaction() as connection:
         journal_store.record_many(connection, list(entries))
         journal_store.add_dropped(connection, dropped)
@@ -50,34 +50,38 @@ def record(
 
 def dropped(context: Context) -> int:
     """How many entries were dropped, by every process, because a writer's queue was full."""
-    with context.database.reading() as connection:
+    with context.journal_database.reading() as connection:
         return journal_store.dropped(connection)
 
 
 def checkpoint(context: Context, *, larger_than: int = 0) -> bool:
-    """Give the space of SQLite's write-ahead log back once it has grown past ``larger_than`` bytes.
+    """Give back the space of SQLite's write-ahead logs (the journal's and the database's) once
+    one has grown past ``larger_than`` bytes; whether any was truncated.
 
     See :func:`journal_store.checkpoint_wal`.
     """
-    return journal_store.checkpoint_wal(context.database, larger_than=larger_than)
+    truncated = journal_store.checkpoint_wal(context.journal_database, larger_than=larger_than)
+    if context.journal_database is not context.database:
+        truncated |= journal_store.checkpoint_wal(context.database, larger_than=larger_than)
+    return truncated
 
 
 def read(context: Context, **filters: Any) -> list[JournalEntry]:
     """Journalled requests, newest first, filtered as :func:`simulator.storage.journal.query` says."""
-    with context.database.reading() as connection:
+    with context.journal_database.reading() as connection:
         return journal_store.query(connection, **filters)
 
 
 def entry(context: Context, entry_id: int) -> JournalEntry:
     """One journalled request by its id, or 404."""
-    with context.database.reading() as connection:
+    with context.journal_database.reading() as connection:
         found = journal_store.get(connection, entry_id)
     if found is None:
         raise NotFound(f"no journal entry {entry_id} (the journal keeps the newest entries only)")
     return found
 
 
-def clear(context: Context) -> None:
-    """Forget every journalled request."""
-    with context.database.transaction() as connection:
-        journal_store.clear(connection)
+def clear(context: Context) -> int:
+    """Forget every journalled request; how many there were."""
+    with context.journal_database.transaction() as connection:
+        return journal_store.clear(connection)

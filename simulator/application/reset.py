@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from simulator.application import journal
 from simulator.application.context import Context
 from simulator.domain.inventory import LiveService
 from simulator.storage import inventory as inventory_store
@@ -58,5 +59,7 @@ def reset_simulator(context: Context, *, keep_clock: bool = False) -> ResetDone:
             context.clock.now(),
         )
         bump(connection, *VERSIONED)  # every cached answer of every worker is stale now
+    if context.journal_database is not context.database:  # the journal's own file
+        removed["journal"] = removed.get("journal", 0) + journal.clear(context)
     context.shared.forget()
     return ResetDone(removed=removed, clock_reset=not keep_clock)

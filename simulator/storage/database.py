@@ -17,14 +17,14 @@ import os
 import secrets
 import struct
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
@@ -103,25 +103,27 @@ class Database:
         reason = str(getattr(error, "orig", None) or error).strip()
         return self.redact(reason.splitlines()[0] if reason else type(error).__name__)
 
-    def create_schema(self) -> None:
+    def create_schema(self, tables: Sequence[Table] | None = None) -> None:
         """Create and stamp the tables of an empty database, or check the stamp of an existing one.
 
         A database of another schema version is refused (:class:`~simulator.storage.schema.SchemaMismatch`);
         an unreachable one is named plainly. Data in a database of this version is kept.
+        ``tables`` makes a database of those only (the journal's own file), which holds no
+        shared state and so has no generation number.
         """
-        self._schema_work(lambda connection: ensure_schema(connection, self.shown))
+        self._schema_work(lambda connection: ensure_schema(connection, self.shown, tables), tables)
 
-    def reset_schema(self) -> None:
-        """Drop the simulator's tables, whatever version wrote them, and create them empty."""
-        self._schema_work(reset_schema)
+    def reset_schema(self, tables: Sequence[Table] | None = None) -> None:
+        """Drop the simulator's tables (or ``tables``), whatever version wrote them, and create them empty."""
+        self._schema_work(lambda connection: reset_schema(connection, tables), tables)
 
-    def _schema_work(self, work: Callable[[Connection], None]) -> None:
+    def _schema_work(self, work: Callable[[Connection], None], tables: Sequence[Table] | None) -> None:
         try:
             with self.transaction() as connection:
                 self.lock(connection, "fibresim schema")  # two processes starting at once: one creates
                 work(connection)
                 shared_changed(connection)
-            if self.is_sqlite and self.generation is None:
+            if self.is_sqlite and self.generation is None and tables is None:
                 # Beside the file, which exists now; a memory database's number is this process's.
                 self.generation = Generation(None if self.file is None else f"{self.file}-generation")
         except (SQLAlchemyError, OSError) as error:

@@ -1,10 +1,13 @@
 """The request journal: one row per Supplier API request, newest first when read back.
 
 Rows are written in batches by the HTTP adapter's journal writer and read by the admin
-surface. Text columns have fixed widths (PostgreSQL enforces them), so values are clipped
-here, where the widths are known, rather than by every caller. The table is bounded by
-:func:`trim` after every batch; on SQLite, :func:`checkpoint_wal` gives the write-ahead log's
-space back, so neither the rows nor the files grow without bound.
+surface. Beside an SQLite file the journal has a file of its own (:func:`journal_database`):
+SQLite lets one writer in at a time, and the journal's batches would otherwise queue with
+the orders and reservations for that turn. Text columns have fixed widths (PostgreSQL
+enforces them), so values are clipped here, where the widths are known, rather than by
+every caller. The table is bounded by :func:`trim` after every batch; on SQLite,
+:func:`checkpoint_wal` gives the write-ahead log's space back, so neither the rows nor the
+files grow without bound.
 """
 
 from __future__ import annotations
@@ -19,6 +22,42 @@ from sqlalchemy import Column, Connection, bindparam, delete, func, insert, sele
 from simulator.storage.database import Database, utc
 from simulator.storage.schema import fibresim_meta
 from simulator.storage.tables import journal
+
+#: What the journal's own file holds: the journal, and the stamp and dropped count in the meta table.
+JOURNAL_TABLES = (fibresim_meta, journal)
+#: The journal's own file is the SQLite file's name with this added (like SQLite's ``-wal``).
+FILE_SUFFIX = "-requests"
+
+
+def journal_database(database: Database) -> Database:
+    """Where the journal of ``database`` is kept, its tables made or checked.
+
+    An SQLite file's journal goes in a file of its own beside it, so that its writes never
+    wait for the orders' (nor theirs for it), and is disposed of with ``database``. In memory
+    and on PostgreSQL, whose writers do not take one turn, it is ``database`` itself.
+    """
+    if database.file is None:
+        return database
+    own = Database(database.file + FILE_SUFFIX)
+    try:
+        own.create_schema(JOURNAL_TABLES)
+    except BaseException:
+        own.dispose()
+        raise
+    database.on_dispose(own.dispose)
+    return own
+
+
+def reset_journal_database(database: Database) -> None:
+    """Empty the journal's own file beside ``database`` (if it has one), whatever version wrote it."""
+    if database.file is None:
+        return
+    own = Database(database.file + FILE_SUFFIX)
+    try:
+        own.reset_schema(JOURNAL_TABLES)
+    finally:
+        own.dispose()
+
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000

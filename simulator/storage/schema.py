@@ -9,7 +9,7 @@ simulator's tables and starts again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Column, Connection, String, Table, inspect, select
 
@@ -37,12 +37,13 @@ class SchemaMismatch(ConfigurationError):
     """The database was written by another version of fibresim."""
 
 
-def stamped_version(connection: Connection) -> int | None:
-    """The database's schema version; ``None`` when it holds none of the simulator's tables.
+def stamped_version(connection: Connection, tables: Sequence[Table] | None = None) -> int | None:
+    """The database's schema version; ``None`` when it holds none of ``tables`` (default: all).
 
     Simulator tables without a stamp were written by the release before the stamp: version 1.
     """
-    present = set(inspect(connection).get_table_names()) & set(metadata.tables)
+    names = set(metadata.tables) if tables is None else {table.name for table in tables}
+    present = set(inspect(connection).get_table_names()) & names
     if not present:
         return None
     if fibresim_meta.name not in present:
@@ -56,18 +57,20 @@ def stamped_version(connection: Connection) -> int | None:
         return 0  # unreadable: treated as unknown, never as current
 
 
-def ensure_schema(connection: Connection, shown: str) -> None:
+def ensure_schema(connection: Connection, shown: str, tables: Sequence[Table] | None = None) -> None:
     """Create and stamp the tables of an empty database; refuse one of another version.
 
-    ``shown`` names the database in messages (its password masked).
+    ``shown`` names the database in messages (its password masked). ``tables`` (with
+    ``fibresim_meta`` among them) makes a database that holds only those, such as the journal's
+    own file; by default it holds them all.
     """
-    version = stamped_version(connection)
+    version = stamped_version(connection, tables)
     if version is None:
-        metadata.create_all(connection)
+        metadata.create_all(connection, tables=tables)
         connection.execute(fibresim_meta.insert().values(key=VERSION_KEY, value=str(SCHEMA_VERSION)))
         return
     if version == SCHEMA_VERSION:
-        metadata.create_all(connection)  # checkfirst: only tables still missing
+        metadata.create_all(connection, tables=tables)  # checkfirst: only tables still missing
         return
     if version > SCHEMA_VERSION:
         written_by = f"a newer fibresim (schema version {version})"
@@ -82,10 +85,10 @@ def ensure_schema(connection: Connection, shown: str) -> None:
     )
 
 
-def reset_schema(connection: Connection) -> None:
-    """Drop the simulator's tables (other tables are left alone), then create and stamp them anew."""
-    metadata.drop_all(connection)  # checkfirst: only the tables that exist
-    ensure_schema(connection, "")
+def reset_schema(connection: Connection, tables: Sequence[Table] | None = None) -> None:
+    """Drop the simulator's tables (or only ``tables``; others are left alone), then make them anew."""
+    metadata.drop_all(connection, tables=tables)  # checkfirst: only the tables that exist
+    ensure_schema(connection, "", tables)
 
 
 def stored_value(connection: Connection, key: str, make: Callable[[], str]) -> str:

@@ -36,7 +36,7 @@ def test_closing_a_simulator_stops_its_threads_and_keeps_the_journal(tmp_path: P
         assert answer.status_code == 200
     assert _threads() - before == set()
     simulator.close()  # closing twice is harmless
-    connection = sqlite3.connect(database)
+    connection = sqlite3.connect(tmp_path / "s.sqlite3-requests")  # the journal's own file
     try:
         [(count,)] = connection.execute("select count(*) from journal").fetchall()
     finally:
@@ -73,9 +73,10 @@ def test_sigterm_closes_a_served_simulator_cleanly(tmp_path: Path) -> None:
             if process.poll() is None:
                 process.kill()
                 process.wait()
-    # A clean close checkpoints SQLite's write-ahead log away.
+    # A clean close checkpoints SQLite's write-ahead logs away, the journal's file's too.
     assert not (tmp_path / "s.sqlite3-wal").exists()
-    connection = sqlite3.connect(database)
+    assert not (tmp_path / "s.sqlite3-requests-wal").exists()
+    connection = sqlite3.connect(tmp_path / "s.sqlite3-requests")
     try:
         [(count,)] = connection.execute("select count(*) from journal where path = '/service-availability'")
     finally:
