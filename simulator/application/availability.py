@@ -27,8 +27,7 @@ def availability_at(
     site = context.directory.find(address)
     live = []
     if site is not None and site.covered:  # an uncovered site has no live services
-        with context.database.reading() as connection:
-            live = inventory_store.at_address(connection, address)
+        live = inventory_store.live_at(context.database, address)
     answer = check_availability(address, site, live, context.profile.catalogue, tenant, service_types)
     context.answers.put(key, answer)
     return answer

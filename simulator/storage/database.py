@@ -9,22 +9,24 @@ PostgreSQL serialises the same sections with transaction-scoped advisory locks
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
 import mmap
 import os
+import queue
 import secrets
 import struct
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, Executable, Table, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
@@ -94,6 +96,7 @@ class Database:
             self.engine = _engine(self.url)
         except Exception as error:  # the driver's own error types vary; name the URL either way
             raise ConfigurationError(f"cannot open database {self.shown}: {self._reason(error)}") from None
+        self._direct = _DirectReads(self.engine, is_sqlite=self.is_sqlite)
 
     def redact(self, text: str) -> str:
         """``text`` without the database password, for anything shown, logged or answered."""
@@ -165,16 +168,23 @@ class Database:
         with self.engine.connect() as connection:
             yield connection
 
-    def driver_connection(self) -> Any:
-        """A new driver (DBAPI) connection outside the pool, in autocommit mode, for one
-        thread's hot-path reads (see ``SqlSharedState``); its owner closes it."""
-        args, options = self.engine.dialect.create_connect_args(self.engine.url)
-        if self.is_sqlite:
-            options = {**options, "check_same_thread": False, "timeout": 30, "isolation_level": None}
-        driver = self.engine.dialect.connect(*args, **options)
-        if not self.is_sqlite:
-            driver.autocommit = True
-        return driver
+    def read_directly(
+        self, statement: Executable, params: Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """The rows of one prebuilt ``SELECT``, read past SQLAlchemy's pool and per-statement work.
+
+        For the hot path's reads (the shared state, an address's live services), where the
+        pool's check-out and check-in, the transaction's ``BEGIN`` and its reset cost more than
+        the read. The statement is compiled once; it runs on a driver connection of this
+        database's own in autocommit mode (one statement, one consistent read), which is kept
+        for the next read. Values come back as the driver gives them: no type conversion, so
+        only for columns of plain numbers and text. In memory (one connection) it goes
+        through SQLAlchemy.
+        """
+        if self.is_memory:
+            with self.reading() as connection:
+                return [tuple(row) for row in connection.execute(statement, params)]
+        return self._direct.rows(statement, params or {})
 
     def lock(self, connection: Connection, name: str) -> None:
         """Serialise writers on ``name`` until the transaction ends (no-op on SQLite: already serial)."""
@@ -231,6 +241,7 @@ class Database:
         """Close every pooled connection, and those kept outside the pool."""
         for close in self._closers:
             close()
+        self._direct.close()
         self.engine.dispose()
         if self.generation is not None:
             self.generation.close()
@@ -309,6 +320,70 @@ def _flocked(path: str, *, wait: bool) -> Iterator[bool]:
         yield True
     finally:
         os.close(fd)  # closing lets the lock go
+
+
+class _DirectReads:
+    """Driver (DBAPI) connections outside SQLAlchemy's pool, as many as reads ran at once, and
+    the statements they run, each compiled once (see :meth:`Database.read_directly`)."""
+
+    def __init__(self, engine: Engine, *, is_sqlite: bool) -> None:
+        self._engine = engine
+        self._is_sqlite = is_sqlite
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
+        # statement -> (its SQL, its parameter names in order when the driver's are positional)
+        self._compiled: dict[Executable, tuple[str, tuple[str, ...] | None]] = {}
+
+    def rows(self, statement: Executable, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Run ``statement`` with ``params`` on an idle driver connection; its rows."""
+        sql, order = self._compiled.get(statement) or self._compile(statement)
+        try:
+            driver = self._idle.get_nowait()
+        except queue.Empty:
+            driver = self._connect()
+        try:
+            cursor = driver.cursor()
+            cursor.execute(sql, params if order is None else [params[name] for name in order])
+            rows = [tuple(row) for row in cursor.fetchall()]
+            cursor.close()
+        except Exception:  # a broken connection (a server restart): a fresh one next time
+            self._discard(driver)
+            raise
+        self._idle.put(driver)
+        return rows
+
+    def _compile(self, statement: Executable) -> tuple[str, tuple[str, ...] | None]:
+        compiled = statement.compile(dialect=self._engine.dialect)  # type: ignore[attr-defined]
+        entry = (str(compiled), tuple(compiled.positiontup or ()) if compiled.positional else None)
+        self._compiled[statement] = entry
+        return entry
+
+    def _connect(self) -> Any:
+        args, options = self._engine.dialect.create_connect_args(self._engine.url)
+        if self._is_sqlite:
+            options = {**options, "check_same_thread": False, "timeout": 30, "isolation_level": None}
+        driver = self._engine.dialect.connect(*args, **options)
+        if not self._is_sqlite:
+            driver.autocommit = True
+        with self._lock:
+            self._all.append(driver)
+        return driver
+
+    def _discard(self, driver: Any) -> None:
+        with self._lock:
+            if driver in self._all:
+                self._all.remove(driver)
+        with contextlib.suppress(Exception):
+            driver.close()
+
+    def close(self) -> None:
+        """Close every driver connection."""
+        with self._lock:
+            drivers, self._all = self._all, []
+        for driver in drivers:
+            with contextlib.suppress(Exception):
+                driver.close()
 
 
 class _WriterQueue:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from simulator.domain.inventory import AddressId, LiveService
+from simulator.storage.database import Database
 from simulator.storage.shared_state import INVENTORY, bump
 from simulator.storage.tables import inventory_seeds, live_services
 
@@ -101,6 +102,38 @@ _AT_ADDRESS = (
 def at_address(connection: Connection, address: AddressId) -> list[LiveService]:
     """Live services at ``address``, ordered by ONT port."""
     return [_service(row) for row in connection.execute(_AT_ADDRESS, {"key": address.key})]
+
+
+# The columns in LiveService's order, so that a row read directly is the service's fields.
+_LIVE_AT = (
+    select(
+        live_services.c.service_id,
+        live_services.c.tenant,
+        live_services.c.address_id,
+        live_services.c.address_type,
+        live_services.c.specification_id,
+        live_services.c.line_profile_id,
+        live_services.c.ont_port,
+    )
+    .where(live_services.c.address_key == bindparam("key"))
+    .order_by(live_services.c.ont_port)
+)
+
+
+def live_at(database: Database, address: AddressId) -> list[LiveService]:
+    """Live services at ``address``, ordered by ONT port, read outside any transaction.
+
+    The read of an availability answer computed afresh: straight on a driver connection
+    (:meth:`Database.read_directly`), its columns all text and numbers.
+    """
+    return [
+        LiveService(
+            service_id, tenant, AddressId(address_id, address_type), specification, line_profile, port
+        )
+        for service_id, tenant, address_id, address_type, specification, line_profile, port in (
+            database.read_directly(_LIVE_AT, {"key": address.key})
+        )
+    ]
 
 
 def get(connection: Connection, service_id: str) -> LiveService | None:

@@ -8,10 +8,7 @@ every process sees the change as soon as it commits.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import queue
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -124,20 +121,12 @@ class SqlSharedState:
     """The shared state of a :class:`Database` (the application's ``SharedStateStore``).
 
     Every request reads it, so the read skips the connection pool and SQLAlchemy's
-    per-statement work: it runs one statement compiled once on a driver connection of its
-    own in autocommit mode (one statement, one consistent read; no lock held between
-    reads), kept for the next read. The clock's stored JSON is parsed once per clock version.
-    An in-memory database has one connection only, so it is read through SQLAlchemy.
+    per-statement work (:meth:`Database.read_directly`). The clock's stored JSON is parsed
+    once per clock version.
     """
 
     def __init__(self, database: Database) -> None:
         self._database = database
-        # Driver connections as many as reads ran at once, each back in the queue after use.
-        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._all: list[Any] = []
-        self._lock = threading.Lock()
-        database.on_dispose(self.close)
-        self._sql = str(_READ_ALL.compile(dialect=database.engine.dialect))
         self._parsed: tuple[int, ClockState] | None = None
         self._last: tuple[int, SharedSnapshot] | None = None
 
@@ -159,11 +148,7 @@ class SqlSharedState:
         return read
 
     def _read(self) -> SharedSnapshot:
-        if self._database.is_memory:
-            with self._database.reading() as connection:
-                rows = [tuple(row) for row in connection.execute(_READ_ALL)]
-        else:
-            rows = self._read_directly()
+        rows = self._database.read_directly(_READ_ALL)
         versions: dict[str, int] = {}
         clock: ClockState | None = None
         for name, version, value in rows:
@@ -180,39 +165,6 @@ class SqlSharedState:
                 clock_from_json(json.loads(value) if isinstance(value, str) else value),
             )
         return parsed[1]
-
-    def _read_directly(self) -> list[tuple[Any, ...]]:
-        try:
-            driver = self._idle.get_nowait()
-        except queue.Empty:
-            driver = self._database.driver_connection()
-            with self._lock:
-                self._all.append(driver)
-        try:
-            cursor = driver.cursor()
-            cursor.execute(self._sql)
-            rows = [tuple(row) for row in cursor.fetchall()]
-            cursor.close()
-        except Exception:  # a broken connection (a server restart): a fresh one next time
-            self._discard(driver)
-            raise
-        self._idle.put(driver)
-        return rows
-
-    def _discard(self, driver: Any) -> None:
-        with self._lock:
-            if driver in self._all:
-                self._all.remove(driver)
-        with contextlib.suppress(Exception):
-            driver.close()
-
-    def close(self) -> None:
-        """Close the driver connections (the database calls it when it is disposed)."""
-        with self._lock:
-            drivers, self._all = self._all, []
-        for driver in drivers:
-            with contextlib.suppress(Exception):
-                driver.close()
 
     @contextmanager
     def _clock_transaction(self) -> Iterator[Connection]:
