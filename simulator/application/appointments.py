@@ -82,8 +82,7 @@ def available_appointments(
     if cached is not None and now < cached[0]:
         return cached[1]
     site, specification = _covered(context, address, spec_id)
-    with context.store.reading() as unit:
-        booked = unit.reservations.booked_counts(patch_of(site), now)
+    booked = context.store.booked_counts(patch_of(site), now)
     slots = offered_slots(
         context.profile.appointments,
         now=now,

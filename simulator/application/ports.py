@@ -147,10 +147,6 @@ class ReservationRepository(Protocol):
         """Reservations that may still hold a future slot in ``patch``."""
         ...
 
-    def booked_counts(self, patch: str, now: datetime) -> dict[datetime, int]:
-        """Capacity in use per future slot start in ``patch``."""
-        ...
-
     def due_for_expiry(self, now: datetime) -> list[Reservation]:
         """Held reservations whose expiry has passed."""
         ...
@@ -260,6 +256,10 @@ class Store(Protocol):
 
     def reading(self) -> AbstractContextManager[UnitOfWork]:
         """A unit for reading only."""
+        ...
+
+    def booked_counts(self, patch: str, now: datetime) -> dict[datetime, int]:
+        """Capacity in use per future slot start in ``patch``, read on its own (no unit: the hot path)."""
         ...
 
 

@@ -21,6 +21,7 @@ import struct
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -175,11 +176,10 @@ class Database:
 
         For the hot path's reads (the shared state, an address's live services), where the
         pool's check-out and check-in, the transaction's ``BEGIN`` and its reset cost more than
-        the read. The statement is compiled once; it runs on a driver connection of this
-        database's own in autocommit mode (one statement, one consistent read), which is kept
-        for the next read. Values come back as the driver gives them: no type conversion, so
-        only for columns of plain numbers and text. In memory (one connection) it goes
-        through SQLAlchemy.
+        the read. The statement is compiled once, with its types' conversions of parameters
+        and columns; it runs on a driver connection of this database's own in autocommit mode
+        (one statement, one consistent read), which is kept for the next read. In memory (one
+        connection) it goes through SQLAlchemy.
         """
         if self.is_memory:
             with self.reading() as connection:
@@ -322,6 +322,31 @@ def _flocked(path: str, *, wait: bool) -> Iterator[bool]:
         os.close(fd)  # closing lets the lock go
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A statement compiled once for :class:`_DirectReads`, with the conversions its types need."""
+
+    sql: str
+    order: tuple[str, ...] | None  # the parameters' names in order, when the driver's are positional
+    defaults: dict[str, Any]  # the values of the statement's own literals
+    binds: dict[str, Callable[[Any], Any]]  # a parameter's value as the driver takes it
+    results: tuple[Callable[[Any], Any] | None, ...] | None  # a column's value as read, if any needs it
+
+    def arguments(self, params: Mapping[str, Any]) -> Any:
+        """``params`` (and the literals) as the driver takes them."""
+        values = {**self.defaults, **params}
+        for name, convert in self.binds.items():
+            values[name] = convert(values[name])
+        return values if self.order is None else [values[name] for name in self.order]
+
+    def row(self, raw: Any) -> tuple[Any, ...]:
+        """A driver row as SQLAlchemy would have read it."""
+        if self.results is None:
+            return tuple(raw)
+        pairs = zip(self.results, raw, strict=True)
+        return tuple(value if convert is None else convert(value) for convert, value in pairs)
+
+
 class _DirectReads:
     """Driver (DBAPI) connections outside SQLAlchemy's pool, as many as reads ran at once, and
     the statements they run, each compiled once (see :meth:`Database.read_directly`)."""
@@ -332,20 +357,20 @@ class _DirectReads:
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._all: list[Any] = []
         self._lock = threading.Lock()
-        # statement -> (its SQL, its parameter names in order when the driver's are positional)
-        self._compiled: dict[Executable, tuple[str, tuple[str, ...] | None]] = {}
+        self._prepared: dict[Executable, _Prepared] = {}
 
     def rows(self, statement: Executable, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run ``statement`` with ``params`` on an idle driver connection; its rows."""
-        sql, order = self._compiled.get(statement) or self._compile(statement)
+        prepared = self._prepared.get(statement) or self._prepare(statement)
+        arguments = prepared.arguments(params)
         try:
             driver = self._idle.get_nowait()
         except queue.Empty:
             driver = self._connect()
         try:
             cursor = driver.cursor()
-            cursor.execute(sql, params if order is None else [params[name] for name in order])
-            rows = [tuple(row) for row in cursor.fetchall()]
+            cursor.execute(prepared.sql, arguments)
+            rows = [prepared.row(row) for row in cursor.fetchall()]
             cursor.close()
         except Exception:  # a broken connection (a server restart): a fresh one next time
             self._discard(driver)
@@ -353,11 +378,29 @@ class _DirectReads:
         self._idle.put(driver)
         return rows
 
-    def _compile(self, statement: Executable) -> tuple[str, tuple[str, ...] | None]:
-        compiled = statement.compile(dialect=self._engine.dialect)  # type: ignore[attr-defined]
-        entry = (str(compiled), tuple(compiled.positiontup or ()) if compiled.positional else None)
-        self._compiled[statement] = entry
-        return entry
+    def _prepare(self, statement: Executable) -> _Prepared:
+        dialect = self._engine.dialect
+        compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+        # The dialect's own implementation of each type holds the conversions (SQLite's dates).
+        binds = {
+            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+            for name, bind in compiled.binds.items()
+        }
+        columns = getattr(statement, "selected_columns", ())
+        results = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+        )
+        prepared = _Prepared(
+            sql=str(compiled),
+            order=tuple(compiled.positiontup or ()) if compiled.positional else None,
+            defaults={
+                name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
+            },
+            binds={name: convert for name, convert in binds.items() if convert is not None},
+            results=results if any(convert is not None for convert in results) else None,
+        )
+        self._prepared[statement] = prepared
+        return prepared
 
     def _connect(self) -> Any:
         args, options = self._engine.dialect.create_connect_args(self._engine.url)

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
 from simulator.domain.reservations import Reservation, ReservationStatus
 from simulator.domain.slots import Slot
-from simulator.storage.database import utc
+from simulator.storage.database import Database, utc
 from simulator.storage.shared_state import CAPACITY, bump
 from simulator.storage.tables import reservations
 
@@ -87,9 +87,14 @@ _BOOKED = (
 )
 
 
-def booked_counts(connection: Connection, patch: str, now: datetime) -> dict[datetime, int]:
-    """Capacity in use per future slot start (UTC) in ``patch``, counted by the database."""
-    return {utc(start): count for start, count in connection.execute(_BOOKED, {"patch": patch, "now": now})}
+def booked_counts(database: Database, patch: str, now: datetime) -> dict[datetime, int]:
+    """Capacity in use per future slot start (UTC) in ``patch``, counted by the database.
+
+    Read on its own, straight on a driver connection (:meth:`Database.read_directly`): every
+    slot offer computed afresh asks it.
+    """
+    rows = database.read_directly(_BOOKED, {"patch": patch, "now": now})
+    return {utc(start): count for start, count in rows}
 
 
 def save(connection: Connection, reservation: Reservation) -> None:
