@@ -174,7 +174,8 @@ class Database:
     ) -> list[tuple[Any, ...]]:
         """The rows of one prebuilt ``SELECT``, read past SQLAlchemy's pool and per-statement work.
 
-        For the hot path's reads (the shared state, an address's live services), where the
+        For the hot path's reads (the shared state, an address's live services, the capacity
+        booked in a patch), where the
         pool's check-out and check-in, the transaction's ``BEGIN`` and its reset cost more than
         the read. The statement is compiled once, with its types' conversions of parameters
         and columns; it runs on a driver connection of this database's own in autocommit mode

@@ -123,8 +123,8 @@ _LIVE_AT = (
 def live_at(database: Database, address: AddressId) -> list[LiveService]:
     """Live services at ``address``, ordered by ONT port, read outside any transaction.
 
-    The read of an availability answer computed afresh: straight on a driver connection
-    (:meth:`Database.read_directly`), its columns all text and numbers.
+    The read of an availability answer computed afresh, straight on a driver connection
+    (:meth:`Database.read_directly`).
     """
     return [
         LiveService(
