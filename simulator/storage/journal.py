@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Column, Connection, bindparam, delete, func, insert, select
 
 from simulator.storage.database import Database, utc
-from simulator.storage.schema import fibresim_meta
+from simulator.storage.schema import SchemaMismatch, fibresim_meta
 from simulator.storage.tables import journal
 
 #: What the journal's own file holds: the journal, and the stamp and dropped count in the meta table.
@@ -41,6 +41,14 @@ def journal_database(database: Database) -> Database:
     own = Database(database.file + FILE_SUFFIX)
     try:
         own.create_schema(JOURNAL_TABLES)
+    except SchemaMismatch:
+        own.dispose()
+        # The stamp's own advice would name the journal's file as a --db: name the database.
+        raise SchemaMismatch(
+            f"the request journal beside {database.shown} ({own.shown}) was written by another "
+            f"fibresim: delete that file, or run 'fibresim reset-db --db {database.shown}', which "
+            "empties it with the database"
+        ) from None
     except BaseException:
         own.dispose()
         raise

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 
 from simulator.application import journal as journal_use_case
 from simulator.cli import main
 from simulator.composition import Simulator
 from simulator.settings import Settings
-from simulator.storage import Database
+from simulator.storage import Database, SchemaMismatch
 from simulator.storage import journal as journal_store
 from tests.conftest import START, address_query, gateway_headers
 
@@ -98,4 +100,22 @@ def test_reset_db_empties_the_journal_file_too(tmp_path: Path) -> None:
         _ask(simulator.app.test_client(), "before")
     assert main(["reset-db", "--db", str(db)]) == 0
     with _simulator(db) as simulator:
+        assert _journalled(simulator.app.test_client()) == []
+
+
+def test_a_journal_file_of_another_version_is_refused_naming_the_database(tmp_path: Path) -> None:
+    db = tmp_path / "fibresim.sqlite3"
+    with _simulator(db):
+        pass
+    stamped = sqlite3.connect(tmp_path / "fibresim.sqlite3-requests")
+    with stamped:
+        stamped.execute("update fibresim_meta set value = '999' where key = 'schema_version'")
+    stamped.close()
+    with pytest.raises(SchemaMismatch) as refused:
+        _simulator(db)
+    message = str(refused.value)
+    assert f"reset-db --db {db}'" in message
+    assert "--db " + str(db) + "-requests" not in message
+    assert main(["reset-db", "--db", str(db)]) == 0
+    with _simulator(db) as simulator:  # the advice works: the journal's file is current again
         assert _journalled(simulator.app.test_client()) == []
